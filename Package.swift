@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The arrows point one way: CLMDB → LMDB → EventLog → Domain → Projections → Tools.
+// JSON (parser, writer, binary form of payloads) has no dependencies of its own.
+let package = Package(
+    name: "iplog",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "iplog", targets: ["iplog"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLMDB",
+            path: "Sources/CLMDB",
+            pkgConfig: "lmdb",
+            providers: [.apt(["liblmdb-dev"])]
+        ),
+        .target(name: "LMDB", dependencies: ["CLMDB"], path: "Sources/LMDB"),
+        .target(name: "JSON", path: "Sources/JSON"),
+        .target(
+            name: "EventLog",
+            dependencies: ["LMDB", "JSON", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/EventLog"
+        ),
+        .executableTarget(
+            name: "iplog",
+            dependencies: [
+                "EventLog", "JSON",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Tools/iplog"
+        ),
+        .testTarget(name: "LMDBTests", dependencies: ["LMDB", "CLMDB"], path: "Tests/LMDBTests"),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"], path: "Tests/JSONTests"),
+        .testTarget(name: "EventLogTests", dependencies: ["EventLog", "LMDB", "JSON"], path: "Tests/EventLogTests"),
+        .testTarget(name: "CLITests", dependencies: ["iplog", "EventLog", "JSON"], path: "Tests/CLITests"),
+    ],
+    swiftLanguageModes: [.v6]
+)

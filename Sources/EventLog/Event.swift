@@ -1,0 +1,146 @@
+import Foundation
+import JSON
+
+/// An event's id: a UUID, 16 bytes. An id is written to the log once.
+public struct EventID: Hashable, Sendable, CustomStringConvertible {
+    public var bytes: (UInt64, UInt64)
+
+    public init(_ uuid: UUID) {
+        let u = uuid.uuid
+        let b = [u.0, u.1, u.2, u.3, u.4, u.5, u.6, u.7, u.8, u.9, u.10, u.11, u.12, u.13, u.14, u.15]
+        self.init(bytes: b)!
+    }
+
+    /// From exactly 16 bytes.
+    public init?(bytes b: some Collection<UInt8>) {
+        guard b.count == 16 else { return nil }
+        var hi: UInt64 = 0, lo: UInt64 = 0
+        for (i, x) in b.enumerated() {
+            if i < 8 { hi = hi << 8 | UInt64(x) } else { lo = lo << 8 | UInt64(x) }
+        }
+        bytes = (hi, lo)
+    }
+
+    /// Parses the canonical 8-4-4-4-12 hex form (either case).
+    public init?(string: String) {
+        guard let uuid = UUID(uuidString: string) else { return nil }
+        self.init(uuid)
+    }
+
+    /// A new random (version 4) id.
+    public static func random() -> EventID { EventID(UUID()) }
+
+    /// The 16 bytes, big-endian.
+    public var byteArray: [UInt8] {
+        var out = [UInt8](repeating: 0, count: 16)
+        for i in 0..<8 {
+            out[i] = UInt8(truncatingIfNeeded: bytes.0 >> (56 - 8 * UInt64(i)))
+            out[8 + i] = UInt8(truncatingIfNeeded: bytes.1 >> (56 - 8 * UInt64(i)))
+        }
+        return out
+    }
+
+    /// Lowercase 8-4-4-4-12.
+    public var description: String {
+        let hex = byteArray.map { b -> String in
+            let s = String(b, radix: 16)
+            return b < 16 ? "0" + s : s
+        }.joined()
+        let c = Array(hex)
+        return String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-" + String(c[16..<20]) + "-" + String(c[20..<32])
+    }
+
+    public static func == (a: EventID, b: EventID) -> Bool { a.bytes == b.bytes }
+    public func hash(into h: inout Hasher) {
+        h.combine(bytes.0)
+        h.combine(bytes.1)
+    }
+}
+
+/// What an append may state about the stream's version before it.
+public enum ExpectedVersion: Hashable, Sendable, CustomStringConvertible {
+    /// No check.
+    case any
+    /// The stream must not exist yet.
+    case noStream
+    /// The stream must be at exactly this version (its last event's version).
+    case exactly(UInt64)
+
+    public var description: String {
+        switch self {
+        case .any: "any"
+        case .noStream: "noStream"
+        case .exactly(let v): String(v)
+        }
+    }
+}
+
+/// An event on its way into the log: envelope and payload, before the log assigns
+/// position, version, `recordedAt` and hash.
+public struct ProposedEvent: Sendable, Hashable {
+    public var stream: String
+    public var type: String
+    /// The payload's schema version for this type (see docs/STORAGE.md, upcasting).
+    public var schemaVersion: UInt16
+    public var eventID: EventID
+    public var occurredOn: BusinessDate
+    public var actor: String?
+    /// The payload, a JSON object.
+    public var payload: JSONValue
+    public var expectedVersion: ExpectedVersion
+
+    public init(
+        stream: String, type: String, schemaVersion: UInt16 = 1, eventID: EventID = .random(),
+        occurredOn: BusinessDate, actor: String? = nil, payload: JSONValue,
+        expectedVersion: ExpectedVersion = .any
+    ) {
+        self.stream = stream
+        self.type = type
+        self.schemaVersion = schemaVersion
+        self.eventID = eventID
+        self.occurredOn = occurredOn
+        self.actor = actor
+        self.payload = payload
+        self.expectedVersion = expectedVersion
+    }
+}
+
+/// An event as the log holds it.
+public struct RecordedEvent: Sendable, Hashable {
+    /// Global position: from 1, no gaps, in commit order.
+    public var position: UInt64
+    /// Version within the stream: from 1, no gaps.
+    public var version: UInt64
+    public var stream: String
+    public var type: String
+    public var schemaVersion: UInt16
+    public var eventID: EventID
+    public var occurredOn: BusinessDate
+    public var recordedAt: Timestamp
+    public var actor: String?
+    /// The payload in its packed form (``PackedJSON``); ``payload()`` decodes it.
+    public var packedPayload: [UInt8]
+    /// SHA-256 of the chain up to and including this event.
+    public var hash: [UInt8]
+
+    /// The payload as JSON.
+    /// - Throws: ``PackedJSONError`` when the stored bytes are damaged.
+    public func payload() throws -> JSONValue { try PackedJSON.decode(packedPayload) }
+
+    /// Lowercase hex of ``hash``.
+    public var hashHex: String { hash.hexString }
+}
+
+extension Array where Element == UInt8 {
+    /// Lowercase hex.
+    public var hexString: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(count * 2)
+        for b in self {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,416 @@
+import Foundation
+import JSON
+import LMDB
+
+/// The append-only event log of one store, on LMDB.
+///
+/// A store is a directory; the log is the LMDB environment in its `log/`
+/// subdirectory (docs/STORAGE.md has every database and layout). Several
+/// processes may use one store at once: LMDB serialises writers, and readers see
+/// a consistent snapshot without blocking them.
+///
+/// All methods are synchronous and thread-safe; each runs its own short
+/// transaction(s).
+public final class EventStore: Sendable {
+    /// The store directory.
+    public let directory: String
+    let environment: Environment
+    let events: Database
+    let streamIndex: Database
+    let streamHeads: Database
+    let eventIDs: Database
+    let meta: Database
+    let policyState: Database
+    let clock: @Sendable () -> Timestamp
+
+    /// The storage format this code writes and reads.
+    public static let storageFormat: UInt32 = 1
+
+    /// Opens the store at `directory`, creating it when `create` is true.
+    ///
+    /// Directories are created with mode 0700 and files with 0600: the store holds
+    /// health data. Reader slots left by dead processes are cleared.
+    ///
+    /// - Throws: ``LogError`` `.noStore` when there is no store and `create` is
+    ///   false, or the store has another format; ``LMDBError`` when LMDB fails.
+    public init(
+        directory: String, create: Bool = true, mapSize: Int = 256 << 20, durable: Bool = true,
+        clock: @escaping @Sendable () -> Timestamp = EventStore.systemClock
+    ) throws {
+        self.directory = directory
+        self.clock = clock
+        let logPath = directory + "/log"
+        let fm = FileManager.default
+        if !fm.fileExists(atPath: logPath + "/data.mdb") {
+            guard create else { throw LogError(.noStore, "no store at \(directory)") }
+            try fm.createDirectory(atPath: logPath, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try? fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory)
+        }
+        environment = try Environment(path: logPath, mapSize: mapSize, maxDatabases: 8, flags: durable ? [] : [.noSync])
+        try environment.clearStaleReaders()
+        let handles = try environment.write { txn -> [Database] in
+            let names = ["events", "streamIndex", "streamHeads", "eventIds", "meta", "policyState"]
+            let dbs = try names.map { try txn.openDatabase(named: $0, flags: .create) }
+            let metaDB = dbs[4]
+            if let format = try txn.get(metaDB, key: Array("format".utf8)) {
+                guard format == bigEndianBytes(UInt64(EventStore.storageFormat)) else {
+                    throw LogError(.noStore, "the store at \(directory) has a storage format this version does not read")
+                }
+            } else {
+                try txn.put(metaDB, key: Array("format".utf8), value: bigEndianBytes(UInt64(EventStore.storageFormat)))
+            }
+            return dbs
+        }
+        (events, streamIndex, streamHeads, eventIDs, meta, policyState) =
+            (handles[0], handles[1], handles[2], handles[3], handles[4], handles[5])
+    }
+
+    /// The system's clock.
+    public static let systemClock: @Sendable () -> Timestamp = {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Timestamp(microsecondsSinceEpoch: Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000)
+    }
+
+    // MARK: Keys
+
+    static let headKey = Array("head".utf8)
+    static let zeroHash = [UInt8](repeating: 0, count: 32)
+
+    static func streamKey(_ stream: String, version: UInt64) -> [UInt8] {
+        var key = Array(stream.utf8)
+        key.append(0)
+        appendBigEndian(version, to: &key)
+        return key
+    }
+
+    // MARK: Head
+
+    /// The last position and its chain hash (0 and 32 zero bytes for an empty log).
+    public struct Head: Hashable, Sendable {
+        public var position: UInt64
+        public var hash: [UInt8]
+    }
+
+    /// The log's head as of now.
+    public func head() throws -> Head {
+        try environment.read { txn in try readHead(txn) }
+    }
+
+    func readHead(_ txn: borrowing some Transaction & ~Copyable) throws -> Head {
+        guard let value = try txn.get(meta, key: Self.headKey) else { return Head(position: 0, hash: Self.zeroHash) }
+        guard value.count == 40 else { throw LogError(.damaged, "the chain head record is damaged") }
+        let position = value.withUnsafeBytes { readBigEndianUInt64(UnsafeRawBufferPointer(rebasing: $0[0..<8]))! }
+        return Head(position: position, hash: Array(value[8...]))
+    }
+
+    /// The stream's current version (0 when it has no events).
+    public func version(of stream: String) throws -> UInt64 {
+        try environment.read { txn in try readStreamHead(txn, stream)?.version ?? 0 }
+    }
+
+    struct StreamHead {
+        var version: UInt64
+        var position: UInt64
+        var bytes: [UInt8] {
+            var out: [UInt8] = []
+            appendBigEndian(version, to: &out)
+            appendBigEndian(position, to: &out)
+            return out
+        }
+    }
+
+    func readStreamHead(_ txn: borrowing some Transaction & ~Copyable, _ stream: String) throws -> StreamHead? {
+        try txn.withValue(streamHeads, key: Array(stream.utf8)) { value in
+            guard value.count == 16 else { throw LogError(.damaged, "the head of \(stream) is damaged") }
+            return StreamHead(version: readBigEndianUInt64(UnsafeRawBufferPointer(rebasing: value[0..<8]))!,
+                              position: readBigEndianUInt64(UnsafeRawBufferPointer(rebasing: value[8..<16]))!)
+        }
+    }
+
+    // MARK: Append
+
+    /// What became of one appended event.
+    public struct Outcome: Hashable, Sendable {
+        public var position: UInt64
+        public var version: UInt64
+        public var stream: String
+        public var eventID: EventID
+        /// False when the event id was in the log already with the same content:
+        /// the append answered with the position it has.
+        public var written: Bool
+    }
+
+    /// Appends `batch` in one write transaction: every event, or (when any is
+    /// refused) none.
+    ///
+    /// Per event, in order: an event id already in the log answers with its
+    /// position (same stream and content) or is refused (`duplicateEventId`);
+    /// then `policy` checks it; then its expected version is checked. Positions
+    /// are assigned inside the transaction, so commit order is position order.
+    ///
+    /// - Throws: ``AppendFailure`` naming the refused event (its `error` is a
+    ///   ``LogError`` or the policy's error); ``LMDBError`` when storage fails.
+    @discardableResult
+    public func append(_ batch: [ProposedEvent], policy: inout some AppendPolicy) throws -> [Outcome] {
+        for (i, event) in batch.enumerated() {
+            if let problem = Self.envelopeProblem(event) { throw AppendFailure(index: i, error: problem) }
+        }
+        return try environment.write { txn in
+            policy.beginBatch()
+            var head = try readHead(txn)
+            try checkChainHead(txn, head)
+            var heads: [String: StreamHead] = [:]
+            var written: [EventID: (index: Int, position: UInt64, version: UInt64)] = [:]
+            var outcomes: [Outcome] = []
+            outcomes.reserveCapacity(batch.count)
+            var packedPayloads: [[UInt8]] = []
+            packedPayloads.reserveCapacity(batch.count)
+            for (i, event) in batch.enumerated() {
+                do {
+                    let packed = PackedJSON.encode(event.payload)
+                    packedPayloads.append(packed)
+                    if let earlier = written[event.eventID] {
+                        let same = batch[earlier.index].stream == event.stream && batch[earlier.index].type == event.type
+                            && batch[earlier.index].occurredOn == event.occurredOn && packedPayloads[earlier.index] == packed
+                        guard same else { throw Self.duplicateIDError(event) }
+                        outcomes.append(Outcome(position: earlier.position, version: earlier.version, stream: event.stream, eventID: event.eventID, written: false))
+                        continue
+                    }
+                    if let existing = try existingOutcome(txn, event, packed: packed) {
+                        outcomes.append(existing)
+                        continue
+                    }
+                    let streamHead: StreamHead
+                    if let cached = heads[event.stream] {
+                        streamHead = cached
+                    } else {
+                        streamHead = try readStreamHead(txn, event.stream) ?? StreamHead(version: 0, position: 0)
+                    }
+                    try policy.admit(event, streamVersion: streamHead.version) { key in try txn.get(policyState, key: key) }
+                    try Self.checkExpected(event, current: streamHead.version)
+
+                    let position = head.position + 1
+                    let version = streamHead.version + 1
+                    let (record, hash) = RecordCodec.encode(
+                        position: position, version: version, event: event, packedPayload: packed,
+                        recordedAt: clock(), previousHash: head.hash)
+                    try txn.put(events, key: bigEndianBytes(position), value: record, flags: .append)
+                    try txn.put(streamIndex, key: Self.streamKey(event.stream, version: version), value: bigEndianBytes(position), flags: .noOverwrite)
+                    try txn.put(eventIDs, key: event.eventID.byteArray, value: bigEndianBytes(position), flags: .noOverwrite)
+                    head = Head(position: position, hash: hash)
+                    heads[event.stream] = StreamHead(version: version, position: position)
+                    written[event.eventID] = (i, position, version)
+                    outcomes.append(Outcome(position: position, version: version, stream: event.stream, eventID: event.eventID, written: true))
+                } catch let error as LMDBError {
+                    throw error  // Environment.write grows the map on mapFull and retries
+                } catch {
+                    throw AppendFailure(index: i, error: error)
+                }
+            }
+            for (stream, streamHead) in heads {
+                try txn.put(streamHeads, key: Array(stream.utf8), value: streamHead.bytes)
+            }
+            for change in policy.endBatch() {
+                if let value = change.value {
+                    try txn.put(policyState, key: change.key, value: value)
+                } else {
+                    try txn.delete(policyState, key: change.key)
+                }
+            }
+            if !written.isEmpty {
+                try txn.put(meta, key: Self.headKey, value: bigEndianBytes(head.position) + head.hash)
+            }
+            return outcomes
+        }
+    }
+
+    /// Appends one event; see ``append(_:policy:)``.
+    @discardableResult
+    public func append(_ event: ProposedEvent, policy: inout some AppendPolicy) throws -> Outcome {
+        try append([event], policy: &policy)[0]
+    }
+
+    /// The outcome of an event whose id is already in the log with the same
+    /// content, nil when the id is new; throws when the content differs.
+    private func existingOutcome(_ txn: borrowing WriteTransaction, _ event: ProposedEvent, packed: [UInt8]) throws -> Outcome? {
+        guard let positionBytes = try txn.get(eventIDs, key: event.eventID.byteArray) else { return nil }
+        let position = positionBytes.withUnsafeBytes { readBigEndianUInt64($0) } ?? 0
+        guard let stored = try txn.withValue(events, key: positionBytes, { bytes in
+            try? RecordCodec.decode(position: position, bytes)
+        }), let recorded = stored else {
+            throw LogError(.damaged, "the event id index points at position \(position), which does not decode")
+        }
+        guard recorded.stream == event.stream, recorded.type == event.type,
+              recorded.occurredOn == event.occurredOn, recorded.packedPayload == packed
+        else { throw Self.duplicateIDError(event) }
+        return Outcome(position: position, version: recorded.version, stream: recorded.stream, eventID: event.eventID, written: false)
+    }
+
+    private static func duplicateIDError(_ event: ProposedEvent) -> LogError {
+        LogError(.duplicateEventId, "event id \(event.eventID) is already in the log with another stream or content")
+    }
+
+    static func checkExpected(_ event: ProposedEvent, current: UInt64) throws {
+        let ok: Bool
+        switch event.expectedVersion {
+        case .any: ok = true
+        case .noStream: ok = current == 0
+        case .exactly(let v): ok = current == v
+        }
+        if !ok {
+            throw LogError(.versionConflict, "\(event.stream) is at version \(current), the append expected \(event.expectedVersion)")
+        }
+    }
+
+    /// Refuses to extend a chain whose head does not match the last stored event.
+    private func checkChainHead(_ txn: borrowing WriteTransaction, _ head: Head) throws {
+        guard head.position > 0 else {
+            // An empty head with events stored means the head record was lost.
+            var any = false
+            try txn.scan(events, reverse: true) { _, _ in any = true; return false }
+            if any { throw LogError(.chainBroken, "events are stored but the chain head is missing; run `iplog verify`") }
+            return
+        }
+        var lastKey: UInt64 = 0
+        var lastHash: [UInt8]?
+        try txn.scan(events, reverse: true) { key, value in
+            lastKey = readBigEndianUInt64(key) ?? 0
+            lastHash = RecordCodec.storedHash(value)
+            return false
+        }
+        guard lastKey == head.position, lastHash == head.hash else {
+            throw LogError(.chainBroken, "the chain head (position \(head.position)) does not match the last stored event; the store is damaged, run `iplog verify` and restore from a backup")
+        }
+    }
+
+    /// Why an envelope is malformed, or nil when it is well formed.
+    public static func envelopeProblem(_ event: ProposedEvent) -> LogError? {
+        if !isValidStreamID(event.stream) {
+            return LogError(.invalidShape, "field stream: \"category-id\" of letters, digits, '.', '_' or '-' (at most 200 characters) expected")
+        }
+        let type = event.type.utf8
+        if type.isEmpty || type.count > 64 || !type.allSatisfy({ isAlphanumeric($0) }) || !(type.first! >= 0x41 && type.first! <= 0x5A) {
+            return LogError(.invalidShape, "field type: an event type name (letters and digits, starting with a capital) expected")
+        }
+        if let actor = event.actor, actor.utf8.count > 200 || actor.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            return LogError(.invalidShape, "field actor: at most 200 characters, no control characters")
+        }
+        guard case .object = event.payload else {
+            return LogError(.invalidShape, "field data: a JSON object expected, found \(event.payload.kindName)")
+        }
+        return nil
+    }
+
+    /// `category-id`: a letter-led category, '-', then letters, digits, '.', '_', '-'.
+    public static func isValidStreamID(_ stream: String) -> Bool {
+        let u = Array(stream.utf8)
+        guard u.count <= 200, let dash = u.firstIndex(of: UInt8(ascii: "-")), dash > 0, dash < u.count - 1,
+              u[0] >= 0x41 && u[0] <= 0x7A && isAlphanumeric(u[0]) else { return false }
+        return u[..<dash].allSatisfy(isAlphanumeric)
+            && u[(dash + 1)...].allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+    }
+
+    private static func isAlphanumeric(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+    }
+
+    // MARK: Reading
+
+    /// Events of the log from `position` on, at most `limit`, in position order,
+    /// in one short read transaction (a page).
+    public func read(from position: UInt64 = 1, limit: Int = 1000) throws -> [RecordedEvent] {
+        try environment.read { txn in
+            var out: [RecordedEvent] = []
+            try txn.scan(events, from: bigEndianBytes(max(position, 1))) { key, value in
+                let p = readBigEndianUInt64(key) ?? 0
+                out.append(try RecordCodec.decode(position: p, value))
+                return out.count < limit
+            }
+            return out
+        }
+    }
+
+    /// Visits every event from `position` on in pages of `pageSize`, each page its
+    /// own read transaction (a long read transaction would keep LMDB from reusing
+    /// pages), until `body` returns false. Events committed while it runs are
+    /// visited too.
+    public func forEach(from position: UInt64 = 1, pageSize: Int = 4096, _ body: (RecordedEvent) throws -> Bool) throws {
+        var next = max(position, 1)
+        while true {
+            let page = try read(from: next, limit: pageSize)
+            for event in page where try !body(event) { return }
+            guard let last = page.last, page.count == pageSize else { return }
+            next = last.position + 1
+        }
+    }
+
+    /// Events of one stream from `version` on (forwards), or from `version` back
+    /// to 1 (`backwards`; nil starts at the last), at most `limit`.
+    public func read(stream: String, from version: UInt64? = nil, backwards: Bool = false, limit: Int = .max) throws -> [RecordedEvent] {
+        try environment.read { txn in
+            let start = Self.streamKey(stream, version: version ?? (backwards ? UInt64.max : 1))
+            let prefix = Array(stream.utf8) + [0]
+            var positions: [[UInt8]] = []
+            try txn.scan(streamIndex, from: start, reverse: backwards) { key, value in
+                guard key.count == prefix.count + 8, key.starts(with: prefix) else { return false }
+                positions.append(Array(value))
+                return positions.count < limit
+            }
+            return try positions.map { key in
+                let position = key.withUnsafeBytes { readBigEndianUInt64($0) } ?? 0
+                guard let event = try txn.withValue(events, key: key, { bytes in try? RecordCodec.decode(position: position, bytes) }),
+                      let event else {
+                    throw LogError(.damaged, "the stream index of \(stream) points at position \(position), which does not decode")
+                }
+                return event
+            }
+        }
+    }
+
+    /// Every stream id with its version, in id order; `prefix` filters (e.g. `case-`).
+    public func streams(prefix: String = "") throws -> [(stream: String, version: UInt64)] {
+        try environment.read { txn in
+            var out: [(String, UInt64)] = []
+            let p = Array(prefix.utf8)
+            try txn.scan(streamHeads, from: p.isEmpty ? nil : p) { key, value in
+                guard key.starts(with: p) else { return false }
+                let version = readBigEndianUInt64(UnsafeRawBufferPointer(rebasing: value[0..<8])) ?? 0
+                out.append((String(decoding: key, as: UTF8.self), version))
+                return true
+            }
+            return out
+        }
+    }
+
+    // MARK: Facts
+
+    /// Counts and sizes (`iplog stats`).
+    public struct Statistics: Sendable {
+        public var events: Int
+        public var streams: Int
+        public var head: Head
+        public var fileBytes: Int
+        public var usedBytes: Int
+        public var mapSize: Int
+    }
+
+    public func statistics() throws -> Statistics {
+        let (eventCount, streamCount, head) = try environment.read { txn in
+            (try txn.statistics(events).entries, try txn.statistics(streamHeads).entries, try readHead(txn))
+        }
+        let info = environment.info
+        let attributes = try? FileManager.default.attributesOfItem(atPath: directory + "/log/data.mdb")
+        let size = (attributes?[.size] as? NSNumber)?.intValue ?? 0
+        return Statistics(events: eventCount, streams: streamCount, head: head, fileBytes: size,
+                          usedBytes: info.usedBytes, mapSize: info.mapSize)
+    }
+
+    /// Writes a consistent, compacted copy of the log to `directory`'s `log/`
+    /// while appends go on.
+    public func backup(to target: String) throws {
+        let logTarget = target + "/log"
+        try FileManager.default.createDirectory(atPath: logTarget, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try environment.copy(to: logTarget, flags: .compact)
+    }
+}

@@ -1,0 +1,138 @@
+import Crypto
+import Foundation
+import JSON
+
+/// The stored form of one event (record format 1; docs/STORAGE.md has the table).
+///
+/// ```
+/// offset size
+///  0     1   record format (1)
+///  1     1   flags: bit 0 actor present; bit 1 payload sealed (reserved for
+///            per-person encryption: the hash covers the sealed bytes, so erasing
+///            a key leaves the chain intact); other bits 0
+///  2     2   schema version of the payload, big-endian
+///  4     4   occurredOn, days since 1970-01-01, big-endian two's complement
+///  8     8   version in the stream, big-endian
+/// 16     8   recordedAt, microseconds since the epoch (UTC), big-endian
+/// 24    16   event id (UUID bytes)
+/// 40     …   stream, type, [actor], payload: each a varint length and the bytes
+/// end-32 32  hash = SHA-256(previous hash ‖ position, 8 bytes big-endian ‖ every byte above)
+/// ```
+///
+/// Fixed-width fields come first so a reader can pick the version, date or id
+/// without parsing the rest.
+enum RecordCodec {
+    static let format: UInt8 = 1
+    static let headerSize = 40
+    static let hashSize = 32
+    static let flagActor: UInt8 = 1
+    static let flagSealed: UInt8 = 2
+
+    /// The record's bytes (hash included) and its hash.
+    static func encode(
+        position: UInt64, version: UInt64, event: ProposedEvent, packedPayload: [UInt8],
+        recordedAt: Timestamp, previousHash: [UInt8]
+    ) -> (record: [UInt8], hash: [UInt8]) {
+        var out: [UInt8] = []
+        out.reserveCapacity(headerSize + event.stream.utf8.count + event.type.utf8.count
+                            + (event.actor?.utf8.count ?? 0) + packedPayload.count + 48)
+        out.append(format)
+        out.append(event.actor == nil ? 0 : flagActor)
+        appendBigEndian(event.schemaVersion, to: &out)
+        appendBigEndian(UInt32(bitPattern: event.occurredOn.daysSinceEpoch), to: &out)
+        appendBigEndian(version, to: &out)
+        appendBigEndian(UInt64(bitPattern: recordedAt.microsecondsSinceEpoch), to: &out)
+        out.append(contentsOf: event.eventID.byteArray)
+        appendField(event.stream.utf8, to: &out)
+        appendField(event.type.utf8, to: &out)
+        if let actor = event.actor { appendField(actor.utf8, to: &out) }
+        Varint.append(UInt64(packedPayload.count), to: &out)
+        out.append(contentsOf: packedPayload)
+        let hash = chainHash(previous: previousHash, position: position, body: out)
+        out.append(contentsOf: hash)
+        return (out, hash)
+    }
+
+    /// SHA-256(previous ‖ position ‖ body).
+    static func chainHash(previous: [UInt8], position: UInt64, body: some ContiguousBytes) -> [UInt8] {
+        var hasher = SHA256()
+        hasher.update(data: previous)
+        var pos = position.bigEndian
+        withUnsafeBytes(of: &pos) { hasher.update(bufferPointer: $0) }
+        body.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        return Array(hasher.finalize())
+    }
+
+    /// Decodes a stored record.
+    /// - Throws: ``DamagedRecord`` when the bytes are not a well-formed record.
+    static func decode(position: UInt64, _ bytes: UnsafeRawBufferPointer) throws(DamagedRecord) -> RecordedEvent {
+        var r = ByteReader(bytes)
+        guard bytes.count >= headerSize + hashSize,
+              r.readByte() == format,
+              let flags = r.readByte(), flags & ~(flagActor | flagSealed) == 0,
+              let schema = r.readBigEndian(UInt16.self),
+              let day = r.readBigEndian(UInt32.self),
+              let version = r.readBigEndian(UInt64.self),
+              let recorded = r.readBigEndian(UInt64.self),
+              let idBytes = r.readBytes(16), let id = EventID(bytes: idBytes),
+              let stream = readString(&r),
+              let type = readString(&r)
+        else { throw DamagedRecord(position: position, reason: "the record's header does not decode") }
+        var actor: String?
+        if flags & flagActor != 0 {
+            guard let a = readString(&r) else { throw DamagedRecord(position: position, reason: "the actor does not decode") }
+            actor = a
+        }
+        guard let length = r.readVarint(), length == UInt64(r.remaining - hashSize),
+              let payload = r.readBytes(Int(length)), let hash = r.readBytes(hashSize)
+        else { throw DamagedRecord(position: position, reason: "the payload's length does not match the record") }
+        return RecordedEvent(
+            position: position, version: version, stream: stream, type: type, schemaVersion: schema,
+            eventID: id, occurredOn: BusinessDate(daysSinceEpoch: Int32(bitPattern: day)),
+            recordedAt: Timestamp(microsecondsSinceEpoch: Int64(bitPattern: recorded)),
+            actor: actor, packedPayload: Array(payload), hash: Array(hash))
+    }
+
+    /// The stored hash (the last 32 bytes) of a record.
+    static func storedHash(_ bytes: UnsafeRawBufferPointer) -> [UInt8]? {
+        guard bytes.count >= headerSize + hashSize else { return nil }
+        return Array(bytes[(bytes.count - hashSize)...])
+    }
+
+    private static func readString(_ r: inout ByteReader) -> String? {
+        guard let n = r.readVarint(), let b = r.readBytes(Int(clamping: n)) else { return nil }
+        return String(validating: b, as: UTF8.self)
+    }
+
+    private static func appendField(_ utf8: String.UTF8View, to out: inout [UInt8]) {
+        Varint.append(UInt64(utf8.count), to: &out)
+        out.append(contentsOf: utf8)
+    }
+}
+
+@inline(__always)
+func appendBigEndian<T: FixedWidthInteger>(_ value: T, to out: inout [UInt8]) {
+    var v = value.bigEndian
+    withUnsafeBytes(of: &v) { out.append(contentsOf: $0) }
+}
+
+@inline(__always)
+func bigEndianBytes(_ value: UInt64) -> [UInt8] {
+    var out: [UInt8] = []
+    out.reserveCapacity(8)
+    appendBigEndian(value, to: &out)
+    return out
+}
+
+func readBigEndianUInt64(_ bytes: UnsafeRawBufferPointer) -> UInt64? {
+    guard bytes.count == 8 else { return nil }
+    var r = ByteReader(bytes)
+    return r.readBigEndian(UInt64.self)
+}
+
+/// A stored record that does not decode: the store is damaged at `position`.
+public struct DamagedRecord: Error, Hashable, Sendable, CustomStringConvertible {
+    public var position: UInt64
+    public var reason: String
+    public var description: String { "position \(position): \(reason)" }
+}

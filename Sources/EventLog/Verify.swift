@@ -1,0 +1,141 @@
+import LMDB
+
+/// What `verify` found.
+public struct VerifyReport: Sendable {
+    /// One thing wrong with the store.
+    public struct Problem: Hashable, Sendable, CustomStringConvertible {
+        /// The position of the event concerned, when there is one.
+        public var position: UInt64?
+        /// A stable name: `gap`, `damaged`, `hashMismatch`, `versionGap`,
+        /// `missingIndexEntry`, `wrongIndexEntry`, `strayIndexEntry`, `streamHead`, `chainHead`.
+        public var kind: String
+        public var message: String
+
+        public var description: String {
+            (position.map { "position \($0): " } ?? "") + message
+        }
+    }
+
+    public var events: Int
+    public var problems: [Problem]
+    /// True when more problems were found than are listed.
+    public var truncated: Bool
+    public var ok: Bool { problems.isEmpty }
+}
+
+extension EventStore {
+    /// The most problems a report lists.
+    public static let maximumProblems = 1000
+
+    /// Recomputes the hash chain from the first event and checks every index
+    /// against the log: each event is indexed under its stream and version and its
+    /// id, each index entry points at the event it names, stream heads and the
+    /// chain head match. Runs in one read transaction (one consistent snapshot).
+    public func verify() throws -> VerifyReport {
+        try environment.read { txn in
+            var problems: [VerifyReport.Problem] = []
+            var truncated = false
+            func report(_ position: UInt64?, _ kind: String, _ message: String) {
+                if problems.count < Self.maximumProblems {
+                    problems.append(.init(position: position, kind: kind, message: message))
+                } else {
+                    truncated = true
+                }
+            }
+
+            var expectedPosition: UInt64 = 1
+            var previousHash = Self.zeroHash
+            var lastOfStream: [String: (version: UInt64, position: UInt64)] = [:]
+            var count = 0
+            try txn.scan(events) { key, value in
+                count += 1
+                guard let position = readBigEndianUInt64(key) else {
+                    report(nil, "damaged", "an event key is not an 8-byte position")
+                    return true
+                }
+                if position != expectedPosition {
+                    report(position, "gap", "positions \(expectedPosition)–\(position - 1) are missing")
+                }
+                expectedPosition = position + 1
+                guard let storedHash = RecordCodec.storedHash(value) else {
+                    report(position, "damaged", "the record is too short")
+                    return true
+                }
+                let body = UnsafeRawBufferPointer(rebasing: value[0..<(value.count - RecordCodec.hashSize)])
+                if RecordCodec.chainHash(previous: previousHash, position: position, body: body) != storedHash {
+                    report(position, "hashMismatch", "the hash does not match the event and the chain before it")
+                }
+                previousHash = storedHash
+                let event: RecordedEvent
+                do {
+                    event = try RecordCodec.decode(position: position, value)
+                } catch {
+                    report(position, "damaged", (error as? DamagedRecord)?.reason ?? "\(error)")
+                    return true
+                }
+                let expectedVersion = (lastOfStream[event.stream]?.version ?? 0) + 1
+                if event.version != expectedVersion {
+                    report(position, "versionGap", "\(event.stream) version \(event.version) follows version \(expectedVersion - 1)")
+                }
+                lastOfStream[event.stream] = (event.version, position)
+                let indexed = try txn.get(streamIndex, key: Self.streamKey(event.stream, version: event.version))
+                if indexed == nil {
+                    report(position, "missingIndexEntry", "not in the stream index (\(event.stream) version \(event.version))")
+                } else if indexed != bigEndianBytes(position) {
+                    report(position, "wrongIndexEntry", "the stream index entry of \(event.stream) version \(event.version) points elsewhere")
+                }
+                let byID = try txn.get(eventIDs, key: event.eventID.byteArray)
+                if byID == nil {
+                    report(position, "missingIndexEntry", "not in the event id index")
+                } else if byID != bigEndianBytes(position) {
+                    report(position, "wrongIndexEntry", "the event id index entry points elsewhere")
+                }
+                return true
+            }
+
+            // Index entries with no event behind them.
+            try txn.scan(streamIndex) { key, value in
+                let position = readBigEndianUInt64(value)
+                let matches = try position.flatMap { p in
+                    try txn.withValue(events, key: bigEndianBytes(p)) { record in
+                        (try? RecordCodec.decode(position: p, record)).map { Self.streamKey($0.stream, version: $0.version) == Array(key) }
+                    } ?? nil
+                } ?? false
+                if !matches {
+                    report(position, "strayIndexEntry", "a stream index entry names an event that is not there")
+                }
+                return true
+            }
+            try txn.scan(eventIDs) { key, value in
+                let position = readBigEndianUInt64(value)
+                let matches = try position.flatMap { p in
+                    try txn.withValue(events, key: bigEndianBytes(p)) { record in
+                        record.count >= 40 && Array(record[24..<40]) == Array(key)
+                    }
+                } ?? false
+                if !matches {
+                    report(position, "strayIndexEntry", "an event id index entry names an event that is not there")
+                }
+                return true
+            }
+            var headsSeen = 0
+            try txn.scan(streamHeads) { key, value in
+                headsSeen += 1
+                let stream = String(decoding: key, as: UTF8.self)
+                let expected = lastOfStream[stream].map { bigEndianBytes($0.version) + bigEndianBytes($0.position) }
+                if expected != Array(value) {
+                    report(nil, "streamHead", "the head of \(stream) does not match its last event")
+                }
+                return true
+            }
+            if headsSeen != lastOfStream.count {
+                report(nil, "streamHead", "\(lastOfStream.count) streams have events but \(headsSeen) have a head")
+            }
+            let head = try readHead(txn)
+            if head.position != expectedPosition - 1 || head.hash != previousHash {
+                report(head.position, "chainHead", "the chain head does not match the last event")
+            }
+            return VerifyReport(events: count, problems: problems, truncated: truncated)
+        }
+    }
+}

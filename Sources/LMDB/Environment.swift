@@ -1,0 +1,257 @@
+import CLMDB
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An LMDB environment: one memory-mapped data file, its lock file and its named
+/// databases.
+///
+/// Transactions are lent to closures (``read(_:)``, ``write(_:)``) and never
+/// stored, so one object owns the `MDB_env` and releases it in exactly one place
+/// (`deinit`). The environment is opened with `MDB_NOTLS`, so transactions may run
+/// on any thread; a transaction must still stay on the thread that began it
+/// (the closure is synchronous, so it cannot cross an `await`).
+///
+/// The map grows by itself: a write that fills it is rolled back, the map is
+/// doubled (by at most ``maximumGrowth``) and the write runs again, so a write
+/// closure may run more than once and must have no effect outside its transaction.
+/// When another process grew the map, the next transaction adopts the new size.
+public final class Environment: @unchecked Sendable {
+    // @unchecked Sendable: `handle` is only used through LMDB calls that are
+    // thread-safe under MDB_NOTLS; resizing the map (which LMDB requires to happen
+    // with no transaction of this process open) is serialised by `mapLock`, which
+    // every transaction holds shared.
+
+    private let handle: OpaquePointer
+    private let mapLock = ReadWriteLock()
+
+    /// The directory (or, with `.noSubdirectory`, the file) the environment was opened at.
+    public let path: String
+
+    /// The largest single step by which the map grows.
+    public let maximumGrowth: Int
+
+    /// Opens (creating when missing) the environment at `path`, which must be an
+    /// existing directory unless `flags` has `.noSubdirectory`.
+    ///
+    /// - Parameters:
+    ///   - mapSize: the initial size of the map in bytes; it grows as needed.
+    ///   - maxDatabases: how many named databases may be opened.
+    ///   - mode: permissions of newly created files; `0o600` keeps health data
+    ///     readable by its owner only.
+    /// - Throws: ``LMDBError`` when LMDB cannot open the files.
+    public init(
+        path: String,
+        mapSize: Int = 256 << 20,
+        maxDatabases: Int = 16,
+        maxReaders: Int = 126,
+        flags: EnvironmentFlags = [],
+        mode: mode_t = 0o600,
+        maximumGrowth: Int = 4 << 30
+    ) throws(LMDBError) {
+        var env: OpaquePointer?
+        try check(mdb_env_create(&env))
+        guard let env else { throw LMDBError(code: ENOMEM) }
+        do {
+            try check(mdb_env_set_mapsize(env, mapSize))
+            try check(mdb_env_set_maxdbs(env, MDB_dbi(maxDatabases)))
+            try check(mdb_env_set_maxreaders(env, UInt32(maxReaders)))
+            try check(mdb_env_open(env, path, flags.union(.noThreadLocalStorage).rawValue, mode))
+        } catch {
+            mdb_env_close(env)
+            throw error
+        }
+        self.handle = env
+        self.path = path
+        self.maximumGrowth = maximumGrowth
+    }
+
+    deinit { mdb_env_close(handle) }
+
+    // MARK: Transactions
+
+    /// Runs `body` in a read-only transaction, which always ends (aborts) when
+    /// `body` returns or throws. The transaction sees one consistent snapshot.
+    ///
+    /// Keep read transactions short: while one is open, LMDB cannot reuse the
+    /// pages freed after it began, and the file grows.
+    public func read<R>(_ body: (borrowing ReadTransaction) throws -> R) throws -> R {
+        while true {
+            do {
+                return try readOnce(body)
+            } catch let error as LMDBError where error == .mapResized {
+                try adoptMapSize()
+            }
+        }
+    }
+
+    private func readOnce<R>(_ body: (borrowing ReadTransaction) throws -> R) throws -> R {
+        mapLock.lockShared()
+        defer { mapLock.unlock() }
+        var txn: OpaquePointer?
+        try check(mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &txn))
+        defer { mdb_txn_abort(txn) }
+        return try body(ReadTransaction(handle: TransactionHandle(pointer: txn!)))
+    }
+
+    /// Runs `body` in the write transaction and commits when it returns; when it
+    /// throws, the transaction is aborted and nothing it wrote remains.
+    ///
+    /// Only one write transaction exists at a time across all processes (LMDB's
+    /// writer lock); others wait. When the map fills, the transaction is rolled
+    /// back, the map grows, and `body` runs again: `body` must have no effect
+    /// outside the transaction.
+    public func write<R>(_ body: (borrowing WriteTransaction) throws -> R) throws -> R {
+        while true {
+            do {
+                return try writeOnce(body)
+            } catch let error as LMDBError where error == .mapFull {
+                try growMap()
+            } catch let error as LMDBError where error == .mapResized {
+                try adoptMapSize()
+            }
+        }
+    }
+
+    private func writeOnce<R>(_ body: (borrowing WriteTransaction) throws -> R) throws -> R {
+        mapLock.lockShared()
+        defer { mapLock.unlock() }
+        var txn: OpaquePointer?
+        try check(mdb_txn_begin(handle, nil, 0, &txn))
+        let result: R
+        do {
+            result = try body(WriteTransaction(handle: TransactionHandle(pointer: txn!)))
+        } catch {
+            mdb_txn_abort(txn)
+            throw error
+        }
+        // mdb_txn_commit frees the transaction whether it succeeds or fails:
+        // never abort after it.
+        try check(mdb_txn_commit(txn))
+        return result
+    }
+
+    // MARK: The map
+
+    /// Doubles the map (by at most ``maximumGrowth``). LMDB allows this only while
+    /// this process has no transaction open, hence the exclusive lock.
+    private func growMap() throws(LMDBError) {
+        mapLock.lockExclusive()
+        defer { mapLock.unlock() }
+        let current = info.mapSize
+        try check(mdb_env_set_mapsize(handle, current + min(current, maximumGrowth)))
+    }
+
+    /// Adopts the map size another process set (`mdb_env_set_mapsize` with 0).
+    private func adoptMapSize() throws(LMDBError) {
+        mapLock.lockExclusive()
+        defer { mapLock.unlock() }
+        try check(mdb_env_set_mapsize(handle, 0))
+    }
+
+    // MARK: Databases
+
+    /// Opens the named database, creating it when `flags` has `.create`.
+    ///
+    /// The handle is valid for the life of the environment and may be used by
+    /// any transaction.
+    public func openDatabase(named name: String, flags: DatabaseFlags = []) throws -> Database {
+        if flags.contains(.create) {
+            return try write { txn in try txn.openDatabase(named: name, flags: flags) }
+        }
+        // A handle opened in a read transaction becomes shared when that
+        // transaction commits (mdb_dbi_open's contract), so commit, not abort.
+        mapLock.lockShared()
+        defer { mapLock.unlock() }
+        var txn: OpaquePointer?
+        try check(mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &txn))
+        var dbi = MDB_dbi()
+        let rc = mdb_dbi_open(txn, name, flags.rawValue, &dbi)
+        if rc != MDB_SUCCESS {
+            mdb_txn_abort(txn)
+            throw LMDBError(code: rc)
+        }
+        try check(mdb_txn_commit(txn))
+        return Database(id: dbi, name: name)
+    }
+
+    // MARK: Maintenance and facts
+
+    /// Clears reader slots left by processes that died (`mdb_reader_check`); a
+    /// stale slot would keep old pages from being reused. Returns how many were cleared.
+    @discardableResult
+    public func clearStaleReaders() throws(LMDBError) -> Int {
+        var dead: Int32 = 0
+        try check(mdb_reader_check(handle, &dead))
+        return Int(dead)
+    }
+
+    /// Flushes the data to disk (`mdb_env_sync` with force): needed only when the
+    /// environment was opened with `.noSync` or `.noMetaSync`.
+    public func sync() throws(LMDBError) {
+        try check(mdb_env_sync(handle, 1))
+    }
+
+    /// Writes a consistent copy of the environment to `directory` (which must exist
+    /// and be empty) while other transactions go on.
+    public func copy(to directory: String, flags: CopyFlags = []) throws(LMDBError) {
+        try check(mdb_env_copy2(handle, directory, flags.rawValue))
+    }
+
+    /// The map's size and use.
+    public var info: EnvironmentInfo {
+        var raw = MDB_envinfo()
+        var stat = MDB_stat()
+        mdb_env_info(handle, &raw)
+        mdb_env_stat(handle, &stat)
+        return EnvironmentInfo(
+            mapSize: raw.me_mapsize,
+            pageSize: Int(stat.ms_psize),
+            lastPage: Int(raw.me_last_pgno),
+            lastTransaction: Int(raw.me_last_txnid),
+            maxReaders: Int(raw.me_maxreaders),
+            readers: Int(raw.me_numreaders)
+        )
+    }
+}
+
+/// Facts about an ``Environment``'s map (`mdb_env_info`, `mdb_env_stat`).
+public struct EnvironmentInfo: Sendable, Hashable {
+    /// The size of the memory map in bytes.
+    public var mapSize: Int
+    /// The page size in bytes.
+    public var pageSize: Int
+    /// The last page number in use; `(lastPage + 1) * pageSize` bytes of the map are used.
+    public var lastPage: Int
+    /// The id of the last committed transaction.
+    public var lastTransaction: Int
+    public var maxReaders: Int
+    /// Reader slots in use (including stale ones).
+    public var readers: Int
+
+    /// Bytes of the map in use.
+    public var usedBytes: Int { (lastPage + 1) * pageSize }
+}
+
+/// A pthread read-write lock on the heap (a pthread lock must not move in memory).
+final class ReadWriteLock: @unchecked Sendable {
+    // @unchecked Sendable: the pthread lock is itself the synchronisation.
+    private let lock: UnsafeMutablePointer<pthread_rwlock_t>
+
+    init() {
+        lock = .allocate(capacity: 1)
+        lock.initialize(to: pthread_rwlock_t())
+        pthread_rwlock_init(lock, nil)
+    }
+
+    deinit {
+        pthread_rwlock_destroy(lock)
+        lock.deallocate()
+    }
+
+    func lockShared() { pthread_rwlock_rdlock(lock) }
+    func lockExclusive() { pthread_rwlock_wrlock(lock) }
+    func unlock() { pthread_rwlock_unlock(lock) }
+}
