@@ -1,0 +1,135 @@
+import Foundation
+import JSON
+
+/// Reading the contract's event envelope (one JSON Lines record) into a
+/// ``ProposedEvent``, and writing a ``RecordedEvent`` back out as one.
+public enum Envelope {
+    /// A shape error: the field it concerns and what was wrong, free of the
+    /// field's value (which may be personal data).
+    public static func shapeError(_ field: String, _ message: String) -> LogError {
+        LogError(.invalidShape, "field \(field): \(message)")
+    }
+
+    /// Decodes one envelope.
+    ///
+    /// - Parameters:
+    ///   - dateField: the payload field that holds the event's own date for a
+    ///     type, used when `occurredOn` is missing; by default the first top-level
+    ///     payload field whose name ends in `On`.
+    ///   - today: the date used when neither `occurredOn` nor a date field is there.
+    /// - Throws: ``LogError`` `.invalidShape` or `.invalidDate`, naming the field.
+    public static func decode(
+        _ value: JSONValue, today: BusinessDate,
+        dateField: (String) -> String? = { _ in nil }
+    ) throws(LogError) -> ProposedEvent {
+        guard case .object = value else { throw shapeError("(line)", "a JSON object expected, found \(value.kindName)") }
+        let stream = try requiredString(value, "stream")
+        let type = try requiredString(value, "type")
+        guard let data = value["data"] else { throw shapeError("data", "missing") }
+        guard case .object(let members) = data else { throw shapeError("data", "a JSON object expected, found \(data.kindName)") }
+
+        var eventID = EventID.random()
+        if let raw = value["eventId"], raw != .null {
+            guard let text = raw.stringValue, let id = EventID(string: text) else {
+                throw shapeError("eventId", "a UUID expected")
+            }
+            eventID = id
+        }
+        var actor: String?
+        if let raw = value["actor"], raw != .null {
+            guard let text = raw.stringValue else { throw shapeError("actor", "a string expected, found \(raw.kindName)") }
+            actor = text
+        }
+        var expected = ExpectedVersion.any
+        if let raw = value["expectedVersion"], raw != .null {
+            expected = try parseExpectedVersion(raw)
+        }
+        let occurredOn: BusinessDate
+        if let raw = value["occurredOn"], raw != .null {
+            occurredOn = try date(raw, field: "occurredOn")
+        } else if let field = dateField(type) ?? members.first(where: { $0.key.hasSuffix("On") })?.key,
+                  let raw = data[field] {
+            occurredOn = try date(raw, field: "data.\(field)")
+        } else {
+            occurredOn = today
+        }
+        let event = ProposedEvent(stream: stream, type: type, eventID: eventID, occurredOn: occurredOn,
+                                  actor: actor, payload: data, expectedVersion: expected)
+        if let problem = EventStore.envelopeProblem(event) { throw problem }
+        return event
+    }
+
+    /// `expectedVersion`: a number, `"noStream"` or `"any"`.
+    public static func parseExpectedVersion(_ raw: JSONValue) throws(LogError) -> ExpectedVersion {
+        if let n = raw.int64Value, n >= 0 { return .exactly(UInt64(n)) }
+        if let text = raw.stringValue { if let v = parseExpectedVersion(text) { return v } }
+        throw shapeError("expectedVersion", "a version number, \"noStream\" or \"any\" expected")
+    }
+
+    /// `expectedVersion` as typed on a command line.
+    public static func parseExpectedVersion(_ text: String) -> ExpectedVersion? {
+        switch text {
+        case "any": .any
+        case "noStream": .noStream
+        default: UInt64(text).map { .exactly($0) }
+        }
+    }
+
+    /// A required ISO date: `invalidShape` when it is not a `YYYY-MM-DD` string,
+    /// `invalidDate` when it is one but the day does not exist.
+    public static func date(_ raw: JSONValue, field: String) throws(LogError) -> BusinessDate {
+        guard let text = raw.stringValue else { throw shapeError(field, "a date (YYYY-MM-DD) expected, found \(raw.kindName)") }
+        return try date(text, field: field)
+    }
+
+    /// Parses `YYYY-MM-DD`, telling a malformed date from one that does not exist.
+    public static func date(_ text: String, field: String) throws(LogError) -> BusinessDate {
+        if let d = BusinessDate(iso: text) { return d }
+        let u = Array(text.utf8)
+        let looksLikeDate = u.count == 10 && u[4] == UInt8(ascii: "-") && u[7] == UInt8(ascii: "-")
+            && u.enumerated().allSatisfy { i, b in i == 4 || i == 7 || (b >= 0x30 && b <= 0x39) }
+        if looksLikeDate { throw LogError(.invalidDate, "field \(field): the date \(text) does not exist") }
+        throw shapeError(field, "a date (YYYY-MM-DD) expected")
+    }
+
+    private static func requiredString(_ value: JSONValue, _ field: String) throws(LogError) -> String {
+        guard let raw = value[field] else { throw shapeError(field, "missing") }
+        guard let text = raw.stringValue else { throw shapeError(field, "a string expected, found \(raw.kindName)") }
+        return text
+    }
+
+    /// The contract's export form of a recorded event (one JSON Lines record).
+    public static func encode(_ event: RecordedEvent, payload: JSONValue) -> JSONValue {
+        var members: [JSONValue.Member] = [
+            .init("position", .integer(event.position)),
+            .init("stream", .string(event.stream)),
+            .init("version", .integer(event.version)),
+            .init("type", .string(event.type)),
+            .init("eventId", .string(event.eventID.description)),
+            .init("occurredOn", .string(event.occurredOn.description)),
+            .init("recordedAt", .string(event.recordedAt.description)),
+            .init("actor", event.actor.map(JSONValue.string) ?? .null),
+        ]
+        if event.schemaVersion != 1 { members.append(.init("schemaVersion", .integer(event.schemaVersion))) }
+        members.append(.init("data", payload))
+        members.append(.init("hash", .string(event.hashHex)))
+        return .object(members)
+    }
+}
+
+extension LogError.Code {
+    /// A date that does not exist, e.g. 2026-02-30 (exit 2).
+    public static let invalidDate = LogError.Code(rawValue: "invalidDate")
+}
+
+extension BusinessDate {
+    /// Today in Norway (Europe/Oslo), or `IPLOG_TODAY` (YYYY-MM-DD) when set, which
+    /// lets tests and demos fix the date.
+    public static func today(environment: [String: String] = ProcessInfo.processInfo.environment) -> BusinessDate {
+        if let fixed = environment["IPLOG_TODAY"], let date = BusinessDate(iso: fixed) { return date }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Europe/Oslo") ?? .current
+        let c = calendar.dateComponents([.year, .month, .day], from: Date())
+        return BusinessDate(year: c.year!, month: c.month!, day: c.day!)!
+    }
+}

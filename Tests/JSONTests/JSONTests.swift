@@ -1,0 +1,82 @@
+import Testing
+@testable import JSON
+
+struct ParserTests {
+    @Test func parsesAndWritesBackCompactly() throws {
+        let text = #"{"a":[1,-2.5e3,true,false,null],"b":"Ærlig talt \"søt\"\n","c":{}}"#
+        #expect(try JSONParser.parse(text).jsonText == text)
+    }
+
+    @Test func decodesEscapesAndSurrogatePairs() throws {
+        let value = try JSONParser.parse(#""\u00e6\ud83d\ude00\t\/""#)
+        #expect(value == .string("æ😀\t/"))
+    }
+
+    @Test(arguments: [
+        ("", "empty input"),
+        ("{", "expected a key"),
+        ("[", "unexpected end"),
+        (#"{"a":1,"a":2}"#, "duplicate key"),
+        (#"{"a":1} x"#, "after the JSON value"),
+        ("[01]", "leading zero"),
+        ("[1.]", "invalid fraction"),
+        (#""\ud800""#, "lone surrogate"),
+        ("\"a\u{01}\"", "control character"),
+        (#"{"a" 1}"#, "expected ':'"),
+        ("[1 2]", "expected ','"),
+        ("tru", "unexpected end"),
+        (#""\x""#, "invalid escape"),
+    ])
+    func refusesMalformedInput(text: String, reason: String) {
+        #expect {
+            _ = try JSONParser.parse(text)
+        } throws: { error in
+            (error as? JSONSyntaxError)?.reason.contains(reason) == true
+        }
+    }
+
+    @Test func refusesInvalidUTF8() {
+        #expect(throws: JSONSyntaxError.self) { _ = try JSONParser.parse([0x22, 0xFF, 0xFE, 0x22]) }
+    }
+
+    @Test func refusesDeepNestingWithoutCrashing() {
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        #expect { _ = try JSONParser.parse(deep) } throws: { error in
+            (error as? JSONSyntaxError)?.reason.contains("nesting") == true
+        }
+        let ok = String(repeating: "[", count: 64) + String(repeating: "]", count: 64)
+        #expect(throws: Never.self) { _ = try JSONParser.parse(ok) }
+    }
+
+    @Test func escapesControlCharactersWhenWriting() throws {
+        let value = JSONValue.string("a\u{0}b\u{1F}\"\\")
+        #expect(value.jsonText == #""a\u0000b\u001f\"\\""#)
+        #expect(try JSONParser.parse(value.jsonText) == value)
+    }
+}
+
+struct PackedTests {
+    @Test func roundTripsEveryKindOfValue() throws {
+        let value = try JSONParser.parse(#"{"z":[1,"to",{"x":null}],"a":true,"m":-0.5,"ø":"æøå","e":[],"o":{}}"#)
+        let decoded = try PackedJSON.decode(PackedJSON.encode(value))
+        // Members come back sorted by key; the value is otherwise the same.
+        #expect(decoded["z"] == value["z"])
+        #expect(decoded["ø"] == .string("æøå"))
+        #expect(decoded.objectValue?.map(\.key) == ["a", "e", "m", "o", "z", "ø"])
+    }
+
+    @Test func oneValueHasOnePackedForm() throws {
+        let a = try JSONParser.parse(#"{"b":1,"a":{"d":2,"c":3}}"#)
+        let b = try JSONParser.parse(#"{"a":{"c":3,"d":2},"b":1}"#)
+        #expect(PackedJSON.encode(a) == PackedJSON.encode(b))
+    }
+
+    @Test func damagedBytesAreAnErrorNotACrash() throws {
+        let bytes = PackedJSON.encode(try JSONParser.parse(#"{"key":["value",1,true]}"#))
+        for cut in 0..<bytes.count {
+            #expect(throws: PackedJSONError.self) { _ = try PackedJSON.decode(Array(bytes[..<cut])) }
+        }
+        #expect(throws: PackedJSONError.self) { _ = try PackedJSON.decode([9]) }
+        #expect(throws: PackedJSONError.self) { _ = try PackedJSON.decode([5, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F]) }
+    }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import EventLog
+import Foundation
+import JSON
+
+extension IPLog {
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the log as JSON Lines, with position, version, recordedAt and hash.",
+            discussion: "The output can be imported into another store: `iplog import` ignores the fields the log assigns."
+        )
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        @Option(help: "Only this stream.")
+        var stream: String?
+
+        @Option(help: ArgumentHelp("Start at this global position.", valueName: "position"))
+        var from: UInt64 = 1
+
+        func run() throws {
+            let out = StandardOutput()
+            do {
+                let store = try storeOptions.open(create: false)
+                let showProgress = standardErrorIsTerminal
+                var count = 0
+                func emit(_ event: RecordedEvent) throws {
+                    out.json(Envelope.encode(event, payload: try event.payload()))
+                    count += 1
+                    if showProgress, count % 10_000 == 0 { FileHandle.standardError.write(Data("\rexported \(count) events".utf8)) }
+                }
+                if let stream {
+                    for event in try store.read(stream: stream) where event.position >= from { try emit(event) }
+                } else {
+                    try store.forEach(from: from) { event in
+                        try emit(event)
+                        return true
+                    }
+                }
+                out.flush()
+                if showProgress, count >= 10_000 { FileHandle.standardError.write(Data("\r".utf8)) }
+            } catch {
+                out.flush()
+                throw fail(error, json: false)
+            }
+        }
+    }
+}

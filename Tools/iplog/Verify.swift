@@ -1,0 +1,43 @@
+import ArgumentParser
+import EventLog
+import JSON
+
+extension IPLog {
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check the hash chain and every index against the log.",
+            discussion: "Exits 1 when anything is wrong, naming the positions concerned."
+        )
+
+        @OptionGroup var storeOptions: StoreOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let out = StandardOutput()
+            let report: VerifyReport
+            do {
+                report = try storeOptions.open(create: false).verify()
+            } catch {
+                throw fail(error, json: output.json, output: out)
+            }
+            if output.json {
+                out.json(.object([
+                    "ok": .bool(report.ok), "events": .integer(report.events), "truncated": .bool(report.truncated),
+                    "problems": .array(report.problems.map { problem in
+                        .object([
+                            "position": problem.position.map { JSONValue.integer($0) } ?? .null,
+                            "kind": .string(problem.kind), "message": .string(problem.message),
+                        ])
+                    }),
+                ]))
+            } else if report.ok {
+                out.line("OK: \(report.events) events; the hash chain and every index check out.")
+            } else {
+                out.line("\(report.problems.count)\(report.truncated ? "+" : "") problems in \(report.events) events:")
+                for problem in report.problems { out.line("  \(problem)") }
+            }
+            out.flush()
+            if !report.ok { throw ExitCode(Exit.failure) }
+        }
+    }
+}
