@@ -27,10 +27,15 @@ let package = Package(
             dependencies: ["LMDB", "JSON", .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/EventLog"
         ),
+        .target(
+            name: "SampleData",
+            dependencies: ["EventLog", "JSON", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Tools/SampleData"
+        ),
         .executableTarget(
             name: "iplog",
             dependencies: [
-                "EventLog", "JSON",
+                "EventLog", "JSON", "SampleData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Tools/iplog"

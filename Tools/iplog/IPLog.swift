@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `iplog`: the case log for individual plans (individuell plan) and coordinators.
 @main
@@ -14,6 +15,22 @@ struct IPLog: ParsableCommand {
             Exit codes: 0 done; 1 verify found a problem, or an internal error; \
             2 bad input; 3 refused by a rule; 4 expected-version conflict.
             """,
-        subcommands: [Append.self, Import.self, Export.self, Verify.self, Stats.self]
+        subcommands: [Append.self, Import.self, Export.self, Verify.self, Stats.self, Sample.self]
     )
+
+    /// Runs the command; a command line that does not parse is bad input, which
+    /// the contract gives exit code 2 (argument-parser's own default is 64).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(Exit.badInput)
+            }
+            exit(withError: error)
+        }
+    }
 }

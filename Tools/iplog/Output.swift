@@ -6,8 +6,13 @@ import JSON
 /// Buffered standard output: reports and exports write through it, not `print`.
 final class StandardOutput {
     private var buffer: [UInt8] = []
+    private let descriptor: Int32
 
-    init() { buffer.reserveCapacity(1 << 16) }
+    /// Standard output, or the file at `path` (created with mode 0600).
+    init(path: String? = nil) {
+        descriptor = path.map { open($0, O_WRONLY | O_CREAT | O_TRUNC, 0o600) } ?? 1
+        buffer.reserveCapacity(1 << 16)
+    }
 
     func write(_ bytes: [UInt8]) {
         buffer.append(contentsOf: bytes)
@@ -30,7 +35,7 @@ final class StandardOutput {
         buffer.withUnsafeBytes { bytes in
             var offset = 0
             while offset < bytes.count {
-                let n = Foundation.write(1, bytes.baseAddress! + offset, bytes.count - offset)
+                let n = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
                 if n <= 0 { break }
                 offset += n
             }
@@ -38,7 +43,10 @@ final class StandardOutput {
         buffer.removeAll(keepingCapacity: true)
     }
 
-    deinit { flush() }
+    deinit {
+        flush()
+        if descriptor != 1 { close(descriptor) }
+    }
 }
 
 /// One line on standard error.
