@@ -1,4 +1,5 @@
 import Foundation
+import EventLog
 import Testing
 
 struct ConcurrencyAndCrashTests {
@@ -99,5 +100,19 @@ struct ConcurrencyAndCrashTests {
         #expect(summary?["imported"] as? Int == total - stored.count)
         #expect(try box.iplog(["verify"]).status == 0)
         #expect((try box.iplog(["stats", "--json"]).json as? [String: Any])?["events"] as? Int == total)
+    }
+}
+
+struct FollowAcrossProcessesTests {
+    @Test func aFollowerLearnsOfACommitByAnotherProcess() throws {
+        let box = try Sandbox()
+        let store = try EventStore(directory: box.store)
+        let follower = LogFollower(store: store, after: 0)
+        #expect(try !follower.waitForEvents(timeoutMilliseconds: 20))
+        let appender = try box.start(["append", "--stream", "coordinator-0001", "--type", "CoordinatorRegistered", "--data",
+                                      #"{"coordinatorId":"0001","name":"A B","unit":"U","profession":"P","registeredOn":"2025-01-02"}"#])
+        #expect(try follower.waitForEvents(timeoutMilliseconds: 30_000))
+        appender.waitUntilExit()
+        #expect(try follower.next().map(\.stream) == ["coordinator-0001"])
     }
 }

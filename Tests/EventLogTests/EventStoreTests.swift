@@ -143,24 +143,28 @@ struct AppendAndReadTests {
         }
     }
 
-    @Test func aFollowerLearnsOfNewCommits() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("iplog-test-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try EventStore(directory: dir)
-        var policy = AcceptAll()
-        try store.append(event("case-1"), policy: &policy)
-        let follower = LogFollower(store: store, after: 0)
-        #expect(try follower.next().map(\.position) == [1])
-        #expect(try !follower.waitForEvents(timeoutMilliseconds: 50))
-        let writer = Task.detached {
-            try await Task.sleep(for: .milliseconds(100))
-            var p = AcceptAll()
-            try store.append([event("case-2"), event("case-3")], policy: &p)
+    @Test func aFollowerLearnsOfNewCommits() throws {
+        try withTemporaryDirectory { dir in
+            let store = try EventStore(directory: dir)
+            var policy = AcceptAll()
+            try store.append(event("case-1"), policy: &policy)
+            let follower = LogFollower(store: store, after: 0)
+            #expect(try follower.next().map(\.position) == [1])
+            #expect(try !follower.waitForEvents(timeoutMilliseconds: 50))
+            // A plain thread, not a task: the wait blocks its thread, and blocking
+            // the cooperative pool could starve a writer task.
+            let done = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                usleep(100_000)
+                var p = AcceptAll()
+                _ = try? store.append([event("case-2"), event("case-3")], policy: &p)
+                done.signal()
+            }
+            #expect(try follower.waitForEvents(timeoutMilliseconds: 10_000))
+            done.wait()
+            #expect(try follower.next().map(\.position) == [2, 3])
+            #expect(follower.position == 3)
         }
-        #expect(try follower.waitForEvents(timeoutMilliseconds: 10_000))
-        try await writer.value
-        #expect(try follower.next().map(\.position) == [2, 3])
-        #expect(follower.position == 3)
     }
 }
 

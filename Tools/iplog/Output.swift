@@ -132,7 +132,8 @@ struct Table {
     /// Columns aligned to the right (numbers).
     var rightAligned: Set<Int> = []
 
-    func render() -> String {
+    /// The table as text; without `header`, only the rows (for key-value lists).
+    func render(header: Bool = true) -> String {
         var widths = headers.map(\.count)
         for row in rows {
             for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
@@ -143,7 +144,7 @@ struct Table {
                 return rightAligned.contains(i) ? pad + cell : cell + pad
             }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
         }
-        return ([format(headers), format(widths.map { String(repeating: "-", count: $0) })] + rows.map(format))
-            .joined(separator: "\n")
+        let top = header ? [format(headers), format(widths.map { String(repeating: "-", count: $0) })] : []
+        return (top + rows.map(format)).joined(separator: "\n")
     }
 }

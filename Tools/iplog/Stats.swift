@@ -27,7 +27,7 @@ extension IPLog {
                         ["bytes on disk", "\(stats.fileBytes)"], ["bytes used", "\(stats.usedBytes)"],
                         ["map size", "\(stats.mapSize)"], ["chain head", "position \(stats.head.position), \(stats.head.hash.hexString)"],
                     ]
-                    out.line(table.render())
+                    out.line(table.render(header: false))
                 }
             } catch {
                 throw fail(error, json: output.json, output: out)
