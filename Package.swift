@@ -28,6 +28,11 @@ let package = Package(
             path: "Sources/EventLog"
         ),
         .target(
+            name: "Domain",
+            dependencies: ["EventLog", "JSON", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/Domain"
+        ),
+        .target(
             name: "SampleData",
             dependencies: ["EventLog", "JSON", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tools/SampleData"
@@ -35,7 +40,7 @@ let package = Package(
         .executableTarget(
             name: "iplog",
             dependencies: [
-                "EventLog", "JSON", "SampleData",
+                "EventLog", "Domain", "JSON", "SampleData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Tools/iplog"
@@ -43,6 +48,7 @@ let package = Package(
         .testTarget(name: "LMDBTests", dependencies: ["LMDB", "CLMDB"], path: "Tests/LMDBTests"),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], path: "Tests/JSONTests"),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog", "LMDB", "JSON"], path: "Tests/EventLogTests"),
+        .testTarget(name: "DomainTests", dependencies: ["Domain", "EventLog", "JSON", "SampleData"], path: "Tests/DomainTests"),
         .testTarget(name: "CLITests", dependencies: ["iplog", "EventLog", "JSON"], path: "Tests/CLITests"),
     ],
     swiftLanguageModes: [.v6]

@@ -156,7 +156,7 @@ public final class EventStore: Sendable {
         for (i, event) in batch.enumerated() {
             if let problem = Self.envelopeProblem(event) { throw AppendFailure(index: i, error: problem) }
         }
-        return try environment.write { txn in
+        let outcomes = try environment.write { txn in
             policy.beginBatch()
             var head = try readHead(txn)
             try checkChainHead(txn, head)
@@ -187,7 +187,8 @@ public final class EventStore: Sendable {
                     } else {
                         streamHead = try readStreamHead(txn, event.stream) ?? StreamHead(version: 0, position: 0)
                     }
-                    try policy.admit(event, streamVersion: streamHead.version) { key in try txn.get(policyState, key: key) }
+                    try policy.admit(event, streamVersion: streamHead.version,
+                                     log: LogView(store: self, transaction: txn.unsafeReference, batchHeads: heads))
                     try Self.checkExpected(event, current: streamHead.version)
 
                     let position = head.position + 1
@@ -223,6 +224,8 @@ public final class EventStore: Sendable {
             }
             return outcomes
         }
+        policy.didCommit()
+        return outcomes
     }
 
     /// Appends one event; see ``append(_:policy:)``.
@@ -349,22 +352,25 @@ public final class EventStore: Sendable {
     /// to 1 (`backwards`; nil starts at the last), at most `limit`.
     public func read(stream: String, from version: UInt64? = nil, backwards: Bool = false, limit: Int = .max) throws -> [RecordedEvent] {
         try environment.read { txn in
-            let start = Self.streamKey(stream, version: version ?? (backwards ? UInt64.max : 1))
-            let prefix = Array(stream.utf8) + [0]
-            var positions: [[UInt8]] = []
-            try txn.scan(streamIndex, from: start, reverse: backwards) { key, value in
-                guard key.count == prefix.count + 8, key.starts(with: prefix) else { return false }
-                positions.append(Array(value))
-                return positions.count < limit
+            try readStream(txn, stream, from: version ?? (backwards ? UInt64.max : 1), backwards: backwards, limit: limit)
+        }
+    }
+
+    func readStream(_ txn: borrowing some Transaction & ~Copyable, _ stream: String, from version: UInt64, backwards: Bool, limit: Int) throws -> [RecordedEvent] {
+        let prefix = Array(stream.utf8) + [0]
+        var positions: [[UInt8]] = []
+        try txn.scan(streamIndex, from: Self.streamKey(stream, version: version), reverse: backwards) { key, value in
+            guard key.count == prefix.count + 8, key.starts(with: prefix) else { return false }
+            positions.append(Array(value))
+            return positions.count < limit
+        }
+        return try positions.map { key in
+            let position = key.withUnsafeBytes { readBigEndianUInt64($0) } ?? 0
+            guard let event = try txn.withValue(events, key: key, { bytes in try? RecordCodec.decode(position: position, bytes) }),
+                  let event else {
+                throw LogError(.damaged, "the stream index of \(stream) points at position \(position), which does not decode")
             }
-            return try positions.map { key in
-                let position = key.withUnsafeBytes { readBigEndianUInt64($0) } ?? 0
-                guard let event = try txn.withValue(events, key: key, { bytes in try? RecordCodec.decode(position: position, bytes) }),
-                      let event else {
-                    throw LogError(.damaged, "the stream index of \(stream) points at position \(position), which does not decode")
-                }
-                return event
-            }
+            return event
         }
     }
 

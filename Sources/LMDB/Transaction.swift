@@ -188,3 +188,24 @@ public struct WriteTransaction: ~Copyable, Transaction {
         try check(mdb_drop(handle.pointer, database.id, 0))
     }
 }
+
+/// A copyable, read-only reference to an open transaction, for code that must
+/// reach the transaction through a value (a view handed to a plug-in) rather
+/// than a closure parameter.
+///
+/// It is valid only while the transaction it came from is open: like map memory,
+/// it must not outlive the closure that lent the transaction. Prefer the
+/// transaction itself wherever a closure parameter will do.
+public struct UnsafeTransactionReference: Transaction {
+    public let handle: TransactionHandle
+}
+
+extension ReadTransaction {
+    /// A reference for reading through a value; see ``UnsafeTransactionReference``.
+    public var unsafeReference: UnsafeTransactionReference { UnsafeTransactionReference(handle: handle) }
+}
+
+extension WriteTransaction {
+    /// A read-only reference for reading through a value; see ``UnsafeTransactionReference``.
+    public var unsafeReference: UnsafeTransactionReference { UnsafeTransactionReference(handle: handle) }
+}

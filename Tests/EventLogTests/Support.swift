@@ -26,12 +26,14 @@ struct CountingPolicy: AppendPolicy {
 
     mutating func beginBatch() { pending = [:] }
 
-    mutating func admit(_ event: ProposedEvent, streamVersion: UInt64, lookup: ([UInt8]) throws -> [UInt8]?) throws {
+    mutating func admit(_ event: ProposedEvent, streamVersion: UInt64, log: LogView) throws {
         if event.payload["refuse"] == .bool(true) { throw Refused() }
         let key = Array(event.stream.utf8)
-        let current = try pending[key] ?? lookup(key) ?? [0]
+        let current = try pending[key] ?? log.state(key) ?? [0]
         pending[key] = [current[0] &+ 1]
     }
 
     mutating func endBatch() -> [(key: [UInt8], value: [UInt8]?)] { pending.map { ($0.key, $0.value) } }
+
+    mutating func didCommit() {}
 }

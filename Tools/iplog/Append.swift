@@ -1,4 +1,5 @@
 import ArgumentParser
+import Domain
 import EventLog
 import Foundation
 import JSON
@@ -77,9 +78,10 @@ extension IPLog {
                     }
                     envelope.append(.init("expectedVersion", .string(expectedVersion)))
                 }
-                let event = try Envelope.decode(.object(envelope), today: .today())
+                let today = BusinessDate.today()
+                let event = try Catalogue.validate(try Envelope.decode(.object(envelope), today: today, dateField: DomainEvent.dateField))
                 let store = try storeOptions.open(create: true)
-                var policy = AcceptAll()
+                var policy = DomainPolicy(today: today)
                 let outcome = try store.append(event, policy: &policy)
                 if output.json {
                     out.json(.object([

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Domain
 import EventLog
 import Foundation
 import JSON
@@ -47,14 +48,14 @@ extension IPLog {
             let items = lines.lazy.compactMap { (number, bytes) -> ImportItem? in
                 if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
                 let event = Result<ProposedEvent, any Error> {
-                    try Envelope.decode(try JSONParser.parse(bytes), today: today)
+                    try Catalogue.validate(try Envelope.decode(try JSONParser.parse(bytes), today: today, dateField: DomainEvent.dateField))
                 }
                 return ImportItem(line: number, event: event)
             }
             let showProgress = standardErrorIsTerminal
             do {
                 let store = try storeOptions.open(create: true)
-                var policy = AcceptAll()
+                var policy = DomainPolicy(today: today, lenient: lenient)
                 let summary = try store.importEvents(items, batchSize: batchSize, atomic: atomic, policy: &policy) { done in
                     if showProgress { FileHandle.standardError.write(Data("\rimported \(done) lines".utf8)) }
                 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Domain
 import EventLog
 import Foundation
 import JSON
@@ -67,7 +68,7 @@ enum Exit {
 }
 
 /// The code, message and exit code of an error, as CONTRACT.md prints refusals.
-struct Refusal {
+struct ErrorReport {
     var code: String
     var message: String
     var exitCode: Int32
@@ -79,10 +80,10 @@ struct Refusal {
     }
 
     init(_ error: any Error) {
-        self = Refusal.describe(error)
+        self = ErrorReport.describe(error)
     }
 
-    private static func describe(_ error: any Error) -> Refusal {
+    private static func describe(_ error: any Error) -> ErrorReport {
         switch error {
         case let failure as AppendFailure:
             return describe(failure.error)
@@ -90,16 +91,18 @@ struct Refusal {
             return describe(failure.error)
         case let error as LogError:
             let exit: Int32 = switch error.code {
-            case .invalidShape, .invalidDate: Exit.badInput
+            case .invalidShape, .invalidDate, .invalidPersonId: Exit.badInput
             case .versionConflict: Exit.conflict
             case .duplicateEventId: Exit.refused
             default: Exit.failure
             }
-            return Refusal(code: error.code.rawValue, message: error.message, exitCode: exit)
+            return ErrorReport(code: error.code.rawValue, message: error.message, exitCode: exit)
+        case let refusal as Domain.Refusal:
+            return ErrorReport(code: refusal.code.rawValue, message: refusal.message, exitCode: Exit.refused)
         case let error as JSONSyntaxError:
-            return Refusal(code: "invalidShape", message: "malformed JSON: \(error)", exitCode: Exit.badInput)
+            return ErrorReport(code: "invalidShape", message: "malformed JSON: \(error)", exitCode: Exit.badInput)
         default:
-            return Refusal(code: "internal", message: "\(error)", exitCode: Exit.failure)
+            return ErrorReport(code: "internal", message: "\(error)", exitCode: Exit.failure)
         }
     }
 }
@@ -108,7 +111,7 @@ struct Refusal {
 /// code; with `--json`, also `{"error": …}` on stdout) and exits with its code.
 func fail(_ error: any Error, json: Bool, line: Int? = nil, output: StandardOutput? = nil) -> ExitCode {
     if let exit = error as? ExitCode { return exit }
-    let refusal = Refusal(error)
+    let refusal = ErrorReport(error)
     let place = line.map { "line \($0): " } ?? ""
     printError("[\(refusal.code)] \(place)\(refusal.message)")
     if json {

@@ -1,0 +1,237 @@
+import EventLog
+
+/// Everything the rules and the audit replay need to know about one case: a
+/// pure fold over the case's events (`events.reduce(CaseState(), apply)`).
+///
+/// Codable only for snapshots, which are derived data: a snapshot of another
+/// ``CaseState/snapshotFormat`` is discarded and the state refolded from the log.
+public struct CaseState: Hashable, Sendable, Codable {
+    /// Raised whenever a stored field changes meaning.
+    public static let snapshotFormat = 1
+
+    public struct Appointment: Hashable, Sendable, Codable {
+        public var coordinatorId: String
+        public var appointedOn: BusinessDate
+        public var releasedOn: BusinessDate?
+    }
+
+    public struct Meeting: Hashable, Sendable, Codable {
+        public var scheduledFor: BusinessDate?
+        public var heldOn: BusinessDate?
+        public var cancelledOn: BusinessDate?
+        public var minutesWritten = false
+        public var minutesWrittenOn: BusinessDate?
+    }
+
+    public struct Item: Hashable, Sendable, Codable {
+        public var meetingId: String
+        public var responsible: String
+        public var dueOn: BusinessDate
+        public var completedOn: BusinessDate?
+    }
+
+    public struct PlanGoal: Hashable, Sendable, Codable {
+        public var horizon: Horizon
+        public var achievedOn: BusinessDate?
+    }
+
+    public struct Appeal: Hashable, Sendable, Codable {
+        public var receivedOn: BusinessDate
+        public var forwardedOn: BusinessDate?
+        public var decidedOn: BusinessDate?
+        public var outcome: AppealOutcome?
+    }
+
+    public struct Deviation: Hashable, Sendable, Codable {
+        public var reportedOn: BusinessDate
+        public var category: String
+        public var resolvedOn: BusinessDate?
+    }
+
+    /// Nil until the case is opened.
+    public var status: CaseStatus?
+    public var personId: String?
+    public var receivedOn: BusinessDate?
+    public var requested: [Service] = []
+    public var origin: Origin?
+    public var unit: String?
+    public var preliminaryReplies: [BusinessDate] = []
+    /// The latest `expectedDecisionBy` of a preliminary reply.
+    public var expectedDecisionBy: BusinessDate?
+    public var assessment: AssessmentCompleted?
+    /// Consent in force: each scope with the date it was (last) given.
+    public var consent: [ConsentScope: BusinessDate] = [:]
+    public var decisions: [DecisionMade] = []
+    public var lettersSent: [DecisionSent] = []
+    public var appeals: [Appeal] = []
+    public var appointments: [Appointment] = []
+    /// Current members of the responsibility group, by id, with their role.
+    public var members: [String: String] = [:]
+    /// Every member id ever added (ids are not reused).
+    public var memberIDs: Set<String> = []
+    public var meetings: [String: Meeting] = [:]
+    public var items: [String: Item] = [:]
+    public var planEstablishedOn: BusinessDate?
+    public var goals: [String: PlanGoal] = [:]
+    /// Measures by id, with who is responsible (nil when nobody is named).
+    public var measures: [String: String?] = [:]
+    public var nextEvaluationDue: BusinessDate?
+    public var evaluations: [BusinessDate] = []
+    public var transitions: [TransitionPlanned] = []
+    public var deviations: [String: Deviation] = [:]
+    public var closed: PlanClosed?
+    public var lastEventOn: BusinessDate?
+
+    public init() {}
+
+    // MARK: Derived facts
+
+    /// The active coordinator's id.
+    public var activeCoordinator: String? {
+        guard let last = appointments.last, last.releasedOn == nil else { return nil }
+        return last.coordinatorId
+    }
+
+    public var latestDecision: DecisionMade? { decisions.last }
+
+    /// The latest decision granted an individual plan.
+    public var individualPlanGranted: Bool { latestDecision?.individualPlan == .granted }
+
+    /// The latest decision granted a coordinator, a child coordinator or an IP.
+    public var coordinatorGranted: Bool { latestDecision?.grantsCoordinator ?? false }
+
+    public func consentInForce(_ scope: ConsentScope) -> Bool { consent[scope] != nil }
+
+    /// The case's status names an open case (not closed, not denied).
+    public var isOpen: Bool { status?.isOpen ?? false }
+
+    // MARK: The fold
+
+    /// The state after `event`, dated `occurredOn`.
+    public func applying(_ event: DomainEvent, occurredOn: BusinessDate) -> CaseState {
+        var s = self
+        s.apply(event, occurredOn: occurredOn)
+        return s
+    }
+
+    /// Folds one event into the state (DOMAIN.md's status table for `status`).
+    public mutating func apply(_ event: DomainEvent, occurredOn: BusinessDate) {
+        lastEventOn = occurredOn
+        switch event {
+        case .applicationReceived(let e):
+            status = .received
+            personId = e.personId
+            receivedOn = e.receivedOn
+            requested = e.requested
+            origin = e.origin
+            unit = e.unit
+        case .preliminaryReplySent(let e):
+            preliminaryReplies.append(e.sentOn)
+            expectedDecisionBy = max(expectedDecisionBy ?? e.expectedDecisionBy, e.expectedDecisionBy)
+        case .assessmentCompleted(let e):
+            assessment = e
+            if status == .received { status = .assessed }
+        case .consentGiven(let e):
+            for scope in e.scope { consent[scope] = e.givenOn }
+        case .consentWithdrawn(let e):
+            for scope in e.scope { consent[scope] = nil }
+        case .decisionMade(let e):
+            decisions.append(e)
+            if e.grantsAnything {
+                if status != .active { status = .decided }
+            } else if e.deniesAnything {
+                status = .denied
+            }
+        case .decisionSent(let e):
+            lettersSent.append(e)
+        case .appealReceived(let e):
+            appeals.append(Appeal(receivedOn: e.receivedOn))
+        case .appealForwarded(let e):
+            if let i = appeals.lastIndex(where: { $0.decidedOn == nil }) { appeals[i].forwardedOn = e.forwardedOn }
+        case .appealDecided(let e):
+            if let i = appeals.lastIndex(where: { $0.decidedOn == nil }) {
+                appeals[i].decidedOn = e.decidedOn
+                appeals[i].outcome = e.outcome
+            }
+            if e.outcome != .upheld, status == .denied { status = .assessed }
+        case .coordinatorAppointed(let e):
+            appointments.append(Appointment(coordinatorId: e.coordinatorId, appointedOn: e.appointedOn))
+            status = .active
+        case .coordinatorReleased(let e):
+            if let i = appointments.lastIndex(where: { $0.coordinatorId == e.coordinatorId && $0.releasedOn == nil }) {
+                appointments[i].releasedOn = e.releasedOn
+            }
+        case .groupMemberAdded(let e):
+            members[e.memberId] = e.role
+            memberIDs.insert(e.memberId)
+        case .groupMemberRemoved(let e):
+            members[e.memberId] = nil
+        case .meetingScheduled(let e):
+            meetings[e.meetingId, default: Meeting()].scheduledFor = e.scheduledFor
+        case .meetingHeld(let e):
+            meetings[e.meetingId, default: Meeting()].heldOn = e.heldOn
+            meetings[e.meetingId]!.minutesWritten = e.minutesWritten
+            if e.minutesWritten { meetings[e.meetingId]!.minutesWrittenOn = e.heldOn }
+            for item in e.actionItems {
+                items[item.itemId] = Item(meetingId: e.meetingId, responsible: item.responsible, dueOn: item.dueOn)
+            }
+        case .minutesWritten(let e):
+            meetings[e.meetingId]?.minutesWritten = true
+            meetings[e.meetingId]?.minutesWrittenOn = e.writtenOn
+        case .meetingCancelled(let e):
+            meetings[e.meetingId]?.cancelledOn = e.cancelledOn
+        case .actionItemCompleted(let e):
+            items[e.itemId]?.completedOn = e.completedOn
+        case .planEstablished(let e):
+            planEstablishedOn = e.establishedOn
+            for g in e.goals { goals[g.goalId] = PlanGoal(horizon: g.horizon) }
+            for m in e.measures { measures[m.measureId] = m.responsible }
+            nextEvaluationDue = e.nextEvaluationDue
+            status = .active
+        case .goalAdded(let e):
+            goals[e.goal.goalId] = PlanGoal(horizon: e.goal.horizon)
+        case .goalAchieved(let e):
+            goals[e.goalId]?.achievedOn = e.achievedOn
+        case .measureAdded(let e):
+            measures[e.measure.measureId] = e.measure.responsible
+        case .planEvaluated(let e):
+            evaluations.append(e.evaluatedOn)
+            nextEvaluationDue = e.nextEvaluationDue
+        case .transitionPlanned(let e):
+            transitions.append(e)
+        case .deviationReported(let e):
+            deviations[e.deviationId] = Deviation(reportedOn: e.reportedOn, category: e.category)
+        case .deviationResolved(let e):
+            deviations[e.deviationId]?.resolvedOn = e.resolvedOn
+        case .planClosed(let e):
+            closed = e
+            status = .closed
+        case .coordinatorRegistered, .coordinatorTrained, .coordinatorDeactivated:
+            break  // not case events; the catalogue keeps them out of case streams
+        }
+    }
+}
+
+/// A coordinator's registration and training: a fold over a coordinator stream.
+public struct CoordinatorState: Hashable, Sendable, Codable {
+    public var registered: CoordinatorRegistered?
+    public var trainings: [CoordinatorTrained] = []
+    public var deactivatedOn: BusinessDate?
+
+    public init() {}
+
+    /// Registered and not deactivated, as the log stands.
+    public var isAvailable: Bool { registered != nil && deactivatedOn == nil }
+
+    /// Trained on or before `date`.
+    public func trained(on date: BusinessDate) -> Bool { trainings.contains { $0.trainedOn <= date } }
+
+    public mutating func apply(_ event: DomainEvent) {
+        switch event {
+        case .coordinatorRegistered(let e): registered = e
+        case .coordinatorTrained(let e): trainings.append(e)
+        case .coordinatorDeactivated(let e): deactivatedOn = e.deactivatedOn
+        default: break
+        }
+    }
+}

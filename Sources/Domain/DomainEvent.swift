@@ -1,0 +1,293 @@
+import EventLog
+import JSON
+
+/// The kinds of stream: `case-<caseId>` and `coordinator-<coordinatorId>`.
+public enum StreamKind: Sendable, Hashable {
+    case `case`
+    case coordinator
+
+    /// The kind of `stream`, or nil when it is neither.
+    public init?(stream: String) {
+        if stream.hasPrefix("case-"), stream.count > 5 { self = .case }
+        else if stream.hasPrefix("coordinator-"), stream.count > 12 { self = .coordinator }
+        else { return nil }
+    }
+
+    /// The id after the category: `0042` of `coordinator-0042`.
+    public static func id(of stream: String) -> Substring {
+        stream[stream.index(after: stream.firstIndex(of: "-")!)...]
+    }
+}
+
+/// Every event of DOMAIN.md's catalogue as a typed value.
+public enum DomainEvent: Hashable, Sendable {
+    case applicationReceived(ApplicationReceived)
+    case preliminaryReplySent(PreliminaryReplySent)
+    case assessmentCompleted(AssessmentCompleted)
+    case consentGiven(ConsentGiven)
+    case consentWithdrawn(ConsentWithdrawn)
+    case decisionMade(DecisionMade)
+    case decisionSent(DecisionSent)
+    case appealReceived(AppealReceived)
+    case appealForwarded(AppealForwarded)
+    case appealDecided(AppealDecided)
+    case coordinatorAppointed(CoordinatorAppointed)
+    case coordinatorReleased(CoordinatorReleased)
+    case groupMemberAdded(GroupMemberAdded)
+    case groupMemberRemoved(GroupMemberRemoved)
+    case meetingScheduled(MeetingScheduled)
+    case meetingHeld(MeetingHeld)
+    case minutesWritten(MinutesWritten)
+    case meetingCancelled(MeetingCancelled)
+    case actionItemCompleted(ActionItemCompleted)
+    case planEstablished(PlanEstablished)
+    case goalAdded(GoalAdded)
+    case goalAchieved(GoalAchieved)
+    case measureAdded(MeasureAdded)
+    case planEvaluated(PlanEvaluated)
+    case transitionPlanned(TransitionPlanned)
+    case deviationReported(DeviationReported)
+    case deviationResolved(DeviationResolved)
+    case planClosed(PlanClosed)
+    case coordinatorRegistered(CoordinatorRegistered)
+    case coordinatorTrained(CoordinatorTrained)
+    case coordinatorDeactivated(CoordinatorDeactivated)
+
+    /// The current schema version of every type's payload. An older version met
+    /// in the log is upcast in ``decode(type:schemaVersion:payload:)``.
+    public static let schemaVersion: UInt16 = 1
+
+    /// Every type name, case stream's first.
+    public static let caseTypes = [
+        "ApplicationReceived", "PreliminaryReplySent", "AssessmentCompleted", "ConsentGiven", "ConsentWithdrawn",
+        "DecisionMade", "DecisionSent", "AppealReceived", "AppealForwarded", "AppealDecided", "CoordinatorAppointed",
+        "CoordinatorReleased", "GroupMemberAdded", "GroupMemberRemoved", "MeetingScheduled", "MeetingHeld",
+        "MinutesWritten", "MeetingCancelled", "ActionItemCompleted", "PlanEstablished", "GoalAdded", "GoalAchieved",
+        "MeasureAdded", "PlanEvaluated", "TransitionPlanned", "DeviationReported", "DeviationResolved", "PlanClosed",
+    ]
+    public static let coordinatorTypes = ["CoordinatorRegistered", "CoordinatorTrained", "CoordinatorDeactivated"]
+    public static let allTypes = caseTypes + coordinatorTypes
+
+    /// The payload field that holds the event's own date: the default for
+    /// `occurredOn`. Nil for the two types whose only date looks ahead.
+    public static func dateField(of type: String) -> String? {
+        switch type {
+        case "ApplicationReceived": "receivedOn"
+        case "PreliminaryReplySent", "DecisionSent": "sentOn"
+        case "AssessmentCompleted": "completedOn"
+        case "ConsentGiven": "givenOn"
+        case "ConsentWithdrawn": "withdrawnOn"
+        case "DecisionMade", "AppealDecided": "decidedOn"
+        case "AppealReceived": "receivedOn"
+        case "AppealForwarded": "forwardedOn"
+        case "CoordinatorAppointed": "appointedOn"
+        case "CoordinatorReleased": "releasedOn"
+        case "GroupMemberAdded", "GoalAdded", "MeasureAdded": "addedOn"
+        case "GroupMemberRemoved": "removedOn"
+        case "MeetingHeld": "heldOn"
+        case "MinutesWritten": "writtenOn"
+        case "MeetingCancelled": "cancelledOn"
+        case "ActionItemCompleted": "completedOn"
+        case "PlanEstablished": "establishedOn"
+        case "GoalAchieved": "achievedOn"
+        case "PlanEvaluated": "evaluatedOn"
+        case "DeviationReported": "reportedOn"
+        case "DeviationResolved": "resolvedOn"
+        case "PlanClosed": "closedOn"
+        case "CoordinatorRegistered": "registeredOn"
+        case "CoordinatorTrained": "trainedOn"
+        case "CoordinatorDeactivated": "deactivatedOn"
+        default: nil
+        }
+    }
+
+    /// Decodes a payload of `type`, upcasting older schema versions.
+    ///
+    /// - Returns: the event and its canonical payload (the catalogue's fields
+    ///   only, in the catalogue's order).
+    /// - Throws: ``LogError`` `.invalidShape` for an unknown type or a missing,
+    ///   mistyped or out-of-list field; `.invalidDate`; `.invalidPersonId`.
+    public static func decode(type: String, schemaVersion: UInt16 = schemaVersion, payload: JSONValue) throws(LogError) -> (event: DomainEvent, canonical: JSONValue) {
+        guard schemaVersion >= 1, schemaVersion <= Self.schemaVersion else {
+            throw LogError(.invalidShape, "field schemaVersion: \(type) has schema versions 1 to \(Self.schemaVersion)")
+        }
+        var r = try PayloadReader(payload, path: "data")
+        let event: DomainEvent
+        switch type {
+        case "ApplicationReceived":
+            event = .applicationReceived(.init(personId: try r.personID("personId").digits, receivedOn: try r.date("receivedOn"),
+                                               requested: try r.choices("requested", nonEmpty: true), origin: try r.choice("origin"),
+                                               unit: try r.string("unit")))
+        case "PreliminaryReplySent":
+            event = .preliminaryReplySent(.init(sentOn: try r.date("sentOn"), expectedDecisionBy: try r.date("expectedDecisionBy")))
+        case "AssessmentCompleted":
+            event = .assessmentCompleted(.init(completedOn: try r.date("completedOn"), longTermNeed: try r.bool("longTermNeed"),
+                                               services: try r.strings("services"), residesInMunicipality: try r.bool("residesInMunicipality"),
+                                               wantsIndividualPlan: try r.bool("wantsIndividualPlan")))
+        case "ConsentGiven":
+            event = .consentGiven(.init(givenOn: try r.date("givenOn"), scope: try r.choices("scope", nonEmpty: true), givenBy: try r.choice("givenBy")))
+        case "ConsentWithdrawn":
+            event = .consentWithdrawn(.init(withdrawnOn: try r.date("withdrawnOn"), scope: try r.choices("scope", nonEmpty: true)))
+        case "DecisionMade":
+            event = .decisionMade(.init(decidedOn: try r.date("decidedOn"), individualPlan: try r.choice("individualPlan"),
+                                        coordinator: try r.choice("coordinator"), childCoordinator: try r.choice("childCoordinator"),
+                                        grounds: try r.string("grounds"), decidedBy: try r.string("decidedBy")))
+        case "DecisionSent":
+            event = .decisionSent(.init(sentOn: try r.date("sentOn"), channel: try r.choice("channel"),
+                                        appealInformationIncluded: try r.bool("appealInformationIncluded")))
+        case "AppealReceived":
+            event = .appealReceived(.init(receivedOn: try r.date("receivedOn"), grounds: try r.string("grounds")))
+        case "AppealForwarded":
+            event = .appealForwarded(.init(forwardedOn: try r.date("forwardedOn")))
+        case "AppealDecided":
+            event = .appealDecided(.init(decidedOn: try r.date("decidedOn"), decidedBy: try r.choice("decidedBy"), outcome: try r.choice("outcome")))
+        case "CoordinatorAppointed":
+            event = .coordinatorAppointed(.init(coordinatorId: try r.string("coordinatorId"), appointedOn: try r.date("appointedOn")))
+        case "CoordinatorReleased":
+            event = .coordinatorReleased(.init(coordinatorId: try r.string("coordinatorId"), releasedOn: try r.date("releasedOn"), reason: try r.string("reason")))
+        case "GroupMemberAdded":
+            event = .groupMemberAdded(.init(memberId: try r.string("memberId"), role: try r.string("role"),
+                                            organisation: try r.string("organisation"), addedOn: try r.date("addedOn")))
+        case "GroupMemberRemoved":
+            event = .groupMemberRemoved(.init(memberId: try r.string("memberId"), removedOn: try r.date("removedOn")))
+        case "MeetingScheduled":
+            event = .meetingScheduled(.init(meetingId: try r.string("meetingId"), scheduledFor: try r.date("scheduledFor")))
+        case "MeetingHeld":
+            event = .meetingHeld(.init(
+                meetingId: try r.string("meetingId"), heldOn: try r.date("heldOn"), attendees: try r.strings("attendees"),
+                minutesWritten: try r.bool("minutesWritten"),
+                actionItems: try r.objects("actionItems") { (i: inout PayloadReader) throws(LogError) in
+                    ActionItem(itemId: try i.string("itemId"), description: try i.string("description"),
+                               responsible: try i.string("responsible"), dueOn: try i.date("dueOn"))
+                }))
+        case "MinutesWritten":
+            event = .minutesWritten(.init(meetingId: try r.string("meetingId"), writtenOn: try r.date("writtenOn")))
+        case "MeetingCancelled":
+            event = .meetingCancelled(.init(meetingId: try r.string("meetingId"), cancelledOn: try r.date("cancelledOn"), reason: try r.string("reason")))
+        case "ActionItemCompleted":
+            event = .actionItemCompleted(.init(itemId: try r.string("itemId"), completedOn: try r.date("completedOn")))
+        case "PlanEstablished":
+            event = .planEstablished(.init(
+                establishedOn: try r.date("establishedOn"),
+                goals: try r.objects("goals") { (g: inout PayloadReader) throws(LogError) in try readGoal(&g) },
+                measures: try r.objects("measures") { (m: inout PayloadReader) throws(LogError) in try readMeasure(&m) },
+                nextEvaluationDue: try r.optionalDate("nextEvaluationDue")))
+        case "GoalAdded":
+            event = .goalAdded(.init(goal: try readGoal(&r), addedOn: try r.date("addedOn")))
+        case "GoalAchieved":
+            event = .goalAchieved(.init(goalId: try r.string("goalId"), achievedOn: try r.date("achievedOn")))
+        case "MeasureAdded":
+            event = .measureAdded(.init(measure: try readMeasure(&r), addedOn: try r.date("addedOn")))
+        case "PlanEvaluated":
+            event = .planEvaluated(.init(evaluatedOn: try r.date("evaluatedOn"), nextEvaluationDue: try r.date("nextEvaluationDue"), summary: try r.string("summary")))
+        case "TransitionPlanned":
+            event = .transitionPlanned(.init(transition: try r.string("transition"), plannedFor: try r.date("plannedFor")))
+        case "DeviationReported":
+            event = .deviationReported(.init(deviationId: try r.string("deviationId"), reportedOn: try r.date("reportedOn"),
+                                             category: try r.string("category"), description: try r.string("description"),
+                                             externalRef: try r.optionalString("externalRef")))
+        case "DeviationResolved":
+            event = .deviationResolved(.init(deviationId: try r.string("deviationId"), resolvedOn: try r.date("resolvedOn"), resolution: try r.string("resolution")))
+        case "PlanClosed":
+            event = .planClosed(.init(closedOn: try r.date("closedOn"), reason: try r.choice("reason")))
+        case "CoordinatorRegistered":
+            event = .coordinatorRegistered(.init(coordinatorId: try r.string("coordinatorId"), name: try r.string("name"),
+                                                 unit: try r.string("unit"), profession: try r.string("profession"),
+                                                 registeredOn: try r.date("registeredOn")))
+        case "CoordinatorTrained":
+            event = .coordinatorTrained(.init(trainedOn: try r.date("trainedOn"), course: try r.string("course")))
+        case "CoordinatorDeactivated":
+            event = .coordinatorDeactivated(.init(deactivatedOn: try r.date("deactivatedOn")))
+        default:
+            throw LogError(.invalidShape, "field type: \(type.prefix(64)) is not an event type of the catalogue")
+        }
+        return (event, r.canonical)
+    }
+
+    private static func readGoal(_ r: inout PayloadReader) throws(LogError) -> Goal {
+        Goal(goalId: try r.string("goalId"), description: try r.string("description"), horizon: try r.choice("horizon"))
+    }
+
+    private static func readMeasure(_ r: inout PayloadReader) throws(LogError) -> Measure {
+        Measure(measureId: try r.string("measureId"), description: try r.string("description"), responsible: try r.optionalString("responsible"))
+    }
+
+    /// The stream kind this event belongs in.
+    public var streamKind: StreamKind {
+        switch self {
+        case .coordinatorRegistered, .coordinatorTrained, .coordinatorDeactivated: .coordinator
+        default: .case
+        }
+    }
+
+    /// The event's own business dates, which rule 10 checks (dates that look
+    /// ahead — expectedDecisionBy, dueOn, nextEvaluationDue, scheduledFor,
+    /// plannedFor — are left out).
+    public var ownDates: [(field: String, date: BusinessDate)] {
+        switch self {
+        case .applicationReceived(let e): [("receivedOn", e.receivedOn)]
+        case .preliminaryReplySent(let e): [("sentOn", e.sentOn)]
+        case .assessmentCompleted(let e): [("completedOn", e.completedOn)]
+        case .consentGiven(let e): [("givenOn", e.givenOn)]
+        case .consentWithdrawn(let e): [("withdrawnOn", e.withdrawnOn)]
+        case .decisionMade(let e): [("decidedOn", e.decidedOn)]
+        case .decisionSent(let e): [("sentOn", e.sentOn)]
+        case .appealReceived(let e): [("receivedOn", e.receivedOn)]
+        case .appealForwarded(let e): [("forwardedOn", e.forwardedOn)]
+        case .appealDecided(let e): [("decidedOn", e.decidedOn)]
+        case .coordinatorAppointed(let e): [("appointedOn", e.appointedOn)]
+        case .coordinatorReleased(let e): [("releasedOn", e.releasedOn)]
+        case .groupMemberAdded(let e): [("addedOn", e.addedOn)]
+        case .groupMemberRemoved(let e): [("removedOn", e.removedOn)]
+        case .meetingScheduled: []
+        case .meetingHeld(let e): [("heldOn", e.heldOn)]
+        case .minutesWritten(let e): [("writtenOn", e.writtenOn)]
+        case .meetingCancelled(let e): [("cancelledOn", e.cancelledOn)]
+        case .actionItemCompleted(let e): [("completedOn", e.completedOn)]
+        case .planEstablished(let e): [("establishedOn", e.establishedOn)]
+        case .goalAdded(let e): [("addedOn", e.addedOn)]
+        case .goalAchieved(let e): [("achievedOn", e.achievedOn)]
+        case .measureAdded(let e): [("addedOn", e.addedOn)]
+        case .planEvaluated(let e): [("evaluatedOn", e.evaluatedOn)]
+        case .transitionPlanned: []
+        case .deviationReported(let e): [("reportedOn", e.reportedOn)]
+        case .deviationResolved(let e): [("resolvedOn", e.resolvedOn)]
+        case .planClosed(let e): [("closedOn", e.closedOn)]
+        case .coordinatorRegistered(let e): [("registeredOn", e.registeredOn)]
+        case .coordinatorTrained(let e): [("trainedOn", e.trainedOn)]
+        case .coordinatorDeactivated(let e): [("deactivatedOn", e.deactivatedOn)]
+        }
+    }
+
+    /// Plan work: the events that need an IP grant, consent and (but the first) a plan.
+    public var isPlanWork: Bool {
+        switch self {
+        case .planEstablished, .goalAdded, .goalAchieved, .measureAdded, .planEvaluated: true
+        default: false
+        }
+    }
+}
+
+/// Checking an incoming event against the catalogue (the shape stage, before
+/// the rules): the type exists and belongs in this kind of stream, every field
+/// is there with the right type and value, dates exist, person ids are valid.
+public enum Catalogue {
+    /// The event with its canonical payload and schema version, ready for the log.
+    /// - Throws: ``LogError`` (`invalidShape`, `invalidDate`, `invalidPersonId`), naming the field.
+    public static func validate(_ event: ProposedEvent) throws(LogError) -> ProposedEvent {
+        guard let kind = StreamKind(stream: event.stream) else {
+            throw Envelope.shapeError("stream", "a case-<id> or coordinator-<id> stream expected")
+        }
+        let (decoded, canonical) = try DomainEvent.decode(type: event.type, payload: event.payload)
+        guard decoded.streamKind == kind else {
+            throw Envelope.shapeError("stream", "\(event.type) belongs in a \(decoded.streamKind == .case ? "case-" : "coordinator-") stream")
+        }
+        if case .coordinatorRegistered(let e) = decoded, e.coordinatorId != StreamKind.id(of: event.stream) {
+            throw Envelope.shapeError("data.coordinatorId", "must be the id in the stream's name")
+        }
+        var out = event
+        out.payload = canonical
+        out.schemaVersion = DomainEvent.schemaVersion
+        return out
+    }
+}

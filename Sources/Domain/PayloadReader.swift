@@ -1,0 +1,134 @@
+import EventLog
+import JSON
+
+extension LogError.Code {
+    /// A person id that is not a valid fødselsnummer or D-nummer (exit 2).
+    public static let invalidPersonId = LogError.Code(rawValue: "invalidPersonId")
+}
+
+/// Reads a payload object field by field, with errors that name the field
+/// (`data.actionItems[2].dueOn`) and never its value, and collects the fields
+/// it read as the canonical payload: extra fields are dropped, so nothing the
+/// catalogue does not know is stored.
+struct PayloadReader {
+    private let members: [JSONValue.Member]
+    private let path: String
+    private(set) var read: [JSONValue.Member] = []
+
+    init(_ value: JSONValue, path: String) throws(LogError) {
+        guard case .object(let members) = value else {
+            throw Envelope.shapeError(path, "an object expected, found \(value.kindName)")
+        }
+        self.members = members
+        self.path = path
+    }
+
+    /// The fields read so far, as a JSON object in reading order.
+    var canonical: JSONValue { .object(read) }
+
+    private func name(_ field: String) -> String { path + "." + field }
+
+    private mutating func take(_ field: String, required: Bool) throws(LogError) -> JSONValue? {
+        guard let value = members.first(where: { $0.key == field })?.value, value != .null else {
+            if required { throw Envelope.shapeError(name(field), "missing") }
+            return nil
+        }
+        return value
+    }
+
+    private mutating func keep(_ field: String, _ value: JSONValue) { read.append(.init(field, value)) }
+
+    mutating func string(_ field: String) throws(LogError) -> String {
+        try optionalString(field, required: true)!
+    }
+
+    mutating func optionalString(_ field: String, required: Bool = false) throws(LogError) -> String? {
+        guard let value = try take(field, required: required) else { return nil }
+        guard case .string(let s) = value else { throw Envelope.shapeError(name(field), "a string expected, found \(value.kindName)") }
+        guard !s.isEmpty else { throw Envelope.shapeError(name(field), "must not be empty") }
+        guard s.utf8.count <= 4000 else { throw Envelope.shapeError(name(field), "longer than 4000 bytes") }
+        keep(field, value)
+        return s
+    }
+
+    mutating func bool(_ field: String) throws(LogError) -> Bool {
+        let value = try take(field, required: true)!
+        guard case .bool(let b) = value else { throw Envelope.shapeError(name(field), "true or false expected, found \(value.kindName)") }
+        keep(field, value)
+        return b
+    }
+
+    mutating func date(_ field: String) throws(LogError) -> BusinessDate {
+        try optionalDate(field, required: true)!
+    }
+
+    mutating func optionalDate(_ field: String, required: Bool = false) throws(LogError) -> BusinessDate? {
+        guard let value = try take(field, required: required) else { return nil }
+        let date = try Envelope.date(value, field: name(field))
+        keep(field, value)
+        return date
+    }
+
+    mutating func choice<E: RawRepresentable & CaseIterable>(_ field: String, _: E.Type = E.self) throws(LogError) -> E where E.RawValue == String {
+        let value = try take(field, required: true)!
+        guard case .string(let s) = value, let e = E(rawValue: s) else {
+            throw Envelope.shapeError(name(field), "one of \(E.allCases.map { $0.rawValue }.joined(separator: ", ")) expected")
+        }
+        keep(field, value)
+        return e
+    }
+
+    /// A list of values from a closed list; duplicates are refused.
+    mutating func choices<E: RawRepresentable & CaseIterable & Hashable>(_ field: String, nonEmpty: Bool, _: E.Type = E.self) throws(LogError) -> [E] where E.RawValue == String {
+        let value = try take(field, required: true)!
+        guard case .array(let items) = value else { throw Envelope.shapeError(name(field), "a list expected, found \(value.kindName)") }
+        if nonEmpty, items.isEmpty { throw Envelope.shapeError(name(field), "must not be empty") }
+        var out: [E] = []
+        for (i, item) in items.enumerated() {
+            guard case .string(let s) = item, let e = E(rawValue: s) else {
+                throw Envelope.shapeError("\(name(field))[\(i)]", "one of \(E.allCases.map { $0.rawValue }.joined(separator: ", ")) expected")
+            }
+            if out.contains(e) { throw Envelope.shapeError("\(name(field))[\(i)]", "\(s) is listed twice") }
+            out.append(e)
+        }
+        keep(field, value)
+        return out
+    }
+
+    mutating func strings(_ field: String) throws(LogError) -> [String] {
+        let value = try take(field, required: true)!
+        guard case .array(let items) = value else { throw Envelope.shapeError(name(field), "a list expected, found \(value.kindName)") }
+        var out: [String] = []
+        for (i, item) in items.enumerated() {
+            guard case .string(let s) = item, !s.isEmpty else { throw Envelope.shapeError("\(name(field))[\(i)]", "a non-empty string expected") }
+            out.append(s)
+        }
+        keep(field, value)
+        return out
+    }
+
+    /// A list of objects, each read by `body`.
+    mutating func objects<T>(_ field: String, _ body: (inout PayloadReader) throws(LogError) -> T) throws(LogError) -> [T] {
+        let value = try take(field, required: true)!
+        guard case .array(let items) = value else { throw Envelope.shapeError(name(field), "a list expected, found \(value.kindName)") }
+        var out: [T] = []
+        var canonical: [JSONValue] = []
+        for (i, item) in items.enumerated() {
+            var reader = try PayloadReader(item, path: "\(name(field))[\(i)]")
+            out.append(try body(&reader))
+            canonical.append(reader.canonical)
+        }
+        keep(field, .array(canonical))
+        return out
+    }
+
+    mutating func personID(_ field: String) throws(LogError) -> PersonID {
+        let value = try take(field, required: true)!
+        guard case .string(let s) = value else { throw Envelope.shapeError(name(field), "a string of 11 digits expected, found \(value.kindName)") }
+        guard let id = PersonID(s) else {
+            throw LogError(.invalidPersonId, "field \(name(field)): not a valid fødselsnummer or D-nummer")
+        }
+        keep(field, value)
+        return id
+    }
+}

@@ -1,0 +1,85 @@
+/// The closed lists of values in DOMAIN.md's catalogue. Raw values are the
+/// stored spelling, written out so that renaming a case never changes stored data.
+
+/// A service one can ask for and be granted.
+public enum Service: String, CaseIterable, Codable, Sendable, Hashable {
+    case individualPlan = "individualPlan"
+    case coordinator = "coordinator"
+    case childCoordinator = "childCoordinator"
+}
+
+/// How a case came to the municipality.
+public enum Origin: String, CaseIterable, Codable, Sendable {
+    case application = "application"
+    /// Health personnel reported a need (helsepersonelloven §38a).
+    case needReported = "needReported"
+    /// The municipality opened it on its own initiative.
+    case ownInitiative = "ownInitiative"
+}
+
+/// What a consent covers.
+public enum ConsentScope: String, CaseIterable, Codable, Sendable, Hashable {
+    case individualPlan = "individualPlan"
+    case coordinator = "coordinator"
+    case informationSharing = "informationSharing"
+}
+
+/// Who gave a consent.
+public enum ConsentGiver: String, CaseIterable, Codable, Sendable {
+    case person = "person"
+    case parent = "parent"
+    case guardian = "guardian"
+    case representative = "representative"
+}
+
+/// A decision's answer for one service.
+public enum Verdict: String, CaseIterable, Codable, Sendable {
+    case granted = "granted"
+    case denied = "denied"
+    case notRequested = "notRequested"
+}
+
+public enum Channel: String, CaseIterable, Codable, Sendable {
+    case digital = "digital"
+    case post = "post"
+}
+
+/// Who decided an appeal.
+public enum AppealBody: String, CaseIterable, Codable, Sendable {
+    case municipality = "municipality"
+    /// Statsforvalteren (earlier Fylkesmannen).
+    case countyGovernor = "countyGovernor"
+}
+
+public enum AppealOutcome: String, CaseIterable, Codable, Sendable {
+    case upheld = "upheld"
+    case reversed = "reversed"
+    case partlyReversed = "partlyReversed"
+}
+
+public enum Horizon: String, CaseIterable, Codable, Sendable {
+    case short = "short"
+    case long = "long"
+}
+
+public enum CloseReason: String, CaseIterable, Codable, Sendable {
+    case needEnded = "needEnded"
+    case personRequested = "personRequested"
+    case movedAway = "movedAway"
+    case deceased = "deceased"
+    case consentWithdrawn = "consentWithdrawn"
+    case other = "other"
+}
+
+/// A case's status (DOMAIN.md's status table).
+public enum CaseStatus: String, CaseIterable, Codable, Sendable {
+    case received = "received"
+    case assessed = "assessed"
+    case decided = "decided"
+    case active = "active"
+    case closed = "closed"
+    case denied = "denied"
+
+    /// Neither closed nor denied: the person's one open case.
+    public var isOpen: Bool { self != .closed && self != .denied }
+}
