@@ -20,6 +20,8 @@ public struct LogError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidShape = Code(rawValue: "invalidShape")
         /// The store directory holds no store, or one of an unknown format.
         public static let noStore = Code(rawValue: "noStore")
+        /// The stream named has no events (exit 2).
+        public static let unknownStream = Code(rawValue: "unknownStream")
         /// A stored record does not decode.
         public static let damaged = Code(rawValue: "damaged")
         /// The batch is larger than one LMDB transaction can hold (`--atomic`).

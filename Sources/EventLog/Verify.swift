@@ -139,3 +139,25 @@ extension EventStore {
         }
     }
 }
+
+extension EventStore {
+    /// Checks the chain at each of `positions`: the record hashes to its stored
+    /// hash from its predecessor's stored hash. Returns the positions that fail
+    /// (empty when all hold). Used by the audit replay to vouch for what it shows.
+    public func failingLinks(_ positions: [UInt64]) throws -> [UInt64] {
+        try environment.read { txn in
+            var failing: [UInt64] = []
+            for position in positions {
+                let previous = position <= 1 ? Self.zeroHash
+                    : try txn.withValue(events, key: bigEndianBytes(position - 1)) { RecordCodec.storedHash($0) } ?? nil
+                let ok = try txn.withValue(events, key: bigEndianBytes(position)) { record -> Bool in
+                    guard let previous, let stored = RecordCodec.storedHash(record) else { return false }
+                    let body = UnsafeRawBufferPointer(rebasing: record[0..<(record.count - RecordCodec.hashSize)])
+                    return RecordCodec.chainHash(previous: previous, position: position, body: body) == stored
+                } ?? false
+                if !ok { failing.append(position) }
+            }
+            return failing
+        }
+    }
+}
