@@ -129,6 +129,16 @@ public struct DomainPolicy: AppendPolicy {
 
     // MARK: State
 
+    /// The case state the policy keeps for `stream` (its snapshot and the events
+    /// after it), as of the log's head.
+    public static func keptState(of stream: String, in store: EventStore) throws -> CaseState {
+        var policy = DomainPolicy(today: BusinessDate.today())
+        return try store.withLogView { log in
+            guard case .caseState(let s) = try policy.load(stream, at: try log.version(of: stream), log: log).folded else { return CaseState() }
+            return s
+        }
+    }
+
     /// The stream's state at `version`: cached, or its snapshot and the events after it.
     mutating func load(_ stream: String, at version: UInt64, log: LogView) throws -> Entry {
         if let entry = provisional[stream] ?? committed[stream], entry.version == version { return entry }

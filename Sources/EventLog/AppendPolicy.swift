@@ -62,3 +62,14 @@ public struct AcceptAll: AppendPolicy {
     public mutating func endBatch() -> [(key: [UInt8], value: [UInt8]?)] { [] }
     public mutating func didCommit() {}
 }
+
+extension EventStore {
+    /// Runs `body` with a ``LogView`` over one read transaction: what a policy
+    /// sees, for reading its state outside an append (e.g. an audit comparing
+    /// the kept state with a fresh fold).
+    public func withLogView<R>(_ body: (LogView) throws -> R) throws -> R {
+        try environment.read { txn in
+            try body(LogView(store: self, transaction: txn.unsafeReference, batchHeads: [:]))
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import EventLog
+import JSON
+import Testing
+@testable import Domain
+
+struct CatalogueTests {
+    @Test func theCatalogueHas31Types() {
+        #expect(DomainEvent.allTypes.count == 31)
+        #expect(Set(validPayloads.keys) == Set(DomainEvent.allTypes))
+    }
+
+    @Test(arguments: DomainEvent.allTypes)
+    func aValidPayloadRoundTripsThroughTheStoreUnchanged(type: String) throws {
+        try withStore { store in
+            let stream = DomainEvent.coordinatorTypes.contains(type) ? "coordinator-0001" : "case-000001"
+            let proposed = try Catalogue.validate(ProposedEvent(stream: stream, type: type, occurredOn: today, payload: payload(type)))
+            var accept = AcceptAll()  // the rules are not the point here
+            try store.append(proposed, policy: &accept)
+            let stored = try store.read(stream: stream)[0]
+            #expect(stored.type == type && stored.schemaVersion == DomainEvent.schemaVersion)
+            #expect(try PackedJSON.decode(PackedJSON.encode(stored.payload())) == PackedJSON.decode(PackedJSON.encode(payload(type))))
+            #expect(try DomainEvent.decode(type: type, payload: stored.payload()).event == decode(type))
+        }
+    }
+
+    /// Every required field of every type: without it, the event is refused naming it.
+    @Test(arguments: DomainEvent.allTypes)
+    func aMissingRequiredFieldIsRefusedNamingIt(type: String) throws {
+        guard case .object(let members) = payload(type) else { return }
+        let optional: Set<String> = ["nextEvaluationDue", "externalRef"]
+        for member in members where !optional.contains(member.key) {
+            let without = JSONValue.object(members.filter { $0.key != member.key })
+            #expect {
+                _ = try DomainEvent.decode(type: type, payload: without)
+            } throws: { error in
+                (error as? LogError)?.code == .invalidShape && (error as? LogError)?.message == "field data.\(member.key): missing"
+            }
+        }
+    }
+
+    @Test(arguments: [
+        ("ApplicationReceived", "origin", JSONValue.string("telefon"), "invalidShape", "field data.origin: one of application, needReported, ownInitiative expected"),
+        ("ApplicationReceived", "requested", ["individualPlan", "bolig"], "invalidShape", "field data.requested[1]: one of"),
+        ("ApplicationReceived", "requested", [], "invalidShape", "field data.requested: must not be empty"),
+        ("ApplicationReceived", "personId", "14038512345", "invalidPersonId", "field data.personId: not a valid"),
+        ("ApplicationReceived", "receivedOn", "2026-02-30", "invalidDate", "field data.receivedOn: the date 2026-02-30 does not exist"),
+        ("ApplicationReceived", "receivedOn", "5. januar", "invalidShape", "field data.receivedOn: a date (YYYY-MM-DD) expected"),
+        ("DecisionMade", "coordinator", "ja", "invalidShape", "field data.coordinator: one of granted, denied, notRequested expected"),
+        ("DecisionSent", "appealInformationIncluded", "yes", "invalidShape", "field data.appealInformationIncluded: true or false expected"),
+        ("ConsentGiven", "scope", ["coordinator", "coordinator"], "invalidShape", "field data.scope[1]: coordinator is listed twice"),
+        ("ConsentGiven", "givenBy", "nabo", "invalidShape", "field data.givenBy: one of"),
+        ("AppealDecided", "outcome", "maybe", "invalidShape", "field data.outcome: one of upheld"),
+        ("PlanClosed", "reason", .number("3"), "invalidShape", "field data.reason: one of"),
+        ("MeetingHeld", "attendees", "alle", "invalidShape", "field data.attendees: a list expected"),
+        ("MeetingHeld", "actionItems", [.object(["itemId": "a-1"])], "invalidShape", "field data.actionItems[0].description: missing"),
+        ("PlanEstablished", "goals", [.object(["goalId": "g", "description": "x", "horizon": "middle"])], "invalidShape", "field data.goals[0].horizon: one of short, long expected"),
+        ("GroupMemberAdded", "memberId", "", "invalidShape", "field data.memberId: must not be empty"),
+        ("AssessmentCompleted", "longTermNeed", .null, "invalidShape", "field data.longTermNeed: missing"),
+    ] as [(String, String, JSONValue, String, String)])
+    func aWrongValueIsRefusedNamingTheField(type: String, field: String, value: JSONValue, code: String, message: String) throws {
+        guard case .object(var members) = payload(type) else { return }
+        members = members.map { $0.key == field ? .init(field, value) : $0 }
+        #expect {
+            _ = try DomainEvent.decode(type: type, payload: .object(members))
+        } throws: { error in
+            guard let error = error as? LogError else { return false }
+            return error.code.rawValue == code && error.message.hasPrefix(message)
+        }
+    }
+
+    @Test func extraFieldsAreDroppedAndTheCanonicalPayloadIsStored() throws {
+        guard case .object(var members) = payload("DecisionSent") else { return }
+        members.append(.init("note", "Ringte bruker og forklarte vedtaket"))
+        let validated = try Catalogue.validate(ProposedEvent(stream: "case-1", type: "DecisionSent", occurredOn: today, payload: .object(members)))
+        #expect(validated.payload["note"] == nil)
+        #expect(validated.payload["sentOn"] == "2026-02-02")
+    }
+
+    @Test func eventsBelongInTheirKindOfStream() {
+        for (stream, type) in [("coordinator-0001", "MeetingHeld"), ("case-000001", "CoordinatorTrained"), ("client-1", "MeetingHeld")] {
+            #expect {
+                _ = try Catalogue.validate(ProposedEvent(stream: stream, type: type, occurredOn: today, payload: payload(type)))
+            } throws: { error in
+                (error as? LogError)?.code == .invalidShape && (error as? LogError)?.message.hasPrefix("field stream:") == true
+            }
+        }
+        #expect {
+            _ = try Catalogue.validate(ProposedEvent(stream: "coordinator-0002", type: "CoordinatorRegistered", occurredOn: today, payload: payload("CoordinatorRegistered")))
+        } throws: { error in
+            (error as? LogError)?.message.hasPrefix("field data.coordinatorId") == true
+        }
+        #expect {
+            _ = try Catalogue.validate(ProposedEvent(stream: "case-1", type: "MeetingHold", occurredOn: today, payload: payload("MeetingHeld")))
+        } throws: { error in
+            (error as? LogError)?.message.hasPrefix("field type:") == true
+        }
+    }
+
+    @Test func everyTypeWithAnOwnDateNamesItsField() throws {
+        for type in DomainEvent.allTypes {
+            let field = DomainEvent.dateField(of: type)
+            let own = try decode(type).ownDates.map(\.field)
+            if type == "MeetingScheduled" || type == "TransitionPlanned" {
+                #expect(field == nil && own.isEmpty)
+            } else {
+                #expect(own == [field!], "\(type)")
+            }
+        }
+    }
+}
