@@ -130,7 +130,8 @@ struct AppendCommandTests {
         let same = try box.iplog(["append", "--stream", "coordinator-0042", "--type", "CoordinatorRegistered", "--data", data, "--event-id", id, "--json"])
         #expect(same.status == 0)
         #expect((same.json as? [String: Any])?["position"] as? Int == 1 && (same.json as? [String: Any])?["written"] as? Bool == false)
-        let other = try box.iplog(["append", "--stream", "coordinator-0043", "--type", "CoordinatorRegistered", "--data", data, "--event-id", id])
+        let other = try box.iplog(["append", "--stream", "coordinator-0043", "--type", "CoordinatorRegistered", "--data",
+                                   data.replacingOccurrences(of: "0042", with: "0043"), "--event-id", id])
         #expect(other.status == 3)
         #expect(other.stderr.hasPrefix("[duplicateEventId] "))
     }
@@ -158,7 +159,8 @@ struct AppendCommandTests {
         let box = try Sandbox()
         let file = try box.write("data.json", [data])
         #expect(try box.iplog(["append", "--stream", "coordinator-0042", "--type", "CoordinatorRegistered", "--data-file", file]).status == 0)
-        let run = try box.iplog(["append", "--stream", "coordinator-0043", "--type", "CoordinatorRegistered", "--data-file", "-"], stdin: data)
+        let run = try box.iplog(["append", "--stream", "coordinator-0043", "--type", "CoordinatorRegistered", "--data-file", "-"],
+                                stdin: data.replacingOccurrences(of: "0042", with: "0043"))
         #expect(run.status == 0, "\(run.stderr)")
         #expect(try box.iplog(["stats", "--json"]).stdout.contains(#""events":2"#))
     }
