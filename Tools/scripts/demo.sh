@@ -20,5 +20,10 @@ echo "== Verify the hash chain and the indexes"
 $iplog verify
 echo "== The store"
 $iplog stats
-echo "== One case's events (export --stream case-000001)"
-$iplog export --stream case-000001 | cut -c1-160
+echo "== Audit replay of one case (person ids masked)"
+$iplog history case-000001 --as-of 2025-12-31
+echo "== A refused append: an application for a person whose case is open"
+person=$($iplog export --stream case-000001 | head -1 | sed 's/.*"personId":"\([0-9]*\)".*/\1/')
+$iplog append --stream case-999999 --type ApplicationReceived \
+  --data "{\"personId\":\"$person\",\"receivedOn\":\"2025-12-01\",\"requested\":[\"coordinator\"],\"origin\":\"application\",\"unit\":\"Rehabilitering\"}" \
+  || echo "(refused, exit $?, nothing written)"
