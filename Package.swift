@@ -32,6 +32,14 @@ let package = Package(
             dependencies: ["EventLog", "JSON", .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/Domain"
         ),
+        .target(name: "ProjectionKit", dependencies: ["EventLog", "Domain", "LMDB"], path: "Projections/ProjectionKit"),
+        .target(name: "CaseStatus", dependencies: ["ProjectionKit", "Domain", "EventLog"], path: "Projections/CaseStatus"),
+        .target(name: "Deviations", dependencies: ["ProjectionKit", "CaseStatus", "Domain", "EventLog", "JSON"], path: "Projections/Deviations"),
+        .target(
+            name: "CoordinatorWorkload",
+            dependencies: ["ProjectionKit", "CaseStatus", "Deviations", "Domain", "EventLog"],
+            path: "Projections/CoordinatorWorkload"
+        ),
         .target(
             name: "SampleData",
             dependencies: ["EventLog", "JSON", .product(name: "Crypto", package: "swift-crypto")],
@@ -41,6 +49,7 @@ let package = Package(
             name: "iplog",
             dependencies: [
                 "EventLog", "Domain", "JSON", "SampleData",
+                "ProjectionKit", "CaseStatus", "Deviations", "CoordinatorWorkload",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Tools/iplog"
@@ -49,6 +58,11 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"], path: "Tests/JSONTests"),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog", "LMDB", "JSON"], path: "Tests/EventLogTests"),
         .testTarget(name: "DomainTests", dependencies: ["Domain", "EventLog", "JSON", "SampleData"], path: "Tests/DomainTests"),
+        .testTarget(
+            name: "ProjectionTests",
+            dependencies: ["ProjectionKit", "CaseStatus", "Deviations", "CoordinatorWorkload", "Domain", "EventLog", "JSON", "SampleData"],
+            path: "Tests/ProjectionTests"
+        ),
         .testTarget(name: "CLITests", dependencies: ["iplog", "EventLog", "JSON"], path: "Tests/CLITests"),
     ],
     swiftLanguageModes: [.v6]

@@ -92,15 +92,5 @@ extension IPLog {
                 throw fail(error, json: output.json, output: out)
             }
         }
-
-        func display(_ value: JSONValue) -> String {
-            switch value {
-            case .null: "–"
-            case .string(let s): s
-            case .array(let items): items.isEmpty ? "none" : items.map(display).joined(separator: ", ")
-            case .object(let members): members.map { "\($0.key) \(display($0.value))" }.joined(separator: ", ")
-            default: value.jsonText
-            }
-        }
     }
 }

@@ -15,7 +15,10 @@ struct IPLog: ParsableCommand {
             Exit codes: 0 done; 1 verify found a problem, or an internal error; \
             2 bad input; 3 refused by a rule; 4 expected-version conflict.
             """,
-        subcommands: [Append.self, Import.self, History.self, Export.self, Verify.self, Stats.self, Sample.self]
+        subcommands: [
+            Append.self, Import.self, History.self, Case.self, Cases.self, Workload.self, Deviations.self,
+            RegistryExtractCommand.self, Projections.self, Config.self, Export.self, Verify.self, Stats.self, Sample.self,
+        ]
     )
 
     /// Runs the command; a command line that does not parse is bad input, which

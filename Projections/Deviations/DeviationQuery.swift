@@ -1,0 +1,62 @@
+import CaseStatus
+import Domain
+import EventLog
+import ProjectionKit
+
+/// The deviation report over a store's read models.
+///
+/// As of a date D, the answer is what the log said about D: a case whose events
+/// all lie on or before D is answered from its kept tracker; a case with later
+/// events is refolded from its events dated on or before D.
+public struct DeviationQuery: Sendable {
+    public let log: EventStore
+    public let views: ViewStore
+    public let config: DeviationConfig
+
+    public init(log: EventStore, views: ViewStore, config: DeviationConfig) {
+        self.log = log
+        self.views = views
+        self.config = config
+    }
+
+    /// Every case's tracker as the log stood on `date` (cases not yet opened by then left out).
+    public func trackers(asOf date: BusinessDate) throws -> [(stream: String, tracker: DeviationTracker)] {
+        try views.values(DeviationTracker.self, projection: DeviationsProjection.name).compactMap { stream, kept in
+            if let latest = kept.latestOccurredOn, latest <= date { return (stream, kept) }
+            let events = try log.read(stream: stream).filter { $0.occurredOn <= date }
+            if events.isEmpty { return nil }
+            return (stream, DeviationTracker.fold(try events.map { (try decodeEvent($0), $0.occurredOn) }))
+        }
+    }
+
+    /// Training dates per coordinator id, from the case status read model's registry.
+    public func trainings() throws -> [String: [BusinessDate]] {
+        var out: [String: [BusinessDate]] = [:]
+        for (_, record) in try views.values(StatusRecord.self, projection: CaseStatusProjection.name, prefix: "coordinator-") {
+            if let c = record.coordinator, let id = c.registered?.coordinatorId {
+                out[id] = c.trainings.map(\.trainedOn)
+            }
+        }
+        return out
+    }
+
+    /// Every deviation open on `date`, ordered by unit, rule, since and case.
+    public func open(asOf date: BusinessDate, rule: DeviationRule? = nil, unit: String? = nil) throws -> [DeviationRow] {
+        let trainings = try trainings()
+        return try trackers(asOf: date).flatMap { stream, tracker in
+            DeviationReport.open(tracker, stream: stream, asOf: date, config: config) { trainings[$0] ?? [] }
+        }.filter { (rule == nil || $0.rule == rule) && (unit == nil || $0.unit == unit) }.sorted(by: Self.order)
+    }
+
+    /// Every deviation that ended from `from` to `to`, as the log stood on `to`.
+    public func closed(from: BusinessDate, to: BusinessDate, rule: DeviationRule? = nil, unit: String? = nil) throws -> [DeviationRow] {
+        let trainings = try trainings()
+        return try trackers(asOf: to).flatMap { stream, tracker in
+            DeviationReport.closed(tracker, stream: stream, from: from, to: to, config: config) { trainings[$0] ?? [] }
+        }.filter { (rule == nil || $0.rule == rule) && (unit == nil || $0.unit == unit) }.sorted(by: Self.order)
+    }
+
+    static func order(_ a: DeviationRow, _ b: DeviationRow) -> Bool {
+        ((a.unit ?? ""), a.rule.rawValue, a.since, a.stream, a.ref ?? "") < ((b.unit ?? ""), b.rule.rawValue, b.since, b.stream, b.ref ?? "")
+    }
+}

@@ -1,0 +1,210 @@
+import Domain
+import EventLog
+
+/// One deviation of one case: when its clock starts, what ends it, and (for the
+/// rules with a date of their own) the fixed deadline.
+///
+/// `since` is not stored: it depends on the configured period, so it is
+/// computed when a report is made (``since(config:)``), and a changed
+/// configuration needs no rebuild.
+public struct DeviationInterval: Hashable, Sendable, Codable {
+    public var rule: DeviationRule
+    /// The meeting, item, coordinator or deviation id, where the rule fires more than once in a case.
+    public var ref: String?
+    /// The date the period runs from (for rules "at once", the date it opens).
+    public var start: BusinessDate
+    /// A deadline fixed by the case (`dueOn`, `nextEvaluationDue`, a preliminary
+    /// reply's `expectedDecisionBy`): `since` is the day after it.
+    public var deadline: BusinessDate?
+    /// The business date of the event that ended it (nil while it waits or is open).
+    public var end: BusinessDate?
+
+    /// The day it opens: deadline + 1 day, or the start for rules "at once".
+    public func since(config: DeviationConfig) -> BusinessDate {
+        if let deadline { return deadline.adding(days: 1) }
+        if let period = config.periods[rule] { return period.after(start).adding(days: 1) }
+        return start
+    }
+}
+
+/// DOMAIN.md's deviation checks as a pure fold over one case's events in log
+/// order: the case state, and every deviation interval the history gives.
+///
+/// Rules that depend on another stream (`coordinatorUntrained`: the coordinator's
+/// training) are resolved when a report is made, against the registry as of the
+/// report's date.
+public struct DeviationTracker: Hashable, Sendable, Codable {
+    public var state = CaseState()
+    public var intervals: [DeviationInterval] = []
+    /// The latest business date among the case's events: the tracker answers for
+    /// any report date on or after it; earlier dates need a refold of the events up to them.
+    public var latestOccurredOn: BusinessDate?
+
+    public init() {}
+
+    /// The tracker of `events` (typed, with their business dates) in log order.
+    public static func fold(_ events: [(DomainEvent, BusinessDate)]) -> DeviationTracker {
+        events.reduce(into: DeviationTracker()) { $0.apply($1.0, occurredOn: $1.1) }
+    }
+
+    private func pending(_ rule: DeviationRule, _ ref: String? = nil) -> Int? {
+        intervals.lastIndex { $0.rule == rule && $0.end == nil && (ref == nil || $0.ref == ref) }
+    }
+
+    private mutating func open(_ rule: DeviationRule, ref: String? = nil, start: BusinessDate, deadline: BusinessDate? = nil, allowed: Set<DeviationRule>?) {
+        if let allowed, !allowed.contains(rule) { return }
+        if pending(rule, ref) != nil { return }  // already waiting or open
+        intervals.append(DeviationInterval(rule: rule, ref: ref, start: start, deadline: deadline))
+    }
+
+    private mutating func end(_ rule: DeviationRule, ref: String? = nil, on date: BusinessDate) {
+        for i in intervals.indices where intervals[i].rule == rule && intervals[i].end == nil && (ref == nil || intervals[i].ref == ref) {
+            intervals[i].end = date
+        }
+    }
+
+    private mutating func endAll(except surviving: Set<DeviationRule>, on date: BusinessDate) {
+        for i in intervals.indices where intervals[i].end == nil && !surviving.contains(intervals[i].rule) {
+            intervals[i].end = date
+        }
+    }
+
+    /// Folds one event.
+    public mutating func apply(_ event: DomainEvent, occurredOn: BusinessDate) {
+        let before = state
+        state.apply(event, occurredOn: occurredOn)
+        latestOccurredOn = max(latestOccurredOn ?? occurredOn, occurredOn)
+        let date = event.ownDates.first?.date ?? occurredOn
+        // What may start now: after a closure only three rules, after a denial five.
+        let allowed: Set<DeviationRule>? = switch before.status {
+        case .closed: DeviationRule.survivingClosure
+        case .denied: DeviationRule.survivingDenial
+        default: nil
+        }
+
+        switch event {
+        case .applicationReceived(let e):
+            open(.preliminaryReplyMissing, start: e.receivedOn, allowed: allowed)
+            open(.decisionOverdue, start: e.receivedOn, allowed: allowed)
+            if let person = PersonID(e.personId), person.age(on: e.receivedOn) < 18 {
+                let sixMonthsBefore18 = person.birthDate.adding(months: 18 * 12).adding(months: -6)
+                open(.transitionNotPlanned, start: max(e.receivedOn, sixMonthsBefore18), allowed: allowed)
+            }
+        case .preliminaryReplySent(let e):
+            end(.preliminaryReplyMissing, on: e.sentOn)
+            if let i = pending(.decisionOverdue) { intervals[i].deadline = e.expectedDecisionBy }
+        case .decisionSent(let e):
+            end(.preliminaryReplyMissing, on: e.sentOn)
+            if e.appealInformationIncluded {
+                end(.appealInformationMissing, on: e.sentOn)
+            } else {
+                open(.appealInformationMissing, start: e.sentOn, allowed: nil)
+            }
+        case .decisionMade(let e):
+            end(.decisionOverdue, on: e.decidedOn)
+            let offers = e.individualPlan == .granted || e.coordinator != .notRequested || e.childCoordinator != .notRequested
+            if offers {
+                end(.coordinatorNotOffered, on: e.decidedOn)
+            } else if let a = before.assessment, a.longTermNeed, a.coordinatedNeed {
+                open(.coordinatorNotOffered, start: e.decidedOn, allowed: allowed)
+            }
+            if state.status == .denied {
+                endAll(except: DeviationRule.survivingDenial, on: e.decidedOn)
+            } else {
+                if e.grantsCoordinator, before.activeCoordinator == nil {
+                    open(.coordinatorNotAppointed, start: e.decidedOn, allowed: allowed)
+                }
+                planMayStart(on: e.decidedOn, allowed: allowed)
+            }
+            planWorkConsentMayEnd(on: e.decidedOn)
+        case .consentGiven(let e):
+            if e.scope.contains(.individualPlan) {
+                planMayStart(on: e.givenOn, allowed: allowed)
+                planWorkConsentMayEnd(on: e.givenOn)
+            }
+        case .consentWithdrawn(let e):
+            if e.scope.contains(.individualPlan) { end(.planNotEstablished, on: e.withdrawnOn) }
+        case .appealReceived(let e):
+            open(.appealOverdue, start: e.receivedOn, allowed: nil)
+        case .appealForwarded(let e):
+            end(.appealOverdue, on: e.forwardedOn)
+        case .appealDecided(let e):
+            end(.appealOverdue, on: e.decidedOn)
+        case .coordinatorAppointed(let e):
+            end(.coordinatorNotAppointed, on: e.appointedOn)
+            end(.coordinatorMissing, on: e.appointedOn)
+            open(.coordinatorUntrained, ref: e.coordinatorId, start: e.appointedOn, allowed: allowed)
+        case .coordinatorReleased(let e):
+            end(.coordinatorUntrained, ref: e.coordinatorId, on: e.releasedOn)
+            if state.activeCoordinator == nil {
+                open(.coordinatorMissing, ref: e.coordinatorId, start: e.releasedOn, allowed: allowed)
+            }
+        case .groupMemberAdded(let e):
+            if before.members.isEmpty {
+                let lastHeld = state.meetings.values.compactMap(\.heldOn).max()
+                open(.meetingOverdue, start: max(e.addedOn, lastHeld ?? e.addedOn), allowed: allowed)
+            }
+        case .groupMemberRemoved(let e):
+            if state.members.isEmpty { end(.meetingOverdue, on: e.removedOn) }
+        case .meetingHeld(let e):
+            end(.meetingOverdue, on: e.heldOn)
+            if !state.members.isEmpty { open(.meetingOverdue, start: e.heldOn, allowed: allowed) }
+            if !e.minutesWritten { open(.minutesMissing, ref: e.meetingId, start: e.heldOn, allowed: allowed) }
+            for item in e.actionItems {
+                open(.actionItemOverdue, ref: item.itemId, start: e.heldOn, deadline: item.dueOn, allowed: allowed)
+            }
+        case .minutesWritten(let e):
+            end(.minutesMissing, ref: e.meetingId, on: e.writtenOn)
+        case .actionItemCompleted(let e):
+            end(.actionItemOverdue, ref: e.itemId, on: e.completedOn)
+        case .planEstablished(let e):
+            planWorkWithoutConsent(before, on: e.establishedOn, allowed: allowed)
+            end(.planNotEstablished, on: e.establishedOn)
+            if !planComplete { open(.planIncomplete, start: e.establishedOn, allowed: allowed) }
+            if let due = e.nextEvaluationDue { open(.evaluationOverdue, start: e.establishedOn, deadline: due, allowed: allowed) }
+        case .goalAdded, .measureAdded:
+            planWorkWithoutConsent(before, on: date, allowed: allowed)
+            if planComplete { end(.planIncomplete, on: date) }
+        case .goalAchieved:
+            planWorkWithoutConsent(before, on: date, allowed: allowed)
+        case .planEvaluated(let e):
+            planWorkWithoutConsent(before, on: e.evaluatedOn, allowed: allowed)
+            if planComplete { end(.planIncomplete, on: e.evaluatedOn) }
+            end(.evaluationOverdue, on: e.evaluatedOn)
+            open(.evaluationOverdue, start: e.evaluatedOn, deadline: e.nextEvaluationDue, allowed: allowed)
+        case .transitionPlanned:
+            end(.transitionNotPlanned, on: occurredOn)
+        case .deviationReported(let e):
+            open(.reportedDeviation, ref: e.deviationId, start: e.reportedOn, allowed: nil)
+        case .deviationResolved(let e):
+            end(.reportedDeviation, ref: e.deviationId, on: e.resolvedOn)
+        case .planClosed(let e):
+            endAll(except: DeviationRule.survivingClosure, on: e.closedOn)
+        case .assessmentCompleted, .meetingScheduled, .meetingCancelled,
+             .coordinatorRegistered, .coordinatorTrained, .coordinatorDeactivated:
+            break  // no rule starts or ends with these (the assessment is read from the state)
+        }
+    }
+
+    /// A plan is complete with a goal, a measure with someone responsible, and a next evaluation date.
+    var planComplete: Bool {
+        !state.goals.isEmpty && state.measures.values.contains { $0 != nil } && state.nextEvaluationDue != nil
+    }
+
+    /// planNotEstablished starts once an IP is granted and consent to it is in force.
+    private mutating func planMayStart(on date: BusinessDate, allowed: Set<DeviationRule>?) {
+        guard state.individualPlanGranted, let given = state.consent[.individualPlan], state.planEstablishedOn == nil,
+              let granted = state.decisions.last(where: { $0.individualPlan == .granted })?.decidedOn else { return }
+        open(.planNotEstablished, start: max(granted, given), allowed: allowed)
+    }
+
+    private mutating func planWorkWithoutConsent(_ before: CaseState, on date: BusinessDate, allowed: Set<DeviationRule>?) {
+        if !(before.individualPlanGranted && before.consentInForce(.individualPlan)) {
+            open(.planWorkWithoutConsent, start: date, allowed: allowed)
+        }
+    }
+
+    private mutating func planWorkConsentMayEnd(on date: BusinessDate) {
+        if state.individualPlanGranted, state.consentInForce(.individualPlan) { end(.planWorkWithoutConsent, on: date) }
+    }
+}

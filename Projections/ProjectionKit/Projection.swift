@@ -1,0 +1,33 @@
+import Domain
+import EventLog
+
+/// A read model: a pure fold of recorded events into values under keys.
+///
+/// The runner (``ProjectionRunner``) does all I/O: it reads the log from the
+/// projection's checkpoint, hands each event to ``key(for:)`` and
+/// ``apply(_:decoded:to:)``, and writes the changed values with the new
+/// checkpoint in one transaction.
+public protocol Projection: Sendable {
+    associatedtype Value: Codable & Sendable
+
+    /// The projection's name (`caseStatus`, `deviations`, `coordinatorWorkload`).
+    static var name: String { get }
+
+    /// The key whose value `event` changes, or nil when the projection ignores it.
+    func key(for event: RecordedEvent) -> String?
+
+    /// Folds one event into its key's value (nil before the key's first event).
+    /// Pure: no I/O. Throws when the event cannot be handled; the runner then
+    /// stops this projection at that event and reports why.
+    func apply(_ event: RecordedEvent, decoded: DomainEvent, to value: inout Value?) throws
+}
+
+extension Projection {
+    public var name: String { Self.name }
+}
+
+/// Decodes an event's payload into the catalogue's typed event, as the
+/// projections see it.
+public func decodeEvent(_ event: RecordedEvent) throws -> DomainEvent {
+    try DomainEvent.decode(type: event.type, schemaVersion: event.schemaVersion, payload: event.payload()).event
+}

@@ -1,0 +1,92 @@
+import EventLog
+import Foundation
+import LMDB
+
+/// Where a projection stands: the last log position folded into its active view.
+public struct Checkpoint: Hashable, Sendable, Codable {
+    /// The last position folded (0: none).
+    public var position: UInt64 = 0
+    /// Which of the two view slots is active (a rebuild fills the other, then swaps).
+    public var generation: UInt64 = 0
+    /// Set when an event could not be handled: the projection stops there.
+    public var stoppedAt: UInt64?
+    public var reason: String?
+
+    public init() {}
+}
+
+/// The read models of one store: an LMDB environment in the store's
+/// `projections/` directory, apart from the log, so that appending never waits
+/// for a projection's writer.
+///
+/// Per projection there are two view databases (`<name>#0`, `<name>#1`), of which
+/// the checkpoint names the active one, and a checkpoint in `checkpoints`.
+public final class ViewStore: Sendable {
+    let environment: Environment
+    let checkpoints: Database
+    private let slots: [String: [Database]]
+
+    /// Opens (creating) the views of the store at `directory`.
+    public init(directory: String, projections names: [String]) throws {
+        let path = directory + "/projections"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        environment = try Environment(path: path, mapSize: 256 << 20, maxDatabases: 2 * names.count + 4)
+        try environment.clearStaleReaders()
+        let opened = try environment.write { txn -> (Database, [String: [Database]]) in
+            let checkpoints = try txn.openDatabase(named: "checkpoints", flags: .create)
+            var slots: [String: [Database]] = [:]
+            for name in names {
+                slots[name] = try (0..<2).map { try txn.openDatabase(named: "\(name)#\($0)", flags: .create) }
+            }
+            return (checkpoints, slots)
+        }
+        (checkpoints, slots) = opened
+    }
+
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = .sortedKeys
+        return e
+    }()
+
+    func slot(_ name: String, _ generation: UInt64) -> Database { slots[name]![Int(generation % 2)] }
+
+    func checkpoint(_ txn: borrowing some Transaction & ~Copyable, _ name: String) throws -> Checkpoint {
+        guard let bytes = try txn.get(checkpoints, key: Array(name.utf8)) else { return Checkpoint() }
+        return try JSONDecoder().decode(Checkpoint.self, from: Data(bytes))
+    }
+
+    func setCheckpoint(_ txn: borrowing WriteTransaction, _ name: String, _ checkpoint: Checkpoint) throws {
+        try txn.put(checkpoints, key: Array(name.utf8), value: Array(try Self.encoder.encode(checkpoint)))
+    }
+
+    /// The projection's checkpoint.
+    public func checkpoint(_ name: String) throws -> Checkpoint {
+        try environment.read { txn in try checkpoint(txn, name) }
+    }
+
+    /// The value under `key` in the projection's active view.
+    public func value<V: Decodable>(_ type: V.Type, projection name: String, key: String) throws -> V? {
+        try environment.read { txn in
+            let cp = try checkpoint(txn, name)
+            return try txn.get(slot(name, cp.generation), key: Array(key.utf8)).map { try JSONDecoder().decode(V.self, from: Data($0)) }
+        }
+    }
+
+    /// Every key and value of the projection's active view, in key order, from
+    /// one consistent snapshot; `prefix` filters keys.
+    public func values<V: Decodable>(_ type: V.Type, projection name: String, prefix: String = "") throws -> [(key: String, value: V)] {
+        try environment.read { txn in
+            let cp = try checkpoint(txn, name)
+            let p = Array(prefix.utf8)
+            var out: [(String, V)] = []
+            let decoder = JSONDecoder()
+            try txn.scan(slot(name, cp.generation), from: p.isEmpty ? nil : p) { key, value in
+                guard key.starts(with: p) else { return false }
+                out.append((String(decoding: key, as: UTF8.self), try decoder.decode(V.self, from: Data(value))))
+                return true
+            }
+            return out
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import ArgumentParser
+import CaseStatus
+import Deviations
+import Domain
+import EventLog
+import JSON
+import ProjectionKit
+
+extension IPLog {
+    struct Case: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "case",
+            abstract: "The status of one case: state, person, unit, coordinator, consent, decision, plan, meetings, open deviations."
+        )
+
+        @OptionGroup var storeOptions: StoreOptions
+        @OptionGroup var output: OutputOptions
+
+        @Argument(help: "The case stream, e.g. case-000123.")
+        var stream: String
+
+        @Flag(help: "Show the person id in full (the default shows only the birth date).")
+        var showPersonId = false
+
+        func run() throws {
+            let out = StandardOutput()
+            do {
+                let context = try ReportContext(storeOptions)
+                guard let record = try context.views.value(StatusRecord.self, projection: CaseStatusProjection.name, key: stream),
+                      let state = record.caseState else {
+                    throw LogError(.unknownStream, "\(stream) is not a case in this store")
+                }
+                let today = BusinessDate.today()
+                let open = try context.deviations.open(asOf: today).filter { $0.stream == stream }
+                let facts = Summary.of(state, showPersonID: output.json || showPersonId)
+                let deviations = JSONValue.array(open.map { .object(["rule": .string($0.rule.rawValue), "since": .string($0.since.description), "ref": $0.ref.map(JSONValue.string) ?? .null]) })
+                if output.json {
+                    out.json(.object([.init("stream", .string(stream)), .init("version", .integer(record.version))] + facts
+                                     + [.init("openDeviations", .integer(open.count)), .init("deviations", deviations)]))
+                } else {
+                    var table = Table(headers: ["", ""])
+                    table.rows = [["stream", stream], ["version", String(record.version)]]
+                        + facts.filter { $0.key != "openDeviations" }.map { [$0.key, display($0.value)] }
+                        + [["open deviations", open.isEmpty ? "none" : open.map { "\($0.rule.rawValue) since \($0.since)" + ($0.ref.map { " (\($0))" } ?? "") }.joined(separator: "; ")]]
+                    out.line(table.render(header: false))
+                }
+            } catch {
+                throw fail(error, json: output.json, output: out)
+            }
+        }
+    }
+
+    struct Cases: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List cases, optionally by status, coordinator or unit.")
+
+        @OptionGroup var storeOptions: StoreOptions
+        @OptionGroup var format: ReportFormat
+
+        @Option(help: "Only cases with this status: received, assessed, decided, active, closed or denied.")
+        var status: CaseStatus?
+
+        @Option(help: "Only cases where this coordinator (e.g. 0042) is active.")
+        var coordinator: String?
+
+        @Option(help: "Only cases of this unit.")
+        var unit: String?
+
+        @Flag(help: "Show person ids in full.")
+        var showPersonId = false
+
+        func run() throws {
+            let out = StandardOutput()
+            do {
+                let context = try ReportContext(storeOptions)
+                let rows = try context.views.values(StatusRecord.self, projection: CaseStatusProjection.name, prefix: "case-").compactMap { stream, record -> (String, UInt64, CaseState)? in
+                    guard let s = record.caseState else { return nil }
+                    if let status, s.status != status { return nil }
+                    if let coordinator, s.activeCoordinator != coordinator { return nil }
+                    if let unit, s.unit != unit { return nil }
+                    return (stream, record.version, s)
+                }
+                func person(_ s: CaseState, full: Bool) -> String { s.personId.map { full ? $0 : PersonID.mask($0) } ?? "" }
+                if format.json {
+                    out.json(.object(["cases": .array(rows.map { stream, version, s in
+                        .object([
+                            "stream": .string(stream), "status": .string(s.status?.rawValue ?? ""),
+                            "personId": .string(person(s, full: true)), "unit": s.unit.map(JSONValue.string) ?? .null,
+                            "coordinatorId": s.activeCoordinator.map(JSONValue.string) ?? .null,
+                            "receivedOn": s.receivedOn.map { .string($0.description) } ?? .null, "version": .integer(version),
+                        ])
+                    })]))
+                } else if format.csv {
+                    out.line(csvLine(["stream", "status", "personId", "unit", "coordinatorId", "receivedOn", "version"]))
+                    for (stream, version, s) in rows {
+                        out.line(csvLine([stream, s.status?.rawValue ?? "", person(s, full: showPersonId), s.unit ?? "",
+                                          s.activeCoordinator ?? "", s.receivedOn?.description ?? "", String(version)]))
+                    }
+                } else {
+                    var table = Table(headers: ["case", "status", "person", "unit", "coordinator", "received", "version"], rightAligned: [6])
+                    table.rows = rows.map { stream, version, s in
+                        [stream, s.status?.rawValue ?? "", person(s, full: showPersonId), s.unit ?? "", s.activeCoordinator ?? "–",
+                         s.receivedOn?.description ?? "", String(version)]
+                    }
+                    out.line(table.render())
+                    out.line("\(rows.count) cases")
+                }
+            } catch {
+                throw fail(error, json: format.json, output: out)
+            }
+        }
+    }
+}
+
+extension CaseStatus: ExpressibleByArgument {}
+
+/// A JSON value as a person reads it in a table.
+func display(_ value: JSONValue) -> String {
+    switch value {
+    case .null: "–"
+    case .string(let s): s
+    case .array(let items): items.isEmpty ? "none" : items.map(display).joined(separator: ", ")
+    case .object(let members): members.map { "\($0.key) \(display($0.value))" }.joined(separator: ", ")
+    default: value.jsonText
+    }
+}
