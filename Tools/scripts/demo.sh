@@ -20,6 +20,18 @@ echo "== Verify the hash chain and the indexes"
 $iplog verify
 echo "== The store"
 $iplog stats
+report=$(mktemp "${TMPDIR:-/tmp}/iplog-report-XXXXXX")
+trap 'rm -f "$sample" "$report"' EXIT
+echo "== Deviation report (avvik) at the end of the sample period, 2025-12-31 (first 60 lines)"
+$iplog deviations --as-of 2025-12-31 > "$report"
+head -n 60 "$report"
+echo "== Coordinator workload on 2025-12-31 (first 25 lines)"
+$iplog workload --as-of 2025-12-31 > "$report"
+head -n 25 "$report"
+echo "== Read models"
+$iplog projections status
+echo "== One case's status"
+$iplog case case-000001
 echo "== Audit replay of one case (person ids masked)"
 $iplog history case-000001 --as-of 2025-12-31
 echo "== A refused append: an application for a person whose case is open"
