@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "iplog", targets: ["iplog"]),
+        .executable(name: "iplog-bench", targets: ["iplog-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -22,6 +23,7 @@ let package = Package(
         ),
         .target(name: "LMDB", dependencies: ["CLMDB"], path: "Sources/LMDB"),
         .target(name: "JSON", path: "Sources/JSON"),
+        .target(name: "BinaryCodable", path: "Sources/BinaryCodable"),
         .target(
             name: "EventLog",
             dependencies: ["LMDB", "JSON", .product(name: "Crypto", package: "swift-crypto")],
@@ -29,10 +31,10 @@ let package = Package(
         ),
         .target(
             name: "Domain",
-            dependencies: ["EventLog", "JSON", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["EventLog", "JSON", "BinaryCodable", .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/Domain"
         ),
-        .target(name: "ProjectionKit", dependencies: ["EventLog", "Domain", "LMDB"], path: "Projections/ProjectionKit"),
+        .target(name: "ProjectionKit", dependencies: ["EventLog", "Domain", "LMDB", "BinaryCodable"], path: "Projections/ProjectionKit"),
         .target(name: "CaseStatus", dependencies: ["ProjectionKit", "Domain", "EventLog"], path: "Projections/CaseStatus"),
         .target(name: "Deviations", dependencies: ["ProjectionKit", "CaseStatus", "Domain", "EventLog", "JSON"], path: "Projections/Deviations"),
         .target(
@@ -54,8 +56,16 @@ let package = Package(
             ],
             path: "Tools/iplog"
         ),
+        .executableTarget(
+            name: "iplog-bench",
+            dependencies: [
+                "CLMDB", "EventLog", "Domain", "JSON", "SampleData", "ProjectionKit", "CaseStatus", "Deviations", "CoordinatorWorkload",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Tools/iplog-bench"
+        ),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB", "CLMDB"], path: "Tests/LMDBTests"),
-        .testTarget(name: "JSONTests", dependencies: ["JSON"], path: "Tests/JSONTests"),
+        .testTarget(name: "JSONTests", dependencies: ["JSON", "BinaryCodable"], path: "Tests/JSONTests"),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog", "LMDB", "JSON"], path: "Tests/EventLogTests"),
         .testTarget(name: "DomainTests", dependencies: ["Domain", "EventLog", "JSON", "SampleData"], path: "Tests/DomainTests"),
         .testTarget(
@@ -63,7 +73,7 @@ let package = Package(
             dependencies: ["ProjectionKit", "CaseStatus", "Deviations", "CoordinatorWorkload", "Domain", "EventLog", "JSON", "SampleData"],
             path: "Tests/ProjectionTests"
         ),
-        .testTarget(name: "CLITests", dependencies: ["iplog", "EventLog", "JSON"], path: "Tests/CLITests"),
+        .testTarget(name: "CLITests", dependencies: ["iplog", "iplog-bench", "EventLog", "JSON"], path: "Tests/CLITests"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -23,15 +23,19 @@ public struct CaseStatusProjection: Projection {
     }
 
     public func apply(_ event: RecordedEvent, decoded: DomainEvent, to value: inout StatusRecord?) throws {
+        // Take the value out so that each state has one reference and mutates in place.
         var record = value ?? StatusRecord()
+        value = nil
         record.version = event.version
         switch StreamKind(stream: event.stream) {
         case .coordinator:
             var c = record.coordinator ?? CoordinatorState()
+            record.coordinator = nil
             c.apply(decoded)
             record.coordinator = c
         default:
             var s = record.caseState ?? CaseState()
+            record.caseState = nil
             s.apply(decoded, occurredOn: event.occurredOn)
             record.caseState = s
         }

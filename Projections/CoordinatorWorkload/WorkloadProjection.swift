@@ -17,6 +17,7 @@ public struct CoordinatorWorkloadProjection: Projection {
 
     public func apply(_ event: RecordedEvent, decoded: DomainEvent, to value: inout [String]?) throws {
         var cases = value ?? []
+        value = nil
         if !cases.contains(event.stream) { cases.append(event.stream) }
         value = cases
     }

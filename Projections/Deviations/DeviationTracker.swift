@@ -71,7 +71,11 @@ public struct DeviationTracker: Hashable, Sendable, Codable {
 
     /// Folds one event.
     public mutating func apply(_ event: DomainEvent, occurredOn: BusinessDate) {
-        let before = state
+        // The few facts needed from before the event; copying the whole state
+        // would make every event cost as much as the case is large.
+        let before = Before(status: state.status, activeCoordinator: state.activeCoordinator, hadMembers: !state.members.isEmpty,
+                            assessment: state.assessment,
+                            planAllowed: state.individualPlanGranted && state.consentInForce(.individualPlan))
         state.apply(event, occurredOn: occurredOn)
         latestOccurredOn = max(latestOccurredOn ?? occurredOn, occurredOn)
         let date = event.ownDates.first?.date ?? occurredOn
@@ -140,7 +144,7 @@ public struct DeviationTracker: Hashable, Sendable, Codable {
                 open(.coordinatorMissing, ref: e.coordinatorId, start: e.releasedOn, allowed: allowed)
             }
         case .groupMemberAdded(let e):
-            if before.members.isEmpty {
+            if !before.hadMembers {
                 let lastHeld = state.meetings.values.compactMap(\.heldOn).max()
                 open(.meetingOverdue, start: max(e.addedOn, lastHeld ?? e.addedOn), allowed: allowed)
             }
@@ -198,8 +202,17 @@ public struct DeviationTracker: Hashable, Sendable, Codable {
         open(.planNotEstablished, start: max(granted, given), allowed: allowed)
     }
 
-    private mutating func planWorkWithoutConsent(_ before: CaseState, on date: BusinessDate, allowed: Set<DeviationRule>?) {
-        if !(before.individualPlanGranted && before.consentInForce(.individualPlan)) {
+    private struct Before {
+        var status: CaseStatus?
+        var activeCoordinator: String?
+        var hadMembers: Bool
+        var assessment: AssessmentCompleted?
+        /// An IP was granted and consent to it was in force.
+        var planAllowed: Bool
+    }
+
+    private mutating func planWorkWithoutConsent(_ before: Before, on date: BusinessDate, allowed: Set<DeviationRule>?) {
+        if !before.planAllowed {
             open(.planWorkWithoutConsent, start: date, allowed: allowed)
         }
     }

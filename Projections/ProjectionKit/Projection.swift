@@ -29,5 +29,5 @@ extension Projection {
 /// Decodes an event's payload into the catalogue's typed event, as the
 /// projections see it.
 public func decodeEvent(_ event: RecordedEvent) throws -> DomainEvent {
-    try DomainEvent.decode(type: event.type, schemaVersion: event.schemaVersion, payload: event.payload()).event
+    try DomainEvent.decode(type: event.type, schemaVersion: event.schemaVersion, payload: event.payload(), canonical: false).event
 }

@@ -1,6 +1,7 @@
 import Domain
 import EventLog
 import Foundation
+import BinaryCodable
 import LMDB
 
 /// Brings projections up to the log and rebuilds them: all their I/O.
@@ -27,16 +28,19 @@ public struct ProjectionRunner: Sendable {
     @discardableResult
     public func catchUp<P: Projection>(_ projection: P) throws -> Checkpoint {
         let head = try log.head().position
+        let current = try views.checkpoint(P.name)
+        if current.position > 0, current.format != ViewStore.valueFormat, current.stoppedAt == nil {
+            return try rebuild(projection)  // written by an older version: regenerate
+        }
         while true {
             let start = try views.checkpoint(P.name)
             if start.stoppedAt != nil || start.position >= head { return start }
             let events = try log.read(from: start.position + 1, limit: batchSize)
             var values: [String: P.Value?] = [:]
-            let decoder = JSONDecoder()
+            var touched: Set<String> = []
             let folded = try views.environment.read { txn in
-                try fold(projection, events, into: &values) { key in
-                    try txn.get(views.slot(P.name, start.generation), key: Array(key.utf8))
-                        .map { try decoder.decode(P.Value.self, from: Data($0)) }
+                try fold(projection, events, into: &values, touched: &touched) { key in
+                    try txn.withValue(views.slot(P.name, start.generation), key: Array(key.utf8)) { try ViewStore.decode(P.Value.self, $0) }
                 }
             }
             let moved = try views.environment.write { txn -> Bool in
@@ -44,6 +48,7 @@ public struct ProjectionRunner: Sendable {
                 guard checkpoint == start else { return true }  // another process got here first
                 try write(values, to: views.slot(P.name, checkpoint.generation), txn)
                 checkpoint.position = folded.position
+                checkpoint.format = ViewStore.valueFormat
                 if let failure = folded.failure {
                     checkpoint.stoppedAt = failure.position
                     checkpoint.reason = failure.reason
@@ -73,31 +78,26 @@ public struct ProjectionRunner: Sendable {
         var dirty: Set<String> = []
         var position: UInt64 = 0
         var failure: (position: UInt64, reason: String)?
+        func flush() throws {
+            guard !dirty.isEmpty else { return }
+            try views.environment.write { txn in try write(dirty.reduce(into: [:]) { $0[$1] = values[$1] }, to: slot, txn) }
+            dirty = []
+        }
         while failure == nil {
             let events = try log.read(from: position + 1, limit: batchSize)
             if events.isEmpty { break }
-            var batch: [String: P.Value?] = [:]
-            let folded = try fold(projection, events, into: &batch) { key in values[key] ?? nil }
-            for (key, value) in batch {
-                values[key] = value
-                dirty.insert(key)
-            }
+            let folded = try fold(projection, events, into: &values, touched: &dirty) { _ in nil }
             position = folded.position
             failure = folded.failure
-            if dirty.count >= 50_000 || events.count < batchSize || failure != nil {
-                try views.environment.write { txn in
-                    try write(dirty.reduce(into: [:]) { $0[$1] = values[$1] }, to: slot, txn)
-                }
-                dirty = []
-            }
+            if dirty.count >= 50_000 { try flush() }
             progress(position)
+            if events.count < batchSize { break }
         }
-        if !dirty.isEmpty {
-            try views.environment.write { txn in try write(dirty.reduce(into: [:]) { $0[$1] = values[$1] }, to: slot, txn) }
-        }
+        try flush()
         var checkpoint = Checkpoint()
         checkpoint.position = position
         checkpoint.generation = generation
+        checkpoint.format = ViewStore.valueFormat
         if let failure {
             checkpoint.stoppedAt = failure.position
             checkpoint.reason = failure.reason
@@ -110,9 +110,10 @@ public struct ProjectionRunner: Sendable {
     }
 
     /// Folds `events` into `values`, loading a key's value with `load` the first
-    /// time the key is met. Stops at the first event the projection cannot handle.
+    /// time the key is met, and notes the keys it changed in `touched`. Stops at
+    /// the first event the projection cannot handle.
     private func fold<P: Projection>(
-        _ projection: P, _ events: [RecordedEvent], into values: inout [String: P.Value?],
+        _ projection: P, _ events: [RecordedEvent], into values: inout [String: P.Value?], touched: inout Set<String>,
         load: (String) throws -> P.Value?
     ) throws -> (position: UInt64, failure: (position: UInt64, reason: String)?) {
         var position = events.first.map { $0.position - 1 } ?? 0
@@ -121,8 +122,10 @@ public struct ProjectionRunner: Sendable {
                 position = event.position
                 continue
             }
+            // Taken out of the cache while it is folded, so it has one reference
+            // and mutates in place.
             var value: P.Value?
-            if let cached = values[key] {
+            if let cached = values.removeValue(forKey: key) {
                 value = cached
             } else {
                 value = try load(key)
@@ -133,6 +136,7 @@ public struct ProjectionRunner: Sendable {
                 return (position, (event.position, "\(event.type) in \(event.stream): \(error)"))
             }
             values[key] = value
+            touched.insert(key)
             position = event.position
         }
         return (position, nil)
@@ -141,7 +145,7 @@ public struct ProjectionRunner: Sendable {
     private func write<V: Encodable>(_ values: [String: V?], to slot: Database, _ txn: borrowing WriteTransaction) throws {
         for (key, value) in values {
             if let value {
-                try txn.put(slot, key: Array(key.utf8), value: Array(try ViewStore.encoder.encode(value)))
+                try txn.put(slot, key: Array(key.utf8), value: try ViewStore.encode(value))
             } else {
                 try txn.delete(slot, key: Array(key.utf8))
             }

@@ -1,3 +1,4 @@
+import BinaryCodable
 import EventLog
 import Foundation
 import LMDB
@@ -11,6 +12,9 @@ public struct Checkpoint: Hashable, Sendable, Codable {
     /// Set when an event could not be handled: the projection stops there.
     public var stoppedAt: UInt64?
     public var reason: String?
+    /// The encoding of the values (``ViewStore/valueFormat``); a read model of
+    /// another format is rebuilt before it is read.
+    public var format: Int?
 
     public init() {}
 }
@@ -43,11 +47,13 @@ public final class ViewStore: Sendable {
         (checkpoints, slots) = opened
     }
 
-    static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = .sortedKeys
-        return e
-    }()
+    /// The encoding of view values: 2 is ``BinaryCoder`` (1 was JSON).
+    public static let valueFormat = 2
+
+    static func encode<V: Encodable>(_ value: V) throws -> [UInt8] { try BinaryCoder.encode(value) }
+    static func decode<V: Decodable>(_ type: V.Type, _ bytes: UnsafeRawBufferPointer) throws -> V {
+        try BinaryCoder.decode(type, from: Array(bytes))
+    }
 
     func slot(_ name: String, _ generation: UInt64) -> Database { slots[name]![Int(generation % 2)] }
 
@@ -57,7 +63,7 @@ public final class ViewStore: Sendable {
     }
 
     func setCheckpoint(_ txn: borrowing WriteTransaction, _ name: String, _ checkpoint: Checkpoint) throws {
-        try txn.put(checkpoints, key: Array(name.utf8), value: Array(try Self.encoder.encode(checkpoint)))
+        try txn.put(checkpoints, key: Array(name.utf8), value: Array(try JSONEncoder().encode(checkpoint)))
     }
 
     /// The projection's checkpoint.
@@ -69,7 +75,7 @@ public final class ViewStore: Sendable {
     public func value<V: Decodable>(_ type: V.Type, projection name: String, key: String) throws -> V? {
         try environment.read { txn in
             let cp = try checkpoint(txn, name)
-            return try txn.get(slot(name, cp.generation), key: Array(key.utf8)).map { try JSONDecoder().decode(V.self, from: Data($0)) }
+            return try txn.withValue(slot(name, cp.generation), key: Array(key.utf8)) { try Self.decode(V.self, $0) }
         }
     }
 
@@ -80,10 +86,9 @@ public final class ViewStore: Sendable {
             let cp = try checkpoint(txn, name)
             let p = Array(prefix.utf8)
             var out: [(String, V)] = []
-            let decoder = JSONDecoder()
             try txn.scan(slot(name, cp.generation), from: p.isEmpty ? nil : p) { key, value in
                 guard key.starts(with: p) else { return false }
-                out.append((String(decoding: key, as: UTF8.self), try decoder.decode(V.self, from: Data(value))))
+                out.append((String(decoding: key, as: UTF8.self), try Self.decode(V.self, value)))
                 return true
             }
             return out

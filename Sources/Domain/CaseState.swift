@@ -6,8 +6,9 @@ import EventLog
 /// Codable only for snapshots, which are derived data: a snapshot of another
 /// ``CaseState/snapshotFormat`` is discarded and the state refolded from the log.
 public struct CaseState: Hashable, Sendable, Codable {
-    /// Raised whenever a stored field changes meaning.
-    public static let snapshotFormat = 1
+    /// Raised whenever a stored field or the snapshot encoding changes
+    /// (2: the binary coder instead of JSON).
+    public static let snapshotFormat = 2
 
     public struct Appointment: Hashable, Sendable, Codable {
         public var coordinatorId: String

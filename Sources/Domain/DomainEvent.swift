@@ -107,11 +107,13 @@ public enum DomainEvent: Hashable, Sendable {
     ///   only, in the catalogue's order).
     /// - Throws: ``LogError`` `.invalidShape` for an unknown type or a missing,
     ///   mistyped or out-of-list field; `.invalidDate`; `.invalidPersonId`.
-    public static func decode(type: String, schemaVersion: UInt16 = schemaVersion, payload: JSONValue) throws(LogError) -> (event: DomainEvent, canonical: JSONValue) {
+    /// - Parameter canonical: whether to build the canonical payload (appends
+    ///   store it; readers need only the event).
+    public static func decode(type: String, schemaVersion: UInt16 = schemaVersion, payload: JSONValue, canonical: Bool = true) throws(LogError) -> (event: DomainEvent, canonical: JSONValue) {
         guard schemaVersion >= 1, schemaVersion <= Self.schemaVersion else {
             throw LogError(.invalidShape, "field schemaVersion: \(type) has schema versions 1 to \(Self.schemaVersion)")
         }
-        var r = try PayloadReader(payload, path: "data")
+        var r = try PayloadReader(payload, path: "data", collecting: canonical)
         let event: DomainEvent
         switch type {
         case "ApplicationReceived":

@@ -1,3 +1,4 @@
+import BinaryCodable
 import Crypto
 import EventLog
 import Foundation
@@ -24,8 +25,10 @@ public struct DomainPolicy: AppendPolicy {
     public var today: BusinessDate
     /// History migrated from another system: fold, but check no rule.
     public var lenient: Bool
-    /// Versions between snapshots.
-    public var snapshotInterval: UInt64 = 32
+    /// Versions between snapshots: an append replays at most this many events of
+    /// its stream (a few hundred microseconds), and an import writes a snapshot
+    /// for one event in this many.
+    public var snapshotInterval: UInt64 = 64
 
     enum Folded {
         case caseState(CaseState)
@@ -65,10 +68,16 @@ public struct DomainPolicy: AppendPolicy {
     }
 
     public mutating func admit(_ event: ProposedEvent, streamVersion: UInt64, log: LogView) throws {
-        let (decoded, _) = try DomainEvent.decode(type: event.type, schemaVersion: event.schemaVersion, payload: event.payload)
+        let decoded = try DomainEvent.decode(type: event.type, schemaVersion: event.schemaVersion, payload: event.payload, canonical: false).event
         let stream = event.stream
         var entry = try load(stream, at: streamVersion, log: log)
-        switch entry.folded {
+        // Out of the caches and out of the entry while it is changed, so the state
+        // has one reference and mutates in place instead of being copied.
+        provisional[stream] = nil
+        committed[stream] = nil
+        let folded = entry.folded
+        entry.folded = .coordinator(CoordinatorState())
+        switch consume folded {
         case .caseState(var state):
             if !lenient {
                 var inputs = RuleInputs(today: today)
@@ -149,7 +158,7 @@ public struct DomainPolicy: AppendPolicy {
             entry = snapshot
         }
         for recorded in try log.events(of: stream, after: entry.version) where recorded.version <= version {
-            let (decoded, _) = try DomainEvent.decode(type: recorded.type, schemaVersion: recorded.schemaVersion, payload: try recorded.payload())
+            let decoded = try DomainEvent.decode(type: recorded.type, schemaVersion: recorded.schemaVersion, payload: try recorded.payload(), canonical: false).event
             switch entry.folded {
             case .caseState(var s):
                 s.apply(decoded, occurredOn: recorded.occurredOn)
@@ -168,10 +177,9 @@ public struct DomainPolicy: AppendPolicy {
         var out: [UInt8] = [UInt8(CaseState.snapshotFormat)]
         var version = entry.version.bigEndian
         withUnsafeBytes(of: &version) { out.append(contentsOf: $0) }
-        let encoder = JSONEncoder()
         switch entry.folded {
-        case .caseState(let s): out.append(contentsOf: try encoder.encode(s))
-        case .coordinator(let s): out.append(contentsOf: try encoder.encode(s))
+        case .caseState(let s): out.append(contentsOf: try BinaryCoder.encode(s))
+        case .coordinator(let s): out.append(contentsOf: try BinaryCoder.encode(s))
         }
         return out
     }
@@ -179,13 +187,12 @@ public struct DomainPolicy: AppendPolicy {
     static func decodeSnapshot(_ bytes: [UInt8], stream: String) -> Entry? {
         guard bytes.count > 9, bytes[0] == UInt8(CaseState.snapshotFormat) else { return nil }
         let version = bytes[1..<9].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        let body = Data(bytes[9...])
-        let decoder = JSONDecoder()
+        let body = Array(bytes[9...])
         if StreamKind(stream: stream) == .coordinator {
-            guard let s = try? decoder.decode(CoordinatorState.self, from: body) else { return nil }
+            guard let s = try? BinaryCoder.decode(CoordinatorState.self, from: body) else { return nil }
             return Entry(folded: .coordinator(s), version: version, snapshotVersion: version)
         }
-        guard let s = try? decoder.decode(CaseState.self, from: body) else { return nil }
+        guard let s = try? BinaryCoder.decode(CaseState.self, from: body) else { return nil }
         return Entry(folded: .caseState(s), version: version, snapshotVersion: version)
     }
 

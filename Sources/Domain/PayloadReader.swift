@@ -13,14 +13,17 @@ extension LogError.Code {
 struct PayloadReader {
     private let members: [JSONValue.Member]
     private let path: String
+    /// Whether to collect the canonical payload (only appends need it).
+    private let collecting: Bool
     private(set) var read: [JSONValue.Member] = []
 
-    init(_ value: JSONValue, path: String) throws(LogError) {
+    init(_ value: JSONValue, path: String, collecting: Bool = true) throws(LogError) {
         guard case .object(let members) = value else {
             throw Envelope.shapeError(path, "an object expected, found \(value.kindName)")
         }
         self.members = members
         self.path = path
+        self.collecting = collecting
     }
 
     /// The fields read so far, as a JSON object in reading order.
@@ -36,7 +39,9 @@ struct PayloadReader {
         return value
     }
 
-    private mutating func keep(_ field: String, _ value: JSONValue) { read.append(.init(field, value)) }
+    private mutating func keep(_ field: String, _ value: JSONValue) {
+        if collecting { read.append(.init(field, value)) }
+    }
 
     mutating func string(_ field: String) throws(LogError) -> String {
         try optionalString(field, required: true)!
@@ -114,9 +119,9 @@ struct PayloadReader {
         var out: [T] = []
         var canonical: [JSONValue] = []
         for (i, item) in items.enumerated() {
-            var reader = try PayloadReader(item, path: "\(name(field))[\(i)]")
+            var reader = try PayloadReader(item, path: "\(name(field))[\(i)]", collecting: collecting)
             out.append(try body(&reader))
-            canonical.append(reader.canonical)
+            if collecting { canonical.append(reader.canonical) }
         }
         keep(field, .array(canonical))
         return out

@@ -126,7 +126,7 @@ public struct PackedJSONError: Error, Hashable, Sendable, CustomStringConvertibl
 /// Unsigned LEB128 varints.
 public enum Varint {
     /// Appends `value` in 1 to 10 bytes.
-    @inline(__always)
+    @inlinable
     public static func append(_ value: UInt64, to out: inout [UInt8]) {
         var v = value
         while v >= 0x80 {
@@ -139,23 +139,27 @@ public enum Varint {
 
 /// Reads bytes, varints and fixed-width big-endian integers from a buffer,
 /// returning nil (never trapping) when the buffer is too short.
+@frozen
 public struct ByteReader {
     public let bytes: UnsafeRawBufferPointer
-    public private(set) var offset = 0
+    public var offset = 0
 
+    @inlinable
     public init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
+    @inlinable
     public var remaining: Int { bytes.count - offset }
+    @inlinable
     public var isAtEnd: Bool { offset == bytes.count }
 
-    @inline(__always)
+    @inlinable
     public mutating func readByte() -> UInt8? {
         guard offset < bytes.count else { return nil }
         defer { offset += 1 }
         return bytes[offset]
     }
 
-    @inline(__always)
+    @inlinable
     public mutating func readVarint() -> UInt64? {
         var result: UInt64 = 0
         var shift: UInt64 = 0
@@ -170,7 +174,7 @@ public struct ByteReader {
     }
 
     /// Lends the next `count` bytes (a slice of the underlying buffer).
-    @inline(__always)
+    @inlinable
     public mutating func readBytes(_ count: Int) -> UnsafeRawBufferPointer? {
         guard count >= 0, count <= remaining else { return nil }
         defer { offset += count }
@@ -178,12 +182,11 @@ public struct ByteReader {
     }
 
     /// A big-endian fixed-width integer.
-    @inline(__always)
+    @inlinable
     public mutating func readBigEndian<T: FixedWidthInteger>(_: T.Type) -> T? {
         let size = MemoryLayout<T>.size
         guard size <= remaining else { return nil }
-        var v: T = 0
-        for i in 0..<size { v = v << 8 | T(bytes[offset + i]) }
+        let v = T(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
         offset += size
         return v
     }

@@ -80,3 +80,37 @@ struct PackedTests {
         #expect(throws: PackedJSONError.self) { _ = try PackedJSON.decode([5, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F]) }
     }
 }
+
+import BinaryCodable
+
+struct BinaryCoderTests {
+    struct Sample: Codable, Equatable {
+        enum Kind: String, Codable { case a, b }
+        var name: String
+        var count: Int
+        var big: UInt64
+        var flag: Bool
+        var ratio: Double
+        var optional: String?
+        var missing: Int?
+        var list: [Int32]
+        var nested: [String: [Kind]]
+        var keyedByEnum: [Kind: String]
+        var tuples: [Sample2]
+    }
+    struct Sample2: Codable, Equatable { var x: Int8; var y: String? }
+
+    @Test func roundTripsNestedValues() throws {
+        let value = Sample(name: "Ærlig", count: -42, big: .max, flag: true, ratio: 0.25, optional: "x", missing: nil,
+                           list: [1, -2, 3], nested: ["k": [.a, .b], "": []], keyedByEnum: [.a: "1", .b: "2"],
+                           tuples: [Sample2(x: -1, y: nil), Sample2(x: 7, y: "z")])
+        #expect(try BinaryCoder.decode(Sample.self, from: BinaryCoder.encode(value)) == value)
+    }
+
+    @Test func damagedBytesAreAnErrorNotACrash() throws {
+        let bytes = try BinaryCoder.encode(Sample2(x: 3, y: "hello"))
+        for cut in 0..<bytes.count {
+            #expect(throws: (any Error).self) { _ = try BinaryCoder.decode(Sample2.self, from: Array(bytes[..<cut])) }
+        }
+    }
+}

@@ -45,7 +45,7 @@ extension IPLog {
                 var lines: [String] = []
                 for event in events {
                     let payload = try event.payload()
-                    let (decoded, _) = try DomainEvent.decode(type: event.type, schemaVersion: event.schemaVersion, payload: payload)
+                    let decoded = try DomainEvent.decode(type: event.type, schemaVersion: event.schemaVersion, payload: payload, canonical: false).event
                     let after: [JSONValue.Member]
                     if isCase {
                         caseState.apply(decoded, occurredOn: event.occurredOn)

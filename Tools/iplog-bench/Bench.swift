@@ -1,0 +1,297 @@
+import ArgumentParser
+import CaseStatus
+import CoordinatorWorkload
+import Deviations
+import Domain
+import EventLog
+import Foundation
+import JSON
+import ProjectionKit
+import SampleData
+
+/// `iplog-bench`: the same work through raw LMDB and through iplog, in one run,
+/// on one generated workload, with the ratio of the two. Medians and min–max
+/// over `--runs`; these machines are shared and noisy, so single times mean little.
+@main
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "iplog-bench",
+        abstract: "Benchmark iplog against raw LMDB on the same generated workload, in one run."
+    )
+
+    @Option(help: "Cases in the generated workload (25,000 ≈ 1 million events).")
+    var cases = 25_000
+
+    @Option(help: "Repetitions of each measurement.")
+    var runs = 3
+
+    @Option(help: "Events per transaction when importing.")
+    var batch = 1000
+
+    @Option(help: "Events appended one durable commit at a time.")
+    var singles = 2000
+
+    @Option(help: "Cases whose history is read for the latency measurement.")
+    var histories = 1000
+
+    @Option(help: "Process starts for `iplog append` against the C program.")
+    var processes = 30
+
+    @Option(help: "Scratch directory (default: a new one under $TMPDIR, removed at the end).")
+    var dir: String?
+
+    @Option(help: "Also measure the peak memory of a rebuild over this many events (e.g. 10000000); 0 skips it.")
+    var memoryEvents = 0
+
+    mutating func run() throws {
+        let scratch = dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("iplog-bench-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { if dir == nil { try? FileManager.default.removeItem(atPath: scratch) } }
+        let today = BusinessDate(iso: "2026-01-01")!
+
+        note("generating \(cases) cases…")
+        let workload = Workload(cases: cases, today: today)
+        note("\(workload.lines.count) events, \(workload.jsonBytes / 1_000_000) MB of JSON Lines")
+        var results: [Row] = []
+
+        // 1. Import in batches.
+        var rawImport: [Double] = [], iplogImport: [Double] = []
+        for run in 0..<runs {
+            let rawPath = "\(scratch)/raw-import-\(run)"
+            let raw = RawLMDB(path: rawPath)
+            rawImport.append(rate(workload.lines.count) { raw.load(workload.lines, keys: workload.indexKeys, range: 0..<workload.lines.count, batch: batch) })
+            raw.close()
+            try? FileManager.default.removeItem(atPath: rawPath)
+            let storePath = "\(scratch)/store-\(run)"
+            iplogImport.append(try rate(workload.lines.count) {
+                let store = try EventStore(directory: storePath)
+                var policy = DomainPolicy(today: today)
+                let summary = try store.importEvents(workload.items(today: today), batchSize: batch, policy: &policy)
+                precondition(summary.imported == workload.lines.count, "the workload must import without refusal")
+            })
+            if run > 0 { try? FileManager.default.removeItem(atPath: storePath) }
+            note("import run \(run + 1): raw \(Int(rawImport.last!)) events/s, iplog \(Int(iplogImport.last!)) events/s")
+        }
+        results.append(Row("1. import, \(batch) a transaction, durable", "events/s", raw: rawImport, iplog: iplogImport, target: "≥ 50 % and ≥ 100k/s"))
+        let store = try EventStore(directory: "\(scratch)/store-0")
+
+        // 2. One event per durable commit.
+        let n = min(singles, workload.lines.count)
+        var rawSingle: [Double] = [], iplogSingle: [Double] = []
+        for run in 0..<runs {
+            let raw = RawLMDB(path: "\(scratch)/raw-single-\(run)")
+            rawSingle.append(rate(n) { raw.load(workload.lines, keys: workload.indexKeys, range: 0..<n, batch: 1) })
+            raw.close()
+            let single = try EventStore(directory: "\(scratch)/single-\(run)")
+            let events = try workload.items(today: today).prefix(n).map { try $0.event.get() }
+            iplogSingle.append(try rate(n) {
+                var policy = DomainPolicy(today: today)
+                for event in events { try single.append(event, policy: &policy) }
+            })
+        }
+        results.append(Row("2. one event per durable commit (first \(n))", "events/s", raw: rawSingle, iplog: iplogSingle, target: "≥ 80 %"))
+
+        // 3. Full replay: all three projections rebuilt, against a raw cursor scan.
+        let raw = RawLMDB(path: "\(scratch)/raw-import-replay")
+        raw.load(workload.lines, keys: workload.indexKeys, range: 0..<workload.lines.count, batch: 10_000)
+        var rawScan: [Double] = [], iplogReplay: [Double] = []
+        for run in 0..<runs {
+            rawScan.append(rate(workload.lines.count) { precondition(raw.scan() > 0) })
+            let views = try ViewStore(directory: "\(scratch)/store-0", projections: [CaseStatusProjection.name, DeviationsProjection.name, CoordinatorWorkloadProjection.name])
+            let runner = ProjectionRunner(log: store, views: views)
+            iplogReplay.append(try rate(workload.lines.count) {
+                try runner.rebuild(CaseStatusProjection())
+                try runner.rebuild(DeviationsProjection())
+                try runner.rebuild(CoordinatorWorkloadProjection())
+            })
+            note("replay run \(run + 1): raw \(Int(rawScan.last!)) events/s, iplog \(Int(iplogReplay.last!)) events/s")
+        }
+        results.append(Row("3. replay: all three projections rebuilt", "events/s", raw: rawScan, iplog: iplogReplay, target: "≥ 30 % (≈ 800k/s)"))
+
+        // 4. One case's history, read and folded.
+        var generator = SeededRandom(seed: "histories")
+        let streams = (0..<histories).map { _ in "case-" + String(format: "%06d", generator.int(1, cases)) }
+        var rawLatency: [Double] = [], iplogLatency: [Double] = []
+        for stream in streams {
+            let prefix = Array(stream.utf8) + [0]
+            rawLatency.append(microseconds { precondition(raw.readStream(prefix: prefix) > 0) })
+            iplogLatency.append(try microseconds {
+                var state = CaseState()
+                for e in try store.read(stream: stream) { state.apply(try decodeEvent(e), occurredOn: e.occurredOn) }
+                precondition(state.status != nil)
+            })
+        }
+        raw.close()
+        results.append(Row("4. one case's history, p50", "µs", raw: [percentile(rawLatency, 50)], iplog: [percentile(iplogLatency, 50)], target: "within 3×", lowerIsBetter: true))
+        results.append(Row("4. one case's history, p99", "µs", raw: [percentile(rawLatency, 99)], iplog: [percentile(iplogLatency, 99)], target: "", lowerIsBetter: true))
+
+        // 5. `iplog append` as a whole process against a minimal C program.
+        if let cProgram = try? CProgram.build(in: scratch), let iplog = iplogBinary() {
+            var cTimes: [Double] = [], iplogTimes: [Double] = []
+            let cStore = "\(scratch)/c-append"
+            try FileManager.default.createDirectory(atPath: cStore, withIntermediateDirectories: true)
+            for i in 0..<processes {
+                cTimes.append(try milliseconds { try runProcess(cProgram, [cStore, String(i)]) })
+                let data = #"{"coordinatorId":"b\#(i)","name":"Kari Nordmann","unit":"Rehabilitering","profession":"sykepleier","registeredOn":"2025-01-02"}"#
+                iplogTimes.append(try milliseconds {
+                    try runProcess(iplog, ["append", "--store", "\(scratch)/store-0", "--stream", "coordinator-b\(i)", "--type", "CoordinatorRegistered", "--data", data])
+                })
+            }
+            results.append(Row("5. append as a whole process", "starts/s", raw: cTimes.map { 1000 / $0 }, iplog: iplogTimes.map { 1000 / $0 }, target: "≥ 50 %"))
+        } else {
+            note("skipping the process measurement: no C compiler or no iplog binary beside iplog-bench")
+        }
+
+        // Size on disk against the JSON Lines export.
+        let stats = try store.statistics()
+        var exportBytes = 0
+        try store.forEach { event in
+            exportBytes += Envelope.encode(event, payload: try event.payload()).jsonText.utf8.count + 1
+            return true
+        }
+        let viewBytes = directorySize("\(scratch)/store-0/projections")
+
+        print("")
+        print("iplog-bench: \(workload.lines.count) events (\(cases) cases), \(runs) runs; median (min–max); ratio = iplog as a share of raw LMDB's speed")
+        print(Row.table(results))
+        print("")
+        print("store: log \(mb(stats.fileBytes)) for an export of \(mb(exportBytes)) JSON Lines: \(String(format: "%.2f", Double(stats.fileBytes) / Double(exportBytes)))× (target ≤ 1.2×); read models \(mb(viewBytes))")
+
+        if memoryEvents > 0, let iplog = iplogBinary() {
+            try measureRebuildMemory(events: memoryEvents, scratch: scratch, iplog: iplog, today: today)
+        }
+    }
+
+    /// Peak resident memory of `iplog projections rebuild` over a store of `events` events.
+    func measureRebuildMemory(events: Int, scratch: String, iplog: String, today: BusinessDate) throws {
+        let bigCases = max(1, events / 41)
+        note("memory: generating and importing about \(events) events (\(bigCases) cases)…")
+        let path = "\(scratch)/big"
+        let store = try EventStore(directory: path, durable: false)
+        var policy = DomainPolicy(today: today)
+        var batch: [ProposedEvent] = []
+        var count = 0
+        SampleData.generate(.init(cases: bigCases, seed: 2)) { envelope in
+            batch.append(try! Catalogue.validate(try! Envelope.decode(envelope, today: today, dateField: DomainEvent.dateField)))
+            if batch.count == 50_000 {
+                try! store.append(batch, policy: &policy)
+                count += batch.count
+                batch = []
+            }
+        }
+        try store.append(batch, policy: &policy)
+        count += batch.count
+        let start = Date()
+        let peak = try runProcessPeakMemory(iplog, ["projections", "rebuild", "--store", path])
+        print("memory: rebuild of all three projections over \(count) events: peak resident \(peak / 1024) MB in \(String(format: "%.0f", Date().timeIntervalSince(start))) s (target ≤ 300 MB)")
+    }
+}
+
+func note(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+func mb(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1_000_000) }
+
+func rate(_ count: Int, _ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(count) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+}
+
+func microseconds(_ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1000
+}
+
+func milliseconds(_ body: () throws -> Void) rethrows -> Double {
+    try microseconds(body) / 1000
+}
+
+func percentile(_ values: [Double], _ p: Double) -> Double {
+    let sorted = values.sorted()
+    guard !sorted.isEmpty else { return 0 }
+    return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * p / 100).rounded()))]
+}
+
+func directorySize(_ path: String) -> Int {
+    let files = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+    return files.reduce(0) { sum, file in
+        sum + (((try? FileManager.default.attributesOfItem(atPath: path + "/" + file))?[.size] as? NSNumber)?.intValue ?? 0)
+    }
+}
+
+/// The `iplog` binary built beside this one.
+func iplogBinary() -> String? {
+    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("iplog").path
+    return FileManager.default.isExecutableFile(atPath: beside) ? beside : nil
+}
+
+func runProcess(_ path: String, _ arguments: [String]) throws {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: path)
+    p.arguments = arguments
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0 else { throw ValidationError("\(path) \(arguments.first ?? "") exited \(p.terminationStatus)") }
+}
+
+/// Runs a process and returns its peak resident memory in KiB (wait4's rusage).
+func runProcessPeakMemory(_ path: String, _ arguments: [String]) throws -> Int {
+    var pid: pid_t = 0
+    let argv = ([path] + arguments).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    guard posix_spawn(&pid, path, nil, nil, argv, environ) == 0 else { throw ValidationError("cannot start \(path)") }
+    var status: Int32 = 0
+    var usage = rusage()
+    wait4(pid, &status, 0, &usage)
+    return usage.ru_maxrss
+}
+
+/// One row of the results table.
+struct Row {
+    var name: String
+    var unit: String
+    var raw: [Double]
+    var iplog: [Double]
+    var target: String
+    var lowerIsBetter = false
+
+    init(_ name: String, _ unit: String, raw: [Double], iplog: [Double], target: String, lowerIsBetter: Bool = false) {
+        self.name = name
+        self.unit = unit
+        self.raw = raw
+        self.iplog = iplog
+        self.target = target
+        self.lowerIsBetter = lowerIsBetter
+    }
+
+    static func format(_ values: [Double]) -> String {
+        let m = percentile(values, 50)
+        let s = m >= 100 ? String(format: "%.0f", m) : String(format: "%.1f", m)
+        guard values.count > 1, let lo = values.min(), let hi = values.max() else { return s }
+        return s + String(format: m >= 100 ? " (%.0f–%.0f)" : " (%.1f–%.1f)", lo, hi)
+    }
+
+    /// iplog's speed as a share of raw LMDB's.
+    var ratio: String {
+        let r = percentile(raw, 50), i = percentile(iplog, 50)
+        guard r > 0, i > 0 else { return "–" }
+        let share = lowerIsBetter ? r / i : i / r
+        return lowerIsBetter ? String(format: "%.2f× raw's time", i / r) : String(format: "%.0f %%", share * 100)
+    }
+
+    static func table(_ rows: [Row]) -> String {
+        let header = ["measurement", "unit", "raw LMDB", "iplog", "ratio", "target"]
+        let cells = rows.map { [$0.name, $0.unit, format($0.raw), format($0.iplog), $0.ratio, $0.target] }
+        var widths = header.map(\.count)
+        for row in cells { for (i, c) in row.enumerated() { widths[i] = max(widths[i], c.count) } }
+        func line(_ row: [String]) -> String {
+            row.enumerated().map { i, c in c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+        }
+        return ([line(header), line(widths.map { String(repeating: "-", count: $0) })] + cells.map(line)).joined(separator: "\n")
+    }
+}
