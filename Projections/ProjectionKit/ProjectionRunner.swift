@@ -133,6 +133,7 @@ public struct ProjectionRunner: Sendable {
             do {
                 try projection.apply(event, decoded: try decodeEvent(event), to: &value)
             } catch {
+                values[key] = value  // what the key held before this event: the batch up to it is still written
                 return (position, (event.position, "\(event.type) in \(event.stream): \(error)"))
             }
             values[key] = value

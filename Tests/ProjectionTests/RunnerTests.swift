@@ -76,6 +76,10 @@ struct RunnerTests {
                 let cp = try runner.views.checkpoint(name)
                 #expect(cp.position == UInt64(events.count) && cp.stoppedAt == nil && cp.generation == 1)
             }
+            // The shared pass (one read and decode of each event for all three) gives the same.
+            let shared = try runner.rebuild([CaseStatusProjection(), DeviationsProjection(), CoordinatorWorkloadProjection()])
+            #expect(try Snapshot(runner.views) == incremental)
+            #expect(shared.values.allSatisfy { $0.position == UInt64(events.count) && $0.generation == 2 && $0.stoppedAt == nil })
         }
     }
 
@@ -122,6 +126,9 @@ struct RunnerTests {
             let good = try log.append(ProposedEvent(stream: "case-000003", type: "CoordinatorAppointed", occurredOn: sampleToday,
                                                     payload: .object(["coordinatorId": "0001", "appointedOn": "2026-11-23"])), policy: &accept)
             try catchUpAll(runner)
+            // The shared rebuild stops the same two at the same event, and not the third.
+            let rebuilt = try runner.rebuild([CaseStatusProjection(), DeviationsProjection(), CoordinatorWorkloadProjection()])
+            #expect(rebuilt[CaseStatusProjection.name]?.stoppedAt == bad.position && rebuilt[CoordinatorWorkloadProjection.name]?.stoppedAt == nil)
             for name in [CaseStatusProjection.name, DeviationsProjection.name] {
                 let cp = try runner.views.checkpoint(name)
                 #expect(cp.stoppedAt == bad.position && cp.position == bad.position - 1)

@@ -45,15 +45,19 @@ extension IPLog {
                             if showProgress { FileHandle.standardError.write(Data("\r\(name): \(position) of \(head) events".utf8)) }
                         }
                     }
-                    for name in chosen {
-                        let checkpoint: Checkpoint = switch name {
-                        case CaseStatusProjection.name: try context.runner.rebuild(CaseStatusProjection(), progress: progress(name))
-                        case DeviationsProjection.name: try context.runner.rebuild(DeviationsProjection(), progress: progress(name))
-                        default: try context.runner.rebuild(CoordinatorWorkloadProjection(), progress: progress(name))
+                    let projections: [any ProjectionKit.Projection] = chosen.map { name in
+                        switch name {
+                        case CaseStatusProjection.name: CaseStatusProjection()
+                        case DeviationsProjection.name: DeviationsProjection()
+                        default: CoordinatorWorkloadProjection()
                         }
-                        if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
-                        context.warn(name, checkpoint)
-                        results.append((name, checkpoint))
+                    }
+                    // One pass over the log for all of them: each event is read and decoded once.
+                    let checkpoints = try context.runner.rebuild(projections, progress: progress("rebuild"))
+                    if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
+                    for name in chosen {
+                        context.warn(name, checkpoints[name]!)
+                        results.append((name, checkpoints[name]!))
                     }
                     if output.json {
                         out.json(.object([

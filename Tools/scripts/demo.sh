@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 Tools/scripts/setup.sh
-swift build -c release >&2
+swift build -c release --static-swift-stdlib >&2
 iplog=.build/release/iplog
 cases=${1:-2000}
 export IPLOG_STORE=${IPLOG_STORE:-./iplog-store}

@@ -1,0 +1,123 @@
+import Domain
+import EventLog
+import Foundation
+
+/// One projection's part of a shared pass over the log: its values in memory,
+/// the keys changed since they were last written, and where it stands.
+final class FoldBox<P: Projection> {
+    let projection: P
+    var values: [String: P.Value?] = [:]
+    var dirty: Set<String> = []
+    var position: UInt64 = 0
+    var failure: (position: UInt64, reason: String)?
+
+    init(_ projection: P) { self.projection = projection }
+
+    /// Folds one event; `decoded` decodes it (once, shared by every box).
+    func fold(_ event: RecordedEvent, decoded: () throws -> DomainEvent) {
+        guard failure == nil else { return }
+        guard let key = projection.key(for: event) else {
+            position = event.position
+            return
+        }
+        // Taken out while folded, so it has one reference and mutates in place.
+        var value = values.removeValue(forKey: key) ?? nil
+        do {
+            try projection.apply(event, decoded: try decoded(), to: &value)
+        } catch {
+            values[key] = value
+            failure = (event.position, "\(event.type) in \(event.stream): \(error)")
+            return
+        }
+        values[key] = value
+        dirty.insert(key)
+        position = event.position
+    }
+
+    /// The changed values, encoded, and forgets that they changed.
+    func drain() throws -> [(key: String, bytes: [UInt8]?)] {
+        defer { dirty = [] }
+        return try dirty.map { key in (key, try values[key].flatMap { $0 }.map { try ViewStore.encode($0) }) }
+    }
+}
+
+/// A type-erased ``FoldBox``, so boxes of different projections share a pass.
+struct AnyFoldBox {
+    let name: String
+    let fold: (RecordedEvent, () throws -> DomainEvent) -> Void
+    let drain: () throws -> [(key: String, bytes: [UInt8]?)]
+    let dirtyCount: () -> Int
+    let state: () -> (position: UInt64, failure: (position: UInt64, reason: String)?)
+
+    init<P: Projection>(_ projection: P) {
+        let box = FoldBox(projection)
+        name = P.name
+        fold = { box.fold($0, decoded: $1) }
+        drain = { try box.drain() }
+        dirtyCount = { box.dirty.count }
+        state = { (box.position, box.failure) }
+    }
+}
+
+extension ProjectionRunner {
+    /// Rebuilds several projections in one pass over the log: each event is read
+    /// and decoded once. Each projection is regenerated into its inactive slot and
+    /// swapped in as ``rebuild(_:progress:)`` does, then caught up.
+    public func rebuild(_ projections: [any Projection], progress: (UInt64) -> Void = { _ in }) throws -> [String: Checkpoint] {
+        let boxes = projections.map { AnyFoldBox($0) }
+        var generations: [String: UInt64] = [:]
+        for box in boxes {
+            let active = try views.checkpoint(box.name)
+            generations[box.name] = active.generation + 1
+            try views.environment.write { txn in try txn.empty(views.slot(box.name, active.generation + 1)) }
+        }
+        func flush(_ box: AnyFoldBox) throws {
+            let changes = try box.drain()
+            guard !changes.isEmpty else { return }
+            let slot = views.slot(box.name, generations[box.name]!)
+            try views.environment.write { txn in
+                for change in changes {
+                    if let bytes = change.bytes { try txn.put(slot, key: Array(change.key.utf8), value: bytes) } else { try txn.delete(slot, key: Array(change.key.utf8)) }
+                }
+            }
+        }
+        var next: UInt64 = 1
+        while true {
+            let events = try log.read(from: next, limit: batchSize)
+            for event in events {
+                var decoded: DomainEvent?
+                let decode = { () throws -> DomainEvent in
+                    if let decoded { return decoded }
+                    let d = try decodeEvent(event)
+                    decoded = d
+                    return d
+                }
+                for box in boxes { box.fold(event, decode) }
+            }
+            for box in boxes where box.dirtyCount() >= 50_000 { try flush(box) }
+            guard let last = events.last else { break }
+            next = last.position + 1
+            progress(last.position)
+            if events.count < batchSize { break }
+        }
+        var results: [String: Checkpoint] = [:]
+        for (box, projection) in zip(boxes, projections) {
+            try flush(box)
+            let (position, failure) = box.state()
+            let old = try views.checkpoint(box.name)
+            var checkpoint = Checkpoint()
+            checkpoint.position = failure.map { $0.position - 1 } ?? max(position, next - 1)
+            checkpoint.generation = generations[box.name]!
+            checkpoint.format = ViewStore.valueFormat
+            checkpoint.stoppedAt = failure?.position
+            checkpoint.reason = failure?.reason
+            try views.environment.write { txn in
+                try views.setCheckpoint(txn, box.name, checkpoint)
+                try txn.empty(views.slot(box.name, old.generation))
+            }
+            results[box.name] = try catchUp(projection)
+        }
+        return results
+    }
+
+}
