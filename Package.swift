@@ -25,6 +25,11 @@ let package = Package(
         .target(name: "JSON", path: "Sources/JSON"),
         .target(name: "BinaryCodable", path: "Sources/BinaryCodable"),
         .target(
+            name: "AccessLog",
+            dependencies: ["LMDB", "JSON", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/AccessLog"
+        ),
+        .target(
             name: "EventLog",
             dependencies: ["LMDB", "JSON", .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/EventLog"
@@ -50,7 +55,7 @@ let package = Package(
         .executableTarget(
             name: "iplog",
             dependencies: [
-                "EventLog", "Domain", "JSON", "SampleData",
+                "EventLog", "Domain", "JSON", "SampleData", "AccessLog",
                 "ProjectionKit", "CaseStatus", "Deviations", "CoordinatorWorkload",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

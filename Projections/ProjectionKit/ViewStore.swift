@@ -95,3 +95,12 @@ public final class ViewStore: Sendable {
         }
     }
 }
+
+extension ViewStore {
+    /// Writes a consistent, compacted copy of the read models to `directory`'s `projections/`.
+    public func backup(to directory: String) throws {
+        let target = directory + "/projections"
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try environment.copy(to: target, flags: .compact)
+    }
+}

@@ -195,9 +195,14 @@ public final class Environment: @unchecked Sendable {
     }
 
     /// Writes a consistent copy of the environment to `directory` (which must exist
-    /// and be empty) while other transactions go on.
+    /// and be empty) while other transactions go on. The copy is readable by its
+    /// owner only, like the environment's own files (LMDB would create it with the
+    /// process's umask).
     public func copy(to directory: String, flags: CopyFlags = []) throws(LMDBError) {
+        let previous = umask(0o077)
+        defer { umask(previous) }
         try check(mdb_env_copy2(handle, directory, flags.rawValue))
+        chmod(directory + "/data.mdb", 0o600)
     }
 
     /// The map's size and use.

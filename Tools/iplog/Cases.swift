@@ -15,6 +15,7 @@ extension IPLog {
 
         @OptionGroup var storeOptions: StoreOptions
         @OptionGroup var output: OutputOptions
+        @OptionGroup var access: AccessOptions
 
         @Argument(help: "The case stream, e.g. case-000123.")
         var stream: String
@@ -30,6 +31,7 @@ extension IPLog {
                       let state = record.caseState else {
                     throw LogError(.unknownStream, "\(stream) is not a case in this store")
                 }
+                try access.record(store: storeOptions.path, command: "case", subject: stream, persons: state.personId.map { [$0] } ?? [])
                 let today = BusinessDate.today()
                 let open = try context.deviations.open(asOf: today).filter { $0.stream == stream }
                 let facts = Summary.of(state, showPersonID: output.json || showPersonId)
@@ -55,6 +57,7 @@ extension IPLog {
 
         @OptionGroup var storeOptions: StoreOptions
         @OptionGroup var format: ReportFormat
+        @OptionGroup var access: AccessOptions
 
         @Option(help: "Only cases with this status: received, assessed, decided, active, closed or denied.")
         var status: CaseStatus?
@@ -79,6 +82,9 @@ extension IPLog {
                     if let unit, s.unit != unit { return nil }
                     return (stream, record.version, s)
                 }
+                let filters = [status.map { "status=\($0.rawValue)" }, coordinator.map { "coordinator=\($0)" }, unit.map { "unit=\($0)" }].compactMap { $0 }
+                try access.record(store: storeOptions.path, command: "cases", subject: filters.isEmpty ? "all cases" : filters.joined(separator: " "),
+                                  persons: rows.compactMap { $0.2.personId })
                 func person(_ s: CaseState, full: Bool) -> String { s.personId.map { full ? $0 : PersonID.mask($0) } ?? "" }
                 if format.json {
                     out.json(.object(["cases": .array(rows.map { stream, version, s in

@@ -11,6 +11,7 @@ extension IPLog {
         )
 
         @OptionGroup var storeOptions: StoreOptions
+        @OptionGroup var access: AccessOptions
 
         @Option(help: "Only this stream.")
         var stream: String?
@@ -22,6 +23,18 @@ extension IPLog {
             let out = StandardOutput()
             do {
                 let store = try storeOptions.open(create: false)
+                // Record who reads before anything is shown: the persons are those whose cases the export holds.
+                var persons: Set<String> = []
+                let scope: [RecordedEvent] = stream.map { try? store.read(stream: $0) }.flatMap { $0 } ?? []
+                if stream != nil {
+                    for e in scope where e.type == "ApplicationReceived" { if let p = try e.payload()["personId"]?.stringValue { persons.insert(p) } }
+                } else {
+                    try store.forEach(from: from) { e in
+                        if e.type == "ApplicationReceived", let p = try e.payload()["personId"]?.stringValue { persons.insert(p) }
+                        return true
+                    }
+                }
+                try access.record(store: storeOptions.path, command: "export", subject: stream ?? "the whole log from position \(from)", persons: persons)
                 let showProgress = standardErrorIsTerminal
                 var count = 0
                 func emit(_ event: RecordedEvent) throws {

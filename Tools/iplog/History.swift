@@ -17,6 +17,7 @@ extension IPLog {
 
         @OptionGroup var storeOptions: StoreOptions
         @OptionGroup var output: OutputOptions
+        @OptionGroup var access: AccessOptions
 
         @Argument(help: "The stream, e.g. case-000123.")
         var stream: String
@@ -36,6 +37,8 @@ extension IPLog {
                 let events = try store.read(stream: stream).filter { limit == nil || $0.occurredOn <= limit! }
                 let version = try store.version(of: stream)
                 guard version > 0 else { throw LogError(.unknownStream, "\(stream) has no events") }
+                let persons = try events.filter { $0.type == "ApplicationReceived" }.compactMap { try $0.payload()["personId"]?.stringValue }
+                try access.record(store: storeOptions.path, command: "history", subject: stream, persons: persons)
                 let failing = try store.failingLinks(events.map(\.position))
                 let isCase = StreamKind(stream: stream) != .coordinator
                 var caseState = CaseState()

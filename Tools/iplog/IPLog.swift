@@ -17,7 +17,8 @@ struct IPLog: ParsableCommand {
             """,
         subcommands: [
             Append.self, Import.self, History.self, Case.self, Cases.self, Workload.self, Deviations.self,
-            RegistryExtractCommand.self, Projections.self, Config.self, Export.self, Verify.self, Stats.self, Sample.self,
+            RegistryExtractCommand.self, AccessLogCommand.self, Projections.self, Config.self, Export.self, Verify.self, Stats.self,
+            Backup.self, Sample.self,
         ]
     )
 

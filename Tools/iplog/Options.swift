@@ -1,3 +1,4 @@
+import AccessLog
 import ArgumentParser
 import EventLog
 import Foundation
@@ -21,4 +22,25 @@ struct StoreOptions: ParsableArguments {
 struct OutputOptions: ParsableArguments {
     @Flag(name: .long, help: "Print one JSON document on stdout.")
     var json = false
+}
+
+/// Who reads and why, for the access log (Normen; helsepersonelloven §21a).
+struct AccessOptions: ParsableArguments {
+    @Option(help: "Who is reading, for the access log (default: $IPLOG_ACTOR, else the OS user).")
+    var actor: String?
+
+    @Option(help: "Why you are reading: the service need, recorded in the access log.")
+    var reason: String?
+
+    var who: String {
+        if let actor { return actor }
+        if let env = ProcessInfo.processInfo.environment["IPLOG_ACTOR"], !env.isEmpty { return env }
+        if let pw = getpwuid(getuid()) { return String(cString: pw.pointee.pw_name) }
+        return "uid \(getuid())"
+    }
+
+    /// Records the read before anything is shown: if it cannot be recorded, nothing is shown.
+    func record(store: String, command: String, subject: String, persons: some Collection<String>) throws {
+        try AccessLog(directory: store).record(actor: who, command: command, subject: subject, reason: reason, persons: persons)
+    }
 }

@@ -155,6 +155,7 @@ extension IPLog {
 
         @OptionGroup var storeOptions: StoreOptions
         @OptionGroup var output: OutputOptions
+        @OptionGroup var access: AccessOptions
 
         @Option(help: "The year.")
         var year: Int
@@ -172,6 +173,7 @@ extension IPLog {
                 let context = try ReportContext(storeOptions)
                 let cases = try context.views.values(StatusRecord.self, projection: CaseStatusProjection.name, prefix: "case-").compactMap(\.value.caseState)
                 let rows = RegistryExtract.rows(year: year, cases: cases)
+                try access.record(store: storeOptions.path, command: "registry-extract", subject: "year \(year)", persons: rows.map(\.personId))
                 if self.output.json {
                     output.json(.object(["year": .integer(year), "persons": .array(rows.map {
                         .object(["personId": .string($0.personId), "individualPlan": .bool($0.individualPlan), "coordinator": .bool($0.coordinator)])

@@ -1,0 +1,117 @@
+import Crypto
+import Foundation
+import JSON
+import LMDB
+
+/// Who has read whose data (Normen; helsepersonelloven §21a): every command that
+/// shows a person's case records who, when, what and why, so the person can be
+/// told who has read their data.
+///
+/// The access log is an LMDB environment of its own in the store's `access/`
+/// directory, apart from the event log. Entries name the command and what it
+/// showed (a stream id or the filters of a list), never a person id; the index
+/// from a person to the entries that showed them is keyed by an HMAC of the
+/// person id under a random per-store key, so no person id is stored in clear.
+public final class AccessLog: Sendable {
+    /// One read.
+    public struct Entry: Hashable, Sendable, Codable {
+        /// UTC time of the read, ISO 8601.
+        public var at: String
+        /// Who read (`--actor`, `$IPLOG_ACTOR`, else the OS user).
+        public var actor: String
+        /// The command, e.g. `history`, `cases`, `export`.
+        public var command: String
+        /// What it showed: a stream id, or the filters of a list.
+        public var subject: String
+        /// Why (`--reason`), when given.
+        public var reason: String?
+        /// How many people's data it showed.
+        public var persons: Int
+    }
+
+    let environment: Environment
+    let entries: Database
+    let byPerson: Database
+    let meta: Database
+    private let secret: [UInt8]
+
+    /// Opens (creating) the access log of the store at `directory`.
+    public init(directory: String) throws {
+        let path = directory + "/access"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        environment = try Environment(path: path, mapSize: 64 << 20, maxDatabases: 4)
+        try environment.clearStaleReaders()
+        (entries, byPerson, meta, secret) = try environment.write { txn in
+            let e = try txn.openDatabase(named: "entries", flags: .create)
+            let p = try txn.openDatabase(named: "byPerson", flags: .create)
+            let m = try txn.openDatabase(named: "meta", flags: .create)
+            let key = Array("secret".utf8)
+            if let secret = try txn.get(m, key: key) { return (e, p, m, secret) }
+            var generator = SystemRandomNumberGenerator()
+            let secret = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            try txn.put(m, key: key, value: secret)
+            return (e, p, m, secret)
+        }
+    }
+
+    func personKey(_ person: String) -> [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: Array(person.utf8), using: SymmetricKey(data: secret)))
+    }
+
+    /// Records one read that showed `persons`' data. Durable before it returns.
+    public func record(actor: String, command: String, subject: String, reason: String?, persons: some Collection<String>) throws {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let micros = Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000
+        let entry = Entry(at: Self.iso(micros), actor: actor, command: command, subject: subject, reason: reason, persons: Set(persons).count)
+        let body = try JSONEncoder().encode(entry)
+        try environment.write { txn in
+            // Key: the time, then a sequence number for reads in the same microsecond.
+            var key = withUnsafeBytes(of: UInt64(bitPattern: micros).bigEndian) { Array($0) }
+            var sequence: UInt32 = 0
+            while try txn.get(entries, key: key + withUnsafeBytes(of: sequence.bigEndian) { Array($0) }) != nil { sequence += 1 }
+            key += withUnsafeBytes(of: sequence.bigEndian) { Array($0) }
+            try txn.put(entries, key: key, value: Array(body))
+            for person in Set(persons) {
+                try txn.put(byPerson, key: personKey(person) + key, value: [UInt8]())
+            }
+        }
+    }
+
+    /// Every recorded read that showed `person`'s data, oldest first.
+    public func entries(forPerson person: String) throws -> [Entry] {
+        let prefix = personKey(person)
+        return try environment.read { txn in
+            var keys: [[UInt8]] = []
+            try txn.scan(byPerson, from: prefix) { key, _ in
+                guard key.starts(with: prefix) else { return false }
+                keys.append(Array(key[prefix.count...]))
+                return true
+            }
+            return try keys.compactMap { key in
+                try txn.get(entries, key: key).map { try JSONDecoder().decode(Entry.self, from: Data($0)) }
+            }
+        }
+    }
+
+    /// Every recorded read, oldest first (for audits of the access log itself).
+    public func allEntries() throws -> [Entry] {
+        try environment.read { txn in
+            var out: [Entry] = []
+            try txn.scan(entries) { _, value in
+                out.append(try JSONDecoder().decode(Entry.self, from: Data(value)))
+                return true
+            }
+            return out
+        }
+    }
+
+    static func iso(_ micros: Int64) -> String {
+        let seconds = micros / 1_000_000
+        var t = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
+                      parts.tm_hour, parts.tm_min, parts.tm_sec, Int(micros % 1_000_000))
+    }
+}
