@@ -24,6 +24,9 @@ public struct LogError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let unknownStream = Code(rawValue: "unknownStream")
         /// A stored record does not decode.
         public static let damaged = Code(rawValue: "damaged")
+        /// No space for the store: the disk (or the quota, or the file size
+        /// limit) is full. Nothing of the batch was written.
+        public static let diskFull = Code(rawValue: "diskFull")
         /// The batch is larger than one LMDB transaction can hold (`--atomic`).
         public static let batchTooLarge = Code(rawValue: "batchTooLarge")
     }

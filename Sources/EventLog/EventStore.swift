@@ -156,7 +156,7 @@ public final class EventStore: Sendable {
         for (i, event) in batch.enumerated() {
             if let problem = Self.envelopeProblem(event) { throw AppendFailure(index: i, error: problem) }
         }
-        let outcomes = try environment.write { txn in
+        let outcomes = try Self.reportingFullDisk { try environment.write { txn in
             policy.beginBatch()
             var head = try readHead(txn)
             try checkChainHead(txn, head)
@@ -223,9 +223,23 @@ public final class EventStore: Sendable {
                 try txn.put(meta, key: Self.headKey, value: bigEndianBytes(head.position) + head.hash)
             }
             return outcomes
-        }
+        } }
         policy.didCommit()
         return outcomes
+    }
+
+    /// Runs `body`, turning LMDB's "no space" errors into ``LogError/Code/diskFull``:
+    /// LMDB writes the meta page last, so a commit that fails for want of space
+    /// leaves the store as it was.
+    static func reportingFullDisk<R>(_ body: () throws -> R) throws -> R {
+        do {
+            return try body()
+        } catch let error as LMDBError where [ENOSPC, EFBIG, EDQUOT].contains(error.code) {
+            throw LogError(.diskFull, "no space for the store (\(error.message)): nothing of this batch was written; free space and run the command again")
+        } catch let error as LMDBError where error.code == EIO {
+            // LMDB reports a short write (what a full disk gives) as EIO.
+            throw LogError(.diskFull, "the store could not be written (\(error.message); is the disk full?): nothing of this batch was written; free space, check the disk, and run the command again")
+        }
     }
 
     /// Appends one event; see ``append(_:policy:)``.

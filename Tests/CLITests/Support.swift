@@ -112,7 +112,9 @@ func personID(day: Int, month: Int, year: Int, individual: Int) -> String? {
 func registrationLines(_ count: Int, prefix: String = "c") -> [String] {
     (1...count).map { n in
         let id = String(format: "%@%06d", prefix, n)
-        let uuid = String(format: "00000000-0000-4000-8000-%012d", n)
+        // Distinct ids for distinct prefixes ("c" keeps the plain numbering).
+        let offset = prefix == "c" ? 0 : Int(prefix.unicodeScalars.first!.value) * 10_000_000
+        let uuid = String(format: "00000000-0000-4000-8000-%012d", n + offset)
         return #"{"stream":"coordinator-\#(id)","type":"CoordinatorRegistered","eventId":"\#(uuid)","occurredOn":"2025-01-02","actor":"coordinating-unit","data":{"coordinatorId":"\#(id)","name":"Kari Nordmann","unit":"Hjemmetjenesten","profession":"sykepleier","registeredOn":"2025-01-02"}}"#
     }
 }
