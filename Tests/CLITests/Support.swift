@@ -67,6 +67,11 @@ let testEnvironment: [String: String] = {
 }()
 
 func runIplog(_ arguments: [String], stdin: String? = nil, in directory: String) throws -> Run {
+    try runBinary(iplogBinary, arguments, stdin: stdin, in: directory)
+}
+
+/// Runs `executable` to its end, with the tests' environment; output captured through files.
+func runBinary(_ executable: String, _ arguments: [String], stdin: String? = nil, in directory: String) throws -> Run {
     let out = directory + "/.out-\(UUID().uuidString)", err = directory + "/.err-\(UUID().uuidString)"
     FileManager.default.createFile(atPath: out, contents: nil)
     FileManager.default.createFile(atPath: err, contents: nil)
@@ -75,7 +80,7 @@ func runIplog(_ arguments: [String], stdin: String? = nil, in directory: String)
         try? FileManager.default.removeItem(atPath: err)
     }
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: iplogBinary)
+    process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     process.environment = testEnvironment
     process.standardOutput = FileHandle(forWritingAtPath: out)
