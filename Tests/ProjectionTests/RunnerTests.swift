@@ -76,10 +76,14 @@ struct RunnerTests {
                 let cp = try runner.views.checkpoint(name)
                 #expect(cp.position == UInt64(events.count) && cp.stoppedAt == nil && cp.generation == 1)
             }
-            // The shared pass (one read and decode of each event for all three) gives the same.
+            // The shared pass (one read and decode of each event for all three) gives the same,
+            // also when it may keep only a few values in memory and must read the rest back.
             let shared = try runner.rebuild([CaseStatusProjection(), DeviationsProjection(), CoordinatorWorkloadProjection()])
             #expect(try Snapshot(runner.views) == incremental)
             #expect(shared.values.allSatisfy { $0.position == UInt64(events.count) && $0.generation == 2 && $0.stoppedAt == nil })
+            let bounded = try runner.rebuild([CaseStatusProjection(), DeviationsProjection(), CoordinatorWorkloadProjection()], valuesInMemory: 7)
+            #expect(try Snapshot(runner.views) == incremental)
+            #expect(bounded.values.allSatisfy { $0.position == UInt64(events.count) && $0.generation == 3 })
         }
     }
 
