@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "BinaryCodable", path: "Sources/BinaryCodable"),
         .target(
             name: "AccessLog",
-            dependencies: ["LMDB", "JSON", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["LMDB", "EventLog", .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/AccessLog"
         ),
         .target(

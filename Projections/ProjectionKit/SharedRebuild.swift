@@ -98,12 +98,7 @@ extension ProjectionRunner {
         func flush(_ box: AnyFoldBox) throws {
             let changes = try box.drain()
             guard !changes.isEmpty else { return }
-            let slot = views.slot(box.name, generations[box.name]!)
-            try views.environment.write { txn in
-                for change in changes {
-                    if let bytes = change.bytes { try txn.put(slot, key: Array(change.key.utf8), value: bytes) } else { try txn.delete(slot, key: Array(change.key.utf8)) }
-                }
-            }
+            try views.environment.write { txn in try ViewStore.write(changes, to: views.slot(box.name, generations[box.name]!), txn) }
         }
         var next: UInt64 = 1
         while true {

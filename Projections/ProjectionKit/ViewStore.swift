@@ -55,6 +55,17 @@ public final class ViewStore: Sendable {
         try BinaryCoder.decode(type, from: Array(bytes))
     }
 
+    /// Writes encoded values (nil deletes the key) into a slot.
+    static func write(_ changes: [(key: String, bytes: [UInt8]?)], to slot: Database, _ txn: borrowing WriteTransaction) throws {
+        for change in changes {
+            if let bytes = change.bytes {
+                try txn.put(slot, key: Array(change.key.utf8), value: bytes)
+            } else {
+                try txn.delete(slot, key: Array(change.key.utf8))
+            }
+        }
+    }
+
     func slot(_ name: String, _ generation: UInt64) -> Database { slots[name]![Int(generation % 2)] }
 
     func checkpoint(_ txn: borrowing some Transaction & ~Copyable, _ name: String) throws -> Checkpoint {

@@ -1,4 +1,5 @@
 import Crypto
+import EventLog
 import Foundation
 import JSON
 import LMDB
@@ -60,10 +61,8 @@ public final class AccessLog: Sendable {
 
     /// Records one read that showed `persons`' data. Durable before it returns.
     public func record(actor: String, command: String, subject: String, reason: String?, persons: some Collection<String>) throws {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        let micros = Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000
-        let entry = Entry(at: Self.iso(micros), actor: actor, command: command, subject: subject, reason: reason, persons: Set(persons).count)
+        let micros = EventStore.systemClock().microsecondsSinceEpoch
+        let entry = Entry(at: Timestamp(microsecondsSinceEpoch: micros).description, actor: actor, command: command, subject: subject, reason: reason, persons: Set(persons).count)
         let body = try JSONEncoder().encode(entry)
         try environment.write { txn in
             // Key: the time, then a sequence number for reads in the same microsecond.
@@ -104,14 +103,5 @@ public final class AccessLog: Sendable {
             }
             return out
         }
-    }
-
-    static func iso(_ micros: Int64) -> String {
-        let seconds = micros / 1_000_000
-        var t = time_t(seconds)
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
-                      parts.tm_hour, parts.tm_min, parts.tm_sec, Int(micros % 1_000_000))
     }
 }

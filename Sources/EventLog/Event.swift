@@ -42,12 +42,8 @@ public struct EventID: Hashable, Sendable, CustomStringConvertible {
 
     /// Lowercase 8-4-4-4-12.
     public var description: String {
-        let hex = byteArray.map { b -> String in
-            let s = String(b, radix: 16)
-            return b < 16 ? "0" + s : s
-        }.joined()
-        let c = Array(hex)
-        return String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-" + String(c[16..<20]) + "-" + String(c[20..<32])
+        let hex = Array(byteArray.hexString)
+        return [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(hex[$0]) }.joined(separator: "-")
     }
 
     public static func == (a: EventID, b: EventID) -> Bool { a.bytes == b.bytes }

@@ -81,13 +81,14 @@ struct ReportCommandTests {
 
     @Test func theConfigFileChangesThePeriods() throws {
         let box = try municipality(cases: 40)
-        let before = (try box.iplog(["deviations", "--as-of", "2025-12-31", "--rule", "minutesMissing", "--json"]).json as? [String: Any])?["deviations"] as? [[String: Any]] ?? []
-        try #"{"deviations": {"minutesMissing": "30 days"}}"#.write(toFile: box.store + "/config.json", atomically: true, encoding: .utf8)
+        let before = (try box.iplog(["deviations", "--as-of", "2025-12-31", "--rule", "planIncomplete", "--json"]).json as? [String: Any])?["deviations"] as? [[String: Any]] ?? []
+        try #"{"deviations": {"planIncomplete": "53 days"}}"#.write(toFile: box.store + "/config.json", atomically: true, encoding: .utf8)
         let shown = try box.iplog(["config", "show", "--json"]).json as? [String: Any]
-        #expect((shown?["deviations"] as? [String: String])?["minutesMissing"] == "30 days")
+        #expect((shown?["deviations"] as? [String: String])?["planIncomplete"] == "53 days")
         #expect((shown?["deviations"] as? [String: String])?["decisionOverdue"] == "8 weeks")
-        let after = (try box.iplog(["deviations", "--as-of", "2025-12-31", "--rule", "minutesMissing", "--json"]).json as? [String: Any])?["deviations"] as? [[String: Any]] ?? []
+        let after = (try box.iplog(["deviations", "--as-of", "2025-12-31", "--rule", "planIncomplete", "--json"]).json as? [String: Any])?["deviations"] as? [[String: Any]] ?? []
         // A longer period: each one still open was open before, and opened 23 days later.
+        #expect(!before.isEmpty, "the sample must have incomplete plans on that date, or this proves nothing")
         #expect(after.count <= before.count)
         let earlier = Dictionary(uniqueKeysWithValues: before.map { ("\($0["stream"]!)/\($0["ref"]!)", $0["since"] as! String) })
         for row in after {

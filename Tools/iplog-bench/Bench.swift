@@ -180,7 +180,7 @@ struct Bench: ParsableCommand {
         try store.append(batch, policy: &policy)
         count += batch.count
         let start = Date()
-        let peak = try runProcessPeakMemory(iplog, ["projections", "rebuild", "--store", path])
+        let peak = try runProcess(iplog, ["projections", "rebuild", "--store", path])
         print("memory: rebuild of all three projections over \(count) events: peak resident \(peak / 1024) MB in \(String(format: "%.0f", Date().timeIntervalSince(start))) s (target ≤ 300 MB)")
     }
 }
@@ -227,8 +227,10 @@ func iplogBinary() -> String? {
 }
 
 /// Runs a process to its end with `posix_spawn` (Foundation's Process adds tens
-/// of milliseconds of its own, which would swamp what is measured).
-func runProcess(_ path: String, _ arguments: [String]) throws {
+/// of milliseconds of its own, which would swamp what is measured), its output
+/// discarded; returns its peak resident memory in KiB (wait4's rusage).
+@discardableResult
+func runProcess(_ path: String, _ arguments: [String]) throws -> Int {
     var pid: pid_t = 0
     let argv = ([path] + arguments).map { strdup($0) } + [nil]
     defer { argv.forEach { free($0) } }
@@ -239,19 +241,9 @@ func runProcess(_ path: String, _ arguments: [String]) throws {
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
     guard posix_spawn(&pid, path, &actions, nil, argv, environ) == 0 else { throw ValidationError("cannot start \(path)") }
     var status: Int32 = 0
-    waitpid(pid, &status, 0)
-    guard status == 0 else { throw ValidationError("\(path) \(arguments.first ?? "") exited with status \(status)") }
-}
-
-/// Runs a process and returns its peak resident memory in KiB (wait4's rusage).
-func runProcessPeakMemory(_ path: String, _ arguments: [String]) throws -> Int {
-    var pid: pid_t = 0
-    let argv = ([path] + arguments).map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
-    guard posix_spawn(&pid, path, nil, nil, argv, environ) == 0 else { throw ValidationError("cannot start \(path)") }
-    var status: Int32 = 0
     var usage = rusage()
     wait4(pid, &status, 0, &usage)
+    guard status == 0 else { throw ValidationError("\(path) \(arguments.first ?? "") exited with status \(status)") }
     return usage.ru_maxrss
 }
 

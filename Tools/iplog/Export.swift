@@ -24,13 +24,16 @@ extension IPLog {
             do {
                 let store = try storeOptions.open(create: false)
                 // Record who reads before anything is shown: the persons are those whose cases the export holds.
+                let streamEvents = try stream.map { try store.read(stream: $0) }
                 var persons: Set<String> = []
-                let scope: [RecordedEvent] = stream.map { try? store.read(stream: $0) }.flatMap { $0 } ?? []
-                if stream != nil {
-                    for e in scope where e.type == "ApplicationReceived" { if let p = try e.payload()["personId"]?.stringValue { persons.insert(p) } }
+                func notePerson(_ e: RecordedEvent) throws {
+                    if e.type == "ApplicationReceived", let p = try e.payload()["personId"]?.stringValue { persons.insert(p) }
+                }
+                if let streamEvents {
+                    for e in streamEvents { try notePerson(e) }
                 } else {
                     try store.forEach(from: from) { e in
-                        if e.type == "ApplicationReceived", let p = try e.payload()["personId"]?.stringValue { persons.insert(p) }
+                        try notePerson(e)
                         return true
                     }
                 }
@@ -42,8 +45,8 @@ extension IPLog {
                     count += 1
                     if showProgress, count % 10_000 == 0 { FileHandle.standardError.write(Data("\rexported \(count) events".utf8)) }
                 }
-                if let stream {
-                    for event in try store.read(stream: stream) where event.position >= from { try emit(event) }
+                if let streamEvents {
+                    for event in streamEvents where event.position >= from { try emit(event) }
                 } else {
                     try store.forEach(from: from) { event in
                         try emit(event)
