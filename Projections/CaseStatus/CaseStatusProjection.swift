@@ -36,7 +36,7 @@ public struct CaseStatusProjection: Projection {
         default:
             var s = record.caseState ?? CaseState()
             record.caseState = nil
-            s.apply(decoded, occurredOn: event.occurredOn)
+            s.apply(decoded, occurredOn: event.occurredOn, personKey: event.sealed?.slot)
             record.caseState = s
         }
         value = record

@@ -19,14 +19,26 @@ public enum RegistryExtract {
         return nil
     }
 
-    /// One row per person with a case open at some time in `year`, in person id order.
-    public static func rows(year: Int, cases: [CaseState]) -> [Row] {
+    /// One row per person with a case open at some time in `year`, in person id
+    /// order. A person's cases share their key slot (``CaseState/personKey``);
+    /// `personId` opens the id from one of their cases, and persons whose data
+    /// has been erased (or who cannot be named) are left out.
+    public static func rows(year: Int, cases: [(stream: String, state: CaseState)], personId: (String) throws -> String?) rethrows -> [Row] {
         guard let first = BusinessDate(year: year, month: 1, day: 1), let last = BusinessDate(year: year, month: 12, day: 31) else { return [] }
         var byPerson: [String: Row] = [:]
-        for s in cases {
-            guard let person = s.personId, let received = s.receivedOn, received <= last else { continue }
+        var named: [UInt32: String?] = [:]
+        for (stream, s) in cases {
+            guard s.status != nil, let received = s.receivedOn, received <= last else { continue }
             let ended = endedOn(s)
             if let ended, ended < first { continue }
+            let person: String?
+            if let slot = s.personKey, let known = named[slot] {
+                person = known
+            } else {
+                person = try personId(stream).flatMap { PersonID($0)?.digits }
+                if let slot = s.personKey { named[slot] = .some(person) }
+            }
+            guard let person else { continue }
             var row = byPerson[person] ?? Row(personId: person, year: year, individualPlan: false, coordinator: false)
             if let established = s.planEstablishedOn, established <= last, ended.map({ $0 >= first }) ?? true {
                 row.individualPlan = true

@@ -25,7 +25,7 @@ public struct DeviationQuery: Sendable {
             if let latest = kept.latestOccurredOn, latest <= date { return (stream, kept) }
             let events = try log.read(stream: stream).filter { $0.occurredOn <= date }
             if events.isEmpty { return nil }
-            return (stream, DeviationTracker.fold(try events.map { (try decodeEvent($0), $0.occurredOn) }))
+            return (stream, DeviationTracker.fold(try events.map { (try decodeEvent($0, keys: log.personKeys), $0.occurredOn) }))
         }
     }
 

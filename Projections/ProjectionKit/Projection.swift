@@ -27,7 +27,8 @@ extension Projection {
 }
 
 /// Decodes an event's payload into the catalogue's typed event, as the
-/// projections see it.
-public func decodeEvent(_ event: RecordedEvent) throws -> DomainEvent {
-    try DomainEvent.decode(type: event.type, schemaVersion: event.schemaVersion, payload: event.payload(), canonical: false).event
+/// projections see it: personal values sealed, but an application's person id
+/// opened with `keys` (the deviation report needs the birth date in it).
+public func decodeEvent(_ event: RecordedEvent, keys: PersonKeys?) throws -> DomainEvent {
+    try DomainEvent.decode(event, keys: keys)
 }

@@ -41,7 +41,7 @@ public struct ProjectionRunner: Sendable {
             box.position = start.position
             try views.environment.read { txn in
                 for event in events {
-                    box.fold(event, decoded: { try decodeEvent(event) }) { key in
+                    box.fold(event, decoded: { try decodeEvent(event, keys: log.personKeys) }) { key in
                         try txn.withValue(slot, key: Array(key.utf8)) { try ViewStore.decode(P.Value.self, $0) }
                     }
                 }

@@ -111,7 +111,7 @@ extension ProjectionRunner {
                         var decoded: DomainEvent?
                         let decode = { () throws -> DomainEvent in
                             if let decoded { return decoded }
-                            let d = try decodeEvent(event)
+                            let d = try decodeEvent(event, keys: log.personKeys)
                             decoded = d
                             return d
                         }

@@ -48,7 +48,7 @@ public final class ViewStore: Sendable {
     }
 
     /// The encoding of view values: 2 is ``BinaryCoder`` (1 was JSON).
-    public static let valueFormat = 2
+    public static let valueFormat = 3
 
     static func encode<V: Encodable>(_ value: V) throws -> [UInt8] { try BinaryCoder.encode(value) }
     static func decode<V: Decodable>(_ type: V.Type, _ bytes: UnsafeRawBufferPointer) throws -> V {

@@ -77,6 +77,21 @@ public final class AccessLog: Sendable {
         }
     }
 
+    /// Removes the index from `person` to the reads that showed their data (at
+    /// their erasure): the reads stay, naming streams only.
+    public func forget(person: String) throws {
+        let prefix = personKey(person)
+        try environment.write { txn in
+            var keys: [[UInt8]] = []
+            try txn.scan(byPerson, from: prefix) { key, _ in
+                guard key.starts(with: prefix) else { return false }
+                keys.append(Array(key))
+                return true
+            }
+            for key in keys { try txn.delete(byPerson, key: key) }
+        }
+    }
+
     /// Every recorded read that showed `person`'s data, oldest first.
     public func entries(forPerson person: String) throws -> [Entry] {
         let prefix = personKey(person)

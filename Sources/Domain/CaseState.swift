@@ -7,8 +7,8 @@ import EventLog
 /// ``CaseState/snapshotFormat`` is discarded and the state refolded from the log.
 public struct CaseState: Hashable, Sendable, Codable {
     /// Raised whenever a stored field or the snapshot encoding changes
-    /// (2: the binary coder instead of JSON).
-    public static let snapshotFormat = 2
+    /// (2: the binary coder instead of JSON; 3: no person id, the person's key slot).
+    public static let snapshotFormat = 3
 
     public struct Appointment: Hashable, Sendable, Codable {
         public var coordinatorId: String
@@ -26,7 +26,6 @@ public struct CaseState: Hashable, Sendable, Codable {
 
     public struct Item: Hashable, Sendable, Codable {
         public var meetingId: String
-        public var responsible: String
         public var dueOn: BusinessDate
         public var completedOn: BusinessDate?
     }
@@ -51,7 +50,11 @@ public struct CaseState: Hashable, Sendable, Codable {
 
     /// Nil until the case is opened.
     public var status: CaseStatus?
-    public var personId: String?
+    /// The key slot the case's personal values are sealed under (the person's
+    /// key; ``PersonKeys``). The state holds no personal value itself: not the
+    /// person id, and free text it keeps (grounds, who is responsible, the
+    /// transition) reads as "", whether the event folded was sealed or not.
+    public var personKey: UInt32?
     public var receivedOn: BusinessDate?
     public var requested: [Service] = []
     public var origin: Origin?
@@ -74,7 +77,8 @@ public struct CaseState: Hashable, Sendable, Codable {
     public var items: [String: Item] = [:]
     public var planEstablishedOn: BusinessDate?
     public var goals: [String: PlanGoal] = [:]
-    /// Measures by id, with who is responsible (nil when nobody is named).
+    /// Measures by id: "" when someone is named responsible (who is personal
+    /// data, sealed), nil when nobody is.
     public var measures: [String: String?] = [:]
     public var nextEvaluationDue: BusinessDate?
     public var evaluations: [BusinessDate] = []
@@ -109,19 +113,21 @@ public struct CaseState: Hashable, Sendable, Codable {
     // MARK: The fold
 
     /// The state after `event`, dated `occurredOn`.
-    public func applying(_ event: DomainEvent, occurredOn: BusinessDate) -> CaseState {
+    public func applying(_ event: DomainEvent, occurredOn: BusinessDate, personKey: UInt32? = nil) -> CaseState {
         var s = self
-        s.apply(event, occurredOn: occurredOn)
+        s.apply(event, occurredOn: occurredOn, personKey: personKey)
         return s
     }
 
     /// Folds one event into the state (DOMAIN.md's status table for `status`).
-    public mutating func apply(_ event: DomainEvent, occurredOn: BusinessDate) {
+    /// - Parameter personKey: the key slot the event's personal values are
+    ///   sealed under, when they are.
+    public mutating func apply(_ event: DomainEvent, occurredOn: BusinessDate, personKey: UInt32? = nil) {
         lastEventOn = occurredOn
+        if let personKey { self.personKey = personKey }
         switch event {
         case .applicationReceived(let e):
             status = .received
-            personId = e.personId
             receivedOn = e.receivedOn
             requested = e.requested
             origin = e.origin
@@ -137,7 +143,9 @@ public struct CaseState: Hashable, Sendable, Codable {
         case .consentWithdrawn(let e):
             for scope in e.scope { consent[scope] = nil }
         case .decisionMade(let e):
-            decisions.append(e)
+            var decision = e
+            decision.grounds = ""
+            decisions.append(decision)
             if e.grantsAnything {
                 if status != .active { status = .decided }
             } else if e.deniesAnything {
@@ -174,7 +182,7 @@ public struct CaseState: Hashable, Sendable, Codable {
             meetings[e.meetingId]!.minutesWritten = e.minutesWritten
             if e.minutesWritten { meetings[e.meetingId]!.minutesWrittenOn = e.heldOn }
             for item in e.actionItems {
-                items[item.itemId] = Item(meetingId: e.meetingId, responsible: item.responsible, dueOn: item.dueOn)
+                items[item.itemId] = Item(meetingId: e.meetingId, dueOn: item.dueOn)
             }
         case .minutesWritten(let e):
             meetings[e.meetingId]?.minutesWritten = true
@@ -186,7 +194,7 @@ public struct CaseState: Hashable, Sendable, Codable {
         case .planEstablished(let e):
             planEstablishedOn = e.establishedOn
             for g in e.goals { goals[g.goalId] = PlanGoal(horizon: g.horizon) }
-            for m in e.measures { measures[m.measureId] = m.responsible }
+            for m in e.measures { measures[m.measureId] = .some(m.responsible.map { _ in "" }) }
             nextEvaluationDue = e.nextEvaluationDue
             status = .active
         case .goalAdded(let e):
@@ -194,12 +202,14 @@ public struct CaseState: Hashable, Sendable, Codable {
         case .goalAchieved(let e):
             goals[e.goalId]?.achievedOn = e.achievedOn
         case .measureAdded(let e):
-            measures[e.measure.measureId] = e.measure.responsible
+            measures[e.measure.measureId] = .some(e.measure.responsible.map { _ in "" })
         case .planEvaluated(let e):
             evaluations.append(e.evaluatedOn)
             nextEvaluationDue = e.nextEvaluationDue
         case .transitionPlanned(let e):
-            transitions.append(e)
+            var transition = e
+            transition.transition = ""
+            transitions.append(transition)
         case .deviationReported(let e):
             deviations[e.deviationId] = Deviation(reportedOn: e.reportedOn, category: e.category)
         case .deviationResolved(let e):

@@ -107,17 +107,21 @@ public enum DomainEvent: Hashable, Sendable {
     ///   only, in the catalogue's order).
     /// - Throws: ``LogError`` `.invalidShape` for an unknown type or a missing,
     ///   mistyped or out-of-list field; `.invalidDate`; `.invalidPersonId`.
-    /// - Parameter canonical: whether to build the canonical payload (appends
-    ///   store it; readers need only the event).
-    public static func decode(type: String, schemaVersion: UInt16 = schemaVersion, payload: JSONValue, canonical: Bool = true) throws(LogError) -> (event: DomainEvent, canonical: JSONValue) {
+    /// - Parameters:
+    ///   - canonical: whether to build the canonical payload (appends store it;
+    ///     readers need only the event).
+    ///   - sealed: the payload was read from the log, where personal values may
+    ///     be sealed (empty strings; ``DomainEvent/sealedFields(of:)``): they read
+    ///     as empty strings, and a sealed person id as "".
+    public static func decode(type: String, schemaVersion: UInt16 = schemaVersion, payload: JSONValue, canonical: Bool = true, sealed: Bool = false) throws(LogError) -> (event: DomainEvent, canonical: JSONValue) {
         guard schemaVersion >= 1, schemaVersion <= Self.schemaVersion else {
             throw LogError(.invalidShape, "field schemaVersion: \(type) has schema versions 1 to \(Self.schemaVersion)")
         }
-        var r = try PayloadReader(payload, path: "data", collecting: canonical)
+        var r = try PayloadReader(payload, path: "data", collecting: canonical, sealedAllowed: sealed)
         let event: DomainEvent
         switch type {
         case "ApplicationReceived":
-            event = .applicationReceived(.init(personId: try r.personID("personId").digits, receivedOn: try r.date("receivedOn"),
+            event = .applicationReceived(.init(personId: try r.personIDDigits("personId"), receivedOn: try r.date("receivedOn"),
                                                requested: try r.choices("requested", nonEmpty: true), origin: try r.choice("origin"),
                                                unit: try r.string("unit")))
         case "PreliminaryReplySent":

@@ -14,9 +14,15 @@ import JSON
 ///   ``snapshotInterval`` versions. A stream's state is its snapshot plus the few
 ///   events after it, read by version from the stream index: an append never
 ///   replays a whole stream, and a snapshot of another format is simply refolded.
-/// - `open/<HMAC(person id)>`: the streams of the person's open cases (rule 2),
-///   under a keyed hash, so the person id is not stored in the clear there.
+/// - `person/<HMAC(person id)>`: the slot of the person's key (``PersonKeys``),
+///   under a keyed hash, so the person id is not stored in the clear.
+/// - `open/<slot>`: the person's open cases (rule 2); `cases/<slot>`: all of
+///   the person's cases (what an erasure names).
 /// - `secret/personIndex`: the store's random key for that hash.
+///
+/// The policy also chooses what of each event is sealed and under which key
+/// (``DomainEvent/sealedFields(of:)``): a case's personal values are sealed
+/// under the key of its person, made at the person's first application.
 ///
 /// Within one import the folded states stay in memory from batch to batch, and
 /// are trusted only while the stream's version in the log still matches.
@@ -44,7 +50,8 @@ public struct DomainPolicy: AppendPolicy {
     private var committed: [String: Entry] = [:]
     private var provisional: [String: Entry] = [:]
     private var touched: Set<String> = []
-    private var openCases: [String: [String]] = [:]
+    /// Person-index values changed in this batch (nil: deleted).
+    private var pendingIndex: [String: [UInt8]?] = [:]
     private var secret: [UInt8]?
     private var newSecret = false
 
@@ -61,13 +68,13 @@ public struct DomainPolicy: AppendPolicy {
     public mutating func beginBatch() {
         provisional = [:]
         touched = []
-        openCases = [:]
+        pendingIndex = [:]
         if newSecret { secret = nil }
         newSecret = false
         if committed.count > 200_000 { committed = [:] }  // bounded memory on huge imports
     }
 
-    public mutating func admit(_ event: ProposedEvent, streamVersion: UInt64, log: LogView) throws {
+    public mutating func admit(_ event: ProposedEvent, streamVersion: UInt64, log: LogView) throws -> Sealing? {
         let decoded = try DomainEvent.decode(type: event.type, schemaVersion: event.schemaVersion, payload: event.payload, canonical: false).event
         let stream = event.stream
         var entry = try load(stream, at: streamVersion, log: log)
@@ -77,6 +84,7 @@ public struct DomainPolicy: AppendPolicy {
         committed[stream] = nil
         let folded = entry.folded
         entry.folded = .coordinator(CoordinatorState())
+        var sealing: Sealing?
         switch consume folded {
         case .caseState(var state):
             if !lenient {
@@ -92,10 +100,11 @@ public struct DomainPolicy: AppendPolicy {
                 }
                 try Rules.check(decoded, type: event.type, occurredOn: event.occurredOn, stream: stream, state: state, inputs: inputs)
             }
+            sealing = try self.sealing(event, decoded, state: state, log: log)
             let wasOpen = state.isOpen
-            state.apply(decoded, occurredOn: event.occurredOn)
-            if wasOpen != state.isOpen, let person = state.personId {
-                try setOpen(state.isOpen, person: person, stream: stream, log: log)
+            state.apply(decoded, occurredOn: event.occurredOn, personKey: sealing?.slot)
+            if wasOpen != state.isOpen, let slot = state.personKey {
+                try setOpen(state.isOpen, slot: slot, stream: stream, log: log)
             }
             entry.folded = .caseState(state)
         case .coordinator(var state):
@@ -109,6 +118,7 @@ public struct DomainPolicy: AppendPolicy {
         entry.version = streamVersion + 1
         provisional[stream] = entry
         touched.insert(stream)
+        return sealing
     }
 
     public mutating func endBatch() -> [(key: [UInt8], value: [UInt8]?)] {
@@ -122,8 +132,8 @@ public struct DomainPolicy: AppendPolicy {
                 provisional[stream] = entry
             }
         }
-        for (key, streams) in openCases {
-            writes.append((Array(key.utf8), streams.isEmpty ? nil : Array(streams.joined(separator: "\n").utf8)))
+        for (key, value) in pendingIndex {
+            writes.append((Array(key.utf8), value))
         }
         return writes
     }
@@ -132,7 +142,7 @@ public struct DomainPolicy: AppendPolicy {
         committed.merge(provisional) { _, new in new }
         provisional = [:]
         touched = []
-        openCases = [:]
+        pendingIndex = [:]
         newSecret = false
     }
 
@@ -158,10 +168,10 @@ public struct DomainPolicy: AppendPolicy {
             entry = snapshot
         }
         for recorded in try log.events(of: stream, after: entry.version) where recorded.version <= version {
-            let decoded = try DomainEvent.decode(type: recorded.type, schemaVersion: recorded.schemaVersion, payload: try recorded.payload(), canonical: false).event
+            let decoded = try DomainEvent.decode(recorded)
             switch entry.folded {
             case .caseState(var s):
-                s.apply(decoded, occurredOn: recorded.occurredOn)
+                s.apply(decoded, occurredOn: recorded.occurredOn, personKey: recorded.sealed?.slot)
                 entry.folded = .caseState(s)
             case .coordinator(var s):
                 s.apply(decoded)
@@ -196,7 +206,67 @@ public struct DomainPolicy: AppendPolicy {
         return Entry(folded: .caseState(s), version: version, snapshotVersion: version)
     }
 
-    // MARK: The person index (rule 2)
+    // MARK: Personal values and the person index
+
+    /// What of `event` to seal, and under which key: the case's key once it has
+    /// one; at the person's application, the person's key (made when they have
+    /// none); in a case imported without its application (`--lenient`), a key
+    /// of its own. Nil when the event has no personal value.
+    private mutating func sealing(_ event: ProposedEvent, _ decoded: DomainEvent, state: CaseState, log: LogView) throws -> Sealing? {
+        guard let fields = DomainEvent.sealedFields(of: event.type), PackedJSON.hasSealedValues(event.payload, fields) else { return nil }
+        let application: ApplicationReceived? = if case .applicationReceived(let e) = decoded { e } else { nil }
+        if let slot = state.personKey {
+            guard let key = try log.personKey(slot) else {
+                throw Refusal(.personErased, "the personal data of \(event.stream) has been erased; it takes no more personal values")
+            }
+            if let application, try personSlot(application.personId, log: log) == nil {
+                try link(application.personId, to: slot, stream: event.stream, log: log)
+            }
+            return Sealing(fields: fields, slot: slot, key: key)
+        }
+        if let application {
+            if let slot = try personSlot(application.personId, log: log), let key = try log.personKey(slot) {
+                try addCase(event.stream, slot: slot, log: log)
+                return Sealing(fields: fields, slot: slot, key: key)
+            }
+            let (slot, key) = try log.newPersonKey()
+            try link(application.personId, to: slot, stream: event.stream, log: log)
+            return Sealing(fields: fields, slot: slot, key: key)
+        }
+        let (slot, key) = try log.newPersonKey()
+        return Sealing(fields: fields, slot: slot, key: key)
+    }
+
+    private mutating func indexValue(_ key: String, log: LogView) throws -> [UInt8]? {
+        if let pending = pendingIndex[key] { return pending }
+        return try log.state(Array(key.utf8))
+    }
+
+    private func streams(_ value: [UInt8]?) -> [String] {
+        value.map { String(decoding: $0, as: UTF8.self).split(separator: "\n").map(String.init) } ?? []
+    }
+
+    private mutating func setStreams(_ key: String, _ streams: [String]) {
+        pendingIndex[key] = .some(streams.isEmpty ? nil : Array(streams.joined(separator: "\n").utf8))
+    }
+
+    /// The slot of the person's key, nil when they have none.
+    private mutating func personSlot(_ person: String, log: LogView) throws -> UInt32? {
+        guard let bytes = try indexValue(try personKey(person, log: log), log: log) else { return nil }
+        guard bytes.count == 4 else { throw LogError(.damaged, "a person index entry is damaged") }
+        return bytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+    }
+
+    private mutating func link(_ person: String, to slot: UInt32, stream: String, log: LogView) throws {
+        pendingIndex[try personKey(person, log: log)] = .some(withUnsafeBytes(of: slot.bigEndian) { Array($0) })
+        try addCase(stream, slot: slot, log: log)
+    }
+
+    private mutating func addCase(_ stream: String, slot: UInt32, log: LogView) throws {
+        var all = streams(try indexValue("cases/\(slot)", log: log))
+        if !all.contains(stream) { all.append(stream) }
+        setStreams("cases/\(slot)", all)
+    }
 
     private mutating func personKey(_ person: String, log: LogView) throws -> String {
         if secret == nil {
@@ -210,19 +280,17 @@ public struct DomainPolicy: AppendPolicy {
                 newSecret = true
             }
         }
-        let mac = HMAC<SHA256>.authenticationCode(for: Array(person.utf8), using: SymmetricKey(data: secret!))
-        return "open/" + Array(mac).hexString
+        return Self.personIndexKey(person, secret: secret!)
     }
 
-    private mutating func openStreams(_ key: String, log: LogView) throws -> [String] {
-        if let pending = openCases[key] { return pending }
-        guard let bytes = try log.state(Array(key.utf8)) else { return [] }
-        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
+    static func personIndexKey(_ person: String, secret: [UInt8]) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Array(person.utf8), using: SymmetricKey(data: secret))
+        return "person/" + Array(mac).hexString
     }
 
     private mutating func hasOpenCase(person: String, other stream: String, log: LogView) throws -> Bool {
-        let key = try personKey(person, log: log)
-        for candidate in try openStreams(key, log: log) where candidate != stream {
+        guard let slot = try personSlot(person, log: log) else { return false }
+        for candidate in streams(try indexValue("open/\(slot)", log: log)) where candidate != stream {
             if case .caseState(let s) = try load(candidate, at: try log.version(of: candidate), log: log).folded, s.isOpen {
                 return true
             }
@@ -230,10 +298,47 @@ public struct DomainPolicy: AppendPolicy {
         return false
     }
 
-    private mutating func setOpen(_ open: Bool, person: String, stream: String, log: LogView) throws {
-        let key = try personKey(person, log: log)
-        var streams = try openStreams(key, log: log).filter { $0 != stream }
-        if open { streams.append(stream) }
-        openCases[key] = streams
+    private mutating func setOpen(_ open: Bool, slot: UInt32, stream: String, log: LogView) throws {
+        var all = streams(try indexValue("open/\(slot)", log: log)).filter { $0 != stream }
+        if open { all.append(stream) }
+        setStreams("open/\(slot)", all)
+    }
+
+    // MARK: Erasure
+
+    /// What an erasure destroyed.
+    public struct Erasure: Sendable, Hashable {
+        /// The slot of the destroyed key.
+        public var slot: UInt32
+        /// The person's cases, whose personal values are now unreadable.
+        public var cases: [String]
+    }
+
+    /// Erases a person (crypto-shredding): destroys their key, so every
+    /// personal value sealed under it is unreadable for good, and removes them
+    /// from the person index. The events stay, and so does the chain.
+    ///
+    /// Runs in one write transaction of the log, so no append hands the key out
+    /// meanwhile. Refused while the person has an open case.
+    ///
+    /// - Returns: nil when the store has no key for the person (never had a
+    ///   case, or erased already).
+    public static func erase(person: String, in store: EventStore) throws -> Erasure? {
+        var policy = DomainPolicy(today: BusinessDate.today())
+        return try store.updatePolicyState { log -> (Erasure?, [(key: [UInt8], value: [UInt8]?)]) in
+            guard let secret = try log.state(secretKey) else { return (nil, []) }
+            policy.secret = secret
+            let personEntry = personIndexKey(person, secret: secret)
+            guard let slot = try policy.personSlot(person, log: log) else { return (nil, []) }
+            for stream in policy.streams(try log.state(Array("open/\(slot)".utf8))) {
+                if case .caseState(let s) = try policy.load(stream, at: try log.version(of: stream), log: log).folded, s.isOpen {
+                    throw Refusal(.personHasOpenCase, "the person has an open case (\(stream)); close it before erasing")
+                }
+            }
+            let cases = policy.streams(try log.state(Array("cases/\(slot)".utf8)))
+            try store.personKeys.erase(slot)
+            return (Erasure(slot: slot, cases: cases),
+                    [(Array(personEntry.utf8), nil), (Array("open/\(slot)".utf8), nil), (Array("cases/\(slot)".utf8), nil)])
+        }
     }
 }

@@ -15,15 +15,19 @@ struct PayloadReader {
     private let path: String
     /// Whether to collect the canonical payload (only appends need it).
     private let collecting: Bool
+    /// Whether the payload comes from the log, where personal values may be
+    /// sealed: an empty string is then a sealed value, not a shape error.
+    private let sealedAllowed: Bool
     private(set) var read: [JSONValue.Member] = []
 
-    init(_ value: JSONValue, path: String, collecting: Bool = true) throws(LogError) {
+    init(_ value: JSONValue, path: String, collecting: Bool = true, sealedAllowed: Bool = false) throws(LogError) {
         guard case .object(let members) = value else {
             throw Envelope.shapeError(path, "an object expected, found \(value.kindName)")
         }
         self.members = members
         self.path = path
         self.collecting = collecting
+        self.sealedAllowed = sealedAllowed
     }
 
     /// The fields read so far, as a JSON object in reading order.
@@ -50,7 +54,7 @@ struct PayloadReader {
     mutating func optionalString(_ field: String, required: Bool = false) throws(LogError) -> String? {
         guard let value = try take(field, required: required) else { return nil }
         guard case .string(let s) = value else { throw Envelope.shapeError(name(field), "a string expected, found \(value.kindName)") }
-        guard !s.isEmpty else { throw Envelope.shapeError(name(field), "must not be empty") }
+        guard !s.isEmpty || sealedAllowed else { throw Envelope.shapeError(name(field), "must not be empty") }
         guard s.utf8.count <= 4000 else { throw Envelope.shapeError(name(field), "longer than 4000 bytes") }
         keep(field, value)
         return s
@@ -105,7 +109,7 @@ struct PayloadReader {
         guard case .array(let items) = value else { throw Envelope.shapeError(name(field), "a list expected, found \(value.kindName)") }
         var out: [String] = []
         for (i, item) in items.enumerated() {
-            guard case .string(let s) = item, !s.isEmpty else { throw Envelope.shapeError("\(name(field))[\(i)]", "a non-empty string expected") }
+            guard case .string(let s) = item, !s.isEmpty || sealedAllowed else { throw Envelope.shapeError("\(name(field))[\(i)]", "a non-empty string expected") }
             out.append(s)
         }
         keep(field, value)
@@ -119,12 +123,19 @@ struct PayloadReader {
         var out: [T] = []
         var canonical: [JSONValue] = []
         for (i, item) in items.enumerated() {
-            var reader = try PayloadReader(item, path: "\(name(field))[\(i)]", collecting: collecting)
+            var reader = try PayloadReader(item, path: "\(name(field))[\(i)]", collecting: collecting, sealedAllowed: sealedAllowed)
             out.append(try body(&reader))
             if collecting { canonical.append(reader.canonical) }
         }
         keep(field, .array(canonical))
         return out
+    }
+
+    /// A person id's digits; empty when it is sealed (read from the log).
+    mutating func personIDDigits(_ field: String) throws(LogError) -> String {
+        if sealedAllowed, let value = members.first(where: { $0.key == field })?.value,
+           value == .string("") || value == .string(PackedJSON.erasedMarker) { return "" }
+        return try personID(field).digits
     }
 
     mutating func personID(_ field: String) throws(LogError) -> PersonID {

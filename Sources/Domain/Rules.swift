@@ -21,6 +21,9 @@ public struct Refusal: Error, Hashable, Sendable, CustomStringConvertible {
         public static let unknownReference = Code(rawValue: "unknownReference")
         public static let duplicateId = Code(rawValue: "duplicateId")
         public static let dateOutOfRange = Code(rawValue: "dateOutOfRange")
+        /// Not one of DOMAIN.md's numbered rules: the case's personal data was
+        /// erased (`iplog erase`), so it takes no more personal values.
+        public static let personErased = Code(rawValue: "personErased")
     }
 
     public var code: Code

@@ -5,10 +5,12 @@ import JSON
 /// audit replay, each as a JSON value, person ids masked unless asked for.
 public enum Summary {
     /// The case's facts, in a fixed order.
-    public static func of(_ s: CaseState, showPersonID: Bool) -> [JSONValue.Member] {
+    /// - Parameter personId: the case's person id as opened from the log
+    ///   (``PersonalData/personId(ofCase:in:)``; `[erased]` after an erasure).
+    public static func of(_ s: CaseState, personId: String?, showPersonID: Bool) -> [JSONValue.Member] {
         func date(_ d: BusinessDate?) -> JSONValue { d.map { .string($0.description) } ?? .null }
         func str(_ t: String?) -> JSONValue { t.map(JSONValue.string) ?? .null }
-        let person = s.personId.map { showPersonID ? $0 : PersonID.mask($0) }
+        let person = s.status == nil ? nil : personId.map { showPersonID ? $0 : PersonID.mask($0) }
         let decision = s.latestDecision.map { d -> JSONValue in
             .object([
                 "decidedOn": .string(d.decidedOn.description), "individualPlan": .string(d.individualPlan.rawValue),

@@ -1,3 +1,4 @@
+import Crypto
 import LMDB
 
 /// What an append checks beyond the log's own rules (positions, versions, ids):
@@ -21,7 +22,9 @@ public protocol AppendPolicy {
     /// produce; throws to refuse it (the whole transaction is then rolled back).
     ///
     /// - Parameter log: reads inside the write transaction; use it only during this call.
-    mutating func admit(_ event: ProposedEvent, streamVersion: UInt64, log: LogView) throws
+    /// - Returns: what of the event to seal under a person's key, or nil to
+    ///   store it as it is.
+    mutating func admit(_ event: ProposedEvent, streamVersion: UInt64, log: LogView) throws -> Sealing?
 
     /// The state values to write with the batch (nil deletes a key).
     mutating func endBatch() -> [(key: [UInt8], value: [UInt8]?)]
@@ -37,6 +40,7 @@ public struct LogView {
     let store: EventStore
     let transaction: UnsafeTransactionReference
     let batchHeads: [String: EventStore.StreamHead]
+    let keys: KeyAllocator?
 
     /// A value of the policy's own state, or nil.
     public func state(_ key: [UInt8]) throws -> [UInt8]? {
@@ -52,13 +56,53 @@ public struct LogView {
     public func events(of stream: String, after version: UInt64) throws -> [RecordedEvent] {
         try store.readStream(transaction, stream, from: version + 1, backwards: false, limit: .max)
     }
+
+    /// A new person key in a new slot, written with the batch. Only during an append.
+    public func newPersonKey() throws -> (slot: UInt32, key: SymmetricKey) {
+        guard let keys else { throw LogError(.damaged, "person keys are made only while appending") }
+        return try keys.allocate(store: store, transaction: transaction)
+    }
+
+    /// The key in `slot`, or nil when it has been erased.
+    public func personKey(_ slot: UInt32) throws -> SymmetricKey? {
+        switch try store.personKeys.slot(slot) {
+        case .key(let key): return key
+        case .erased: return nil
+        case .missing: throw LogError(.damaged, "key slot \(slot) is missing from the key file")
+        }
+    }
+}
+
+/// Hands out key slots within one write transaction; the log stores the next
+/// free slot in `meta` with the batch and syncs the key file before committing.
+final class KeyAllocator {
+    static let nextKey = Array("keys/next".utf8)
+    var next: UInt32?
+    var created = false
+
+    func allocate(store: EventStore, transaction: UnsafeTransactionReference) throws -> (slot: UInt32, key: SymmetricKey) {
+        let slot: UInt32
+        if let next {
+            slot = next
+        } else if let stored = try transaction.get(store.meta, key: Self.nextKey) {
+            guard stored.count == 4 else { throw LogError(.damaged, "the key counter is damaged") }
+            slot = stored.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        } else {
+            slot = 0
+        }
+        guard slot < UInt32.max else { throw LogError(.damaged, "no key slots left") }
+        let key = try store.personKeys.create(slot)
+        next = slot + 1
+        created = true
+        return (slot, key)
+    }
 }
 
 /// Accepts every well-formed envelope; keeps no state.
 public struct AcceptAll: AppendPolicy {
     public init() {}
     public mutating func beginBatch() {}
-    public mutating func admit(_ event: ProposedEvent, streamVersion: UInt64, log: LogView) throws {}
+    public mutating func admit(_ event: ProposedEvent, streamVersion: UInt64, log: LogView) throws -> Sealing? { nil }
     public mutating func endBatch() -> [(key: [UInt8], value: [UInt8]?)] { [] }
     public mutating func didCommit() {}
 }
@@ -69,7 +113,28 @@ extension EventStore {
     /// the kept state with a fresh fold).
     public func withLogView<R>(_ body: (LogView) throws -> R) throws -> R {
         try environment.read { txn in
-            try body(LogView(store: self, transaction: txn.unsafeReference, batchHeads: [:]))
+            try body(LogView(store: self, transaction: txn.unsafeReference, batchHeads: [:], keys: nil))
         }
+    }
+}
+
+extension EventStore {
+    /// Changes the policy's own state outside an append, in one write
+    /// transaction (so no append runs meanwhile): `body` reads through the view
+    /// and returns its result and the changes to write (nil deletes a key).
+    /// Used to erase a person: the key is destroyed and the person's entries
+    /// removed while no append can hand the key out.
+    public func updatePolicyState<R>(_ body: (LogView) throws -> (R, [(key: [UInt8], value: [UInt8]?)])) throws -> R {
+        try Self.reportingFullDisk { try environment.write { txn in
+            let (result, changes) = try body(LogView(store: self, transaction: txn.unsafeReference, batchHeads: [:], keys: nil))
+            for change in changes {
+                if let value = change.value {
+                    try txn.put(policyState, key: change.key, value: value)
+                } else {
+                    try txn.delete(policyState, key: change.key)
+                }
+            }
+            return result
+        } }
     }
 }

@@ -115,13 +115,33 @@ public struct RecordedEvent: Sendable, Hashable {
     public var recordedAt: Timestamp
     public var actor: String?
     /// The payload in its packed form (``PackedJSON``); ``payload()`` decodes it.
+    /// When ``sealed`` is set, its personal values are empty strings here.
     public var packedPayload: [UInt8]
+    /// The personal values, encrypted under the person's key, when there are any.
+    public var sealed: SealedValues?
     /// SHA-256 of the chain up to and including this event.
     public var hash: [UInt8]
 
-    /// The payload as JSON.
+    /// The payload as JSON, personal values left sealed (empty strings): what
+    /// the read models fold, which need no personal data.
     /// - Throws: ``PackedJSONError`` when the stored bytes are damaged.
     public func payload() throws -> JSONValue { try PackedJSON.decode(packedPayload) }
+
+    /// The payload with its personal values opened with `keys`, or each read as
+    /// ``PackedJSON/erasedMarker`` when the person's key has been erased.
+    /// - Throws: ``LogError`` `.damaged` when the key is missing or does not open
+    ///   the values; ``PackedJSONError`` when the bytes are damaged.
+    public func payload(keys: PersonKeys) throws -> JSONValue {
+        guard let sealed else { return try payload() }
+        return try PackedJSON.decode(packedPayload, unsealing: try keys.unseal(sealed, eventID: eventID, position: position))
+    }
+
+    /// Whether the person's key of this event has been erased.
+    public func isErased(keys: PersonKeys) throws -> Bool {
+        guard let sealed else { return false }
+        if case .erased = try keys.slot(sealed.slot) { return true }
+        return false
+    }
 
     /// Lowercase hex of ``hash``.
     public var hashHex: String { hash.hexString }

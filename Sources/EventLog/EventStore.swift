@@ -21,6 +21,8 @@ public final class EventStore: Sendable {
     let eventIDs: Database
     let meta: Database
     let policyState: Database
+    /// The per-person keys of sealed values (`keys/person.keys`).
+    public let personKeys: PersonKeys
     let clock: @Sendable () -> Timestamp
 
     /// The storage format this code writes and reads.
@@ -46,6 +48,7 @@ public final class EventStore: Sendable {
             try fm.createDirectory(atPath: logPath, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             try? fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory)
         }
+        personKeys = try PersonKeys(directory: directory)
         environment = try Environment(path: logPath, mapSize: mapSize, maxDatabases: 8, flags: durable ? [] : [.noSync])
         try environment.clearStaleReaders()
         let handles = try environment.write { txn -> [Database] in
@@ -158,6 +161,7 @@ public final class EventStore: Sendable {
         }
         let outcomes = try Self.reportingFullDisk { try environment.write { txn in
             policy.beginBatch()
+            let allocator = KeyAllocator()
             var head = try readHead(txn)
             try checkChainHead(txn, head)
             var heads: [String: StreamHead] = [:]
@@ -187,15 +191,24 @@ public final class EventStore: Sendable {
                     } else {
                         streamHead = try readStreamHead(txn, event.stream) ?? StreamHead(version: 0, position: 0)
                     }
-                    try policy.admit(event, streamVersion: streamHead.version,
-                                     log: LogView(store: self, transaction: txn.unsafeReference, batchHeads: heads))
+                    let sealing = try policy.admit(event, streamVersion: streamHead.version,
+                                                   log: LogView(store: self, transaction: txn.unsafeReference, batchHeads: heads, keys: allocator))
                     try Self.checkExpected(event, current: streamHead.version)
 
+                    var stored = packed
+                    var sealed: SealedValues?
+                    if let sealing {
+                        let (clear, strings) = PackedJSON.encode(event.payload, sealing: sealing.fields)
+                        if !strings.isEmpty {
+                            stored = clear
+                            sealed = try SealedValues.seal(strings, key: sealing.key, slot: sealing.slot, eventID: event.eventID)
+                        }
+                    }
                     let position = head.position + 1
                     let version = streamHead.version + 1
                     let (record, hash) = RecordCodec.encode(
-                        position: position, version: version, event: event, packedPayload: packed,
-                        recordedAt: clock(), previousHash: head.hash)
+                        position: position, version: version, event: event, packedPayload: stored,
+                        sealed: sealed, recordedAt: clock(), previousHash: head.hash)
                     try txn.put(events, key: bigEndianBytes(position), value: record, flags: .append)
                     try txn.put(streamIndex, key: Self.streamKey(event.stream, version: version), value: bigEndianBytes(position), flags: .noOverwrite)
                     try txn.put(eventIDs, key: event.eventID.byteArray, value: bigEndianBytes(position), flags: .noOverwrite)
@@ -218,6 +231,10 @@ public final class EventStore: Sendable {
                 } else {
                     try txn.delete(policyState, key: change.key)
                 }
+            }
+            if allocator.created, let next = allocator.next {
+                try personKeys.sync()  // the keys are on disk before any event sealed with them
+                try txn.put(meta, key: KeyAllocator.nextKey, value: withUnsafeBytes(of: next.bigEndian) { Array($0) })
             }
             if !written.isEmpty {
                 try txn.put(meta, key: Self.headKey, value: bigEndianBytes(head.position) + head.hash)
@@ -258,9 +275,18 @@ public final class EventStore: Sendable {
         }), let recorded = stored else {
             throw LogError(.damaged, "the event id index points at position \(position), which does not decode")
         }
-        guard recorded.stream == event.stream, recorded.type == event.type,
-              recorded.occurredOn == event.occurredOn, recorded.packedPayload == packed
+        guard recorded.stream == event.stream, recorded.type == event.type, recorded.occurredOn == event.occurredOn
         else { throw Self.duplicateIDError(event) }
+        if let sealed = recorded.sealed {
+            // Compare with the values opened; when the person's key is erased only
+            // the envelope can be compared, and the event is not stored again.
+            if let strings = try personKeys.unseal(sealed, eventID: recorded.eventID, position: position) {
+                let opened = try PackedJSON.decode(recorded.packedPayload, unsealing: strings)
+                guard PackedJSON.encode(opened) == packed else { throw Self.duplicateIDError(event) }
+            }
+        } else if recorded.packedPayload != packed {
+            throw Self.duplicateIDError(event)
+        }
         return Outcome(position: position, version: recorded.version, stream: recorded.stream, eventID: event.eventID, written: false)
     }
 
@@ -432,5 +458,6 @@ public final class EventStore: Sendable {
         let logTarget = target + "/log"
         try FileManager.default.createDirectory(atPath: logTarget, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try environment.copy(to: logTarget, flags: .compact)
+        try personKeys.copy(to: target)  // after the log: it holds every key the copy uses
     }
 }

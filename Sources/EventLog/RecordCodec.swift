@@ -7,8 +7,8 @@ import JSON
 /// ```
 /// offset size
 ///  0     1   record format (1)
-///  1     1   flags: bit 0 actor present; bit 1 payload sealed (reserved for
-///            per-person encryption: the hash covers the sealed bytes, so erasing
+///  1     1   flags: bit 0 actor present; bit 1 sealed values follow the payload
+///            (per-person encryption: the hash covers the sealed bytes, so erasing
 ///            a key leaves the chain intact); other bits 0
 ///  2     2   schema version of the payload, big-endian
 ///  4     4   occurredOn, days since 1970-01-01, big-endian two's complement
@@ -16,6 +16,7 @@ import JSON
 /// 16     8   recordedAt, microseconds since the epoch (UTC), big-endian
 /// 24    16   event id (UUID bytes)
 /// 40     …   stream, type, [actor], payload: each a varint length and the bytes
+///  …     …   [sealed: varint key slot, varint length, AES-GCM nonce ‖ ciphertext ‖ tag]
 /// end-32 32  hash = SHA-256(previous hash ‖ position, 8 bytes big-endian ‖ every byte above)
 /// ```
 ///
@@ -31,13 +32,13 @@ enum RecordCodec {
     /// The record's bytes (hash included) and its hash.
     static func encode(
         position: UInt64, version: UInt64, event: ProposedEvent, packedPayload: [UInt8],
-        recordedAt: Timestamp, previousHash: [UInt8]
+        sealed: SealedValues? = nil, recordedAt: Timestamp, previousHash: [UInt8]
     ) -> (record: [UInt8], hash: [UInt8]) {
         var out: [UInt8] = []
         out.reserveCapacity(headerSize + event.stream.utf8.count + event.type.utf8.count
-                            + (event.actor?.utf8.count ?? 0) + packedPayload.count + 48)
+                            + (event.actor?.utf8.count ?? 0) + packedPayload.count + (sealed?.box.count ?? 0) + 64)
         out.append(format)
-        out.append(event.actor == nil ? 0 : flagActor)
+        out.append((event.actor == nil ? 0 : flagActor) | (sealed == nil ? 0 : flagSealed))
         appendBigEndian(event.schemaVersion, to: &out)
         appendBigEndian(UInt32(bitPattern: event.occurredOn.daysSinceEpoch), to: &out)
         appendBigEndian(version, to: &out)
@@ -48,6 +49,11 @@ enum RecordCodec {
         if let actor = event.actor { appendField(actor.utf8, to: &out) }
         Varint.append(UInt64(packedPayload.count), to: &out)
         out.append(contentsOf: packedPayload)
+        if let sealed {
+            Varint.append(UInt64(sealed.slot), to: &out)
+            Varint.append(UInt64(sealed.box.count), to: &out)
+            out.append(contentsOf: sealed.box)
+        }
         let hash = chainHash(previous: previousHash, position: position, body: out)
         out.append(contentsOf: hash)
         return (out, hash)
@@ -83,14 +89,23 @@ enum RecordCodec {
             guard let a = readString(&r) else { throw DamagedRecord(position: position, reason: "the actor does not decode") }
             actor = a
         }
-        guard let length = r.readVarint(), length == UInt64(r.remaining - hashSize),
-              let payload = r.readBytes(Int(length)), let hash = r.readBytes(hashSize)
+        guard let length = r.readVarint(), length <= UInt64(r.remaining - hashSize),
+              let payload = r.readBytes(Int(length))
         else { throw DamagedRecord(position: position, reason: "the payload's length does not match the record") }
+        var sealed: SealedValues?
+        if flags & flagSealed != 0 {
+            guard let slot = r.readVarint(), slot <= UInt64(UInt32.max), let n = r.readVarint(),
+                  n <= UInt64(r.remaining - hashSize), let box = r.readBytes(Int(n))
+            else { throw DamagedRecord(position: position, reason: "the sealed values do not decode") }
+            sealed = SealedValues(slot: UInt32(slot), box: Array(box))
+        }
+        guard r.remaining == hashSize, let hash = r.readBytes(hashSize)
+        else { throw DamagedRecord(position: position, reason: "the record's length does not match its fields") }
         return RecordedEvent(
             position: position, version: version, stream: stream, type: type, schemaVersion: schema,
             eventID: id, occurredOn: BusinessDate(daysSinceEpoch: Int32(bitPattern: day)),
             recordedAt: Timestamp(microsecondsSinceEpoch: Int64(bitPattern: recorded)),
-            actor: actor, packedPayload: Array(payload), hash: Array(hash))
+            actor: actor, packedPayload: Array(payload), sealed: sealed, hash: Array(hash))
     }
 
     /// The stored hash (the last 32 bytes) of a record.

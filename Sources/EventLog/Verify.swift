@@ -7,7 +7,8 @@ public struct VerifyReport: Sendable {
         /// The position of the event concerned, when there is one.
         public var position: UInt64?
         /// A stable name: `gap`, `damaged`, `hashMismatch`, `versionGap`,
-        /// `missingIndexEntry`, `wrongIndexEntry`, `strayIndexEntry`, `streamHead`, `chainHead`.
+        /// `missingIndexEntry`, `wrongIndexEntry`, `strayIndexEntry`, `streamHead`,
+        /// `chainHead`, `missingKey` (a sealed event's key slot is not in the key file).
         public var kind: String
         public var message: String
 
@@ -17,6 +18,9 @@ public struct VerifyReport: Sendable {
     }
 
     public var events: Int
+    /// Events with sealed personal values, and of those, how many have an erased key.
+    public var sealedEvents = 0
+    public var erasedEvents = 0
     public var problems: [Problem]
     /// True when more problems were found than are listed.
     public var truncated: Bool
@@ -47,6 +51,8 @@ extension EventStore {
             var previousHash = Self.zeroHash
             var lastOfStream: [String: (version: UInt64, position: UInt64)] = [:]
             var count = 0
+            var sealedCount = 0, erasedCount = 0
+            var slots: [UInt32: Bool] = [:]  // slot → erased
             try txn.scan(events) { key, value in
                 count += 1
                 guard let position = readBigEndianUInt64(key) else {
@@ -78,6 +84,19 @@ extension EventStore {
                     report(position, "versionGap", "\(event.stream) version \(event.version) follows version \(expectedVersion - 1)")
                 }
                 lastOfStream[event.stream] = (event.version, position)
+                if let sealed = event.sealed {
+                    sealedCount += 1
+                    if slots[sealed.slot] == nil {
+                        switch try personKeys.slot(sealed.slot) {
+                        case .key: slots[sealed.slot] = false
+                        case .erased: slots[sealed.slot] = true
+                        case .missing:
+                            slots[sealed.slot] = false
+                            report(position, "missingKey", "key slot \(sealed.slot) of its sealed values is not in the key file")
+                        }
+                    }
+                    if slots[sealed.slot] == true { erasedCount += 1 }
+                }
                 let indexed = try txn.get(streamIndex, key: Self.streamKey(event.stream, version: event.version))
                 if indexed == nil {
                     report(position, "missingIndexEntry", "not in the stream index (\(event.stream) version \(event.version))")
@@ -135,7 +154,7 @@ extension EventStore {
             if head.position != expectedPosition - 1 || head.hash != previousHash {
                 report(head.position, "chainHead", "the chain head does not match the last event")
             }
-            return VerifyReport(events: count, problems: problems, truncated: truncated)
+            return VerifyReport(events: count, sealedEvents: sealedCount, erasedEvents: erasedCount, problems: problems, truncated: truncated)
         }
     }
 }

@@ -27,7 +27,7 @@ struct GeneratedHistoryTests {
             var statuses: [CaseStatus: Int] = [:]
             for (stream, _) in try store.streams(prefix: "case-") {
                 let replayed = try store.read(stream: stream).reduce(into: CaseState()) { s, e in
-                    s.apply(try DomainEvent.decode(type: e.type, payload: e.payload()).event, occurredOn: e.occurredOn)
+                    s.apply(try DomainEvent.decode(e), occurredOn: e.occurredOn, personKey: e.sealed?.slot)
                 }
                 let kept = try DomainPolicy.keptState(of: stream, in: store)
                 #expect(replayed == kept, "\(stream)")

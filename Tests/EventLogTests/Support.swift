@@ -18,19 +18,26 @@ func event(_ stream: String, _ n: Int = 0, expected: ExpectedVersion = .any, id:
                   expectedVersion: expected)
 }
 
-/// A policy that refuses events whose payload has `"refuse": true`, and counts
-/// what it admitted in its state under the stream's name.
+/// A policy that refuses events whose payload has `"refuse": true`, counts
+/// what it admitted in its state under the stream's name, and seals a `secret`
+/// member under a new key (or the key in slot `"slot"`).
 struct CountingPolicy: AppendPolicy {
     struct Refused: Error {}
     var pending: [[UInt8]: [UInt8]] = [:]
 
     mutating func beginBatch() { pending = [:] }
 
-    mutating func admit(_ event: ProposedEvent, streamVersion: UInt64, log: LogView) throws {
+    mutating func admit(_ event: ProposedEvent, streamVersion: UInt64, log: LogView) throws -> Sealing? {
         if event.payload["refuse"] == .bool(true) { throw Refused() }
         let key = Array(event.stream.utf8)
         let current = try pending[key] ?? log.state(key) ?? [0]
         pending[key] = [current[0] &+ 1]
+        guard event.payload["secret"] != nil else { return nil }
+        if let slot = event.payload["slot"]?.int64Value, let existing = try log.personKey(UInt32(slot)) {
+            return Sealing(fields: .members(["secret": .all]), slot: UInt32(slot), key: existing)
+        }
+        let (slot, newKey) = try log.newPersonKey()
+        return Sealing(fields: .members(["secret": .all]), slot: slot, key: newKey)
     }
 
     mutating func endBatch() -> [(key: [UInt8], value: [UInt8]?)] { pending.map { ($0.key, $0.value) } }

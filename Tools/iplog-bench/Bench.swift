@@ -115,7 +115,7 @@ struct Bench: ParsableCommand {
             rawLatency.append(microseconds { precondition(raw.readStream(prefix: prefix) > 0) })
             iplogLatency.append(try microseconds {
                 var state = CaseState()
-                for e in try store.read(stream: stream) { state.apply(try decodeEvent(e), occurredOn: e.occurredOn) }
+                for e in try store.read(stream: stream) { state.apply(try decodeEvent(e, keys: nil), occurredOn: e.occurredOn, personKey: e.sealed?.slot) }
                 precondition(state.status != nil)
             })
         }

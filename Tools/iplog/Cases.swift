@@ -31,10 +31,12 @@ extension IPLog {
                       let state = record.caseState else {
                     throw LogError(.unknownStream, "\(stream) is not a case in this store")
                 }
-                try access.record(store: storeOptions.path, command: "case", subject: stream, persons: state.personId.map { [$0] } ?? [])
+                let personId = try PersonalData.personId(ofCase: stream, in: context.log)
+                try access.record(store: storeOptions.path, command: "case", subject: stream,
+                                  persons: personId.flatMap { PersonID($0)?.digits }.map { [$0] } ?? [])
                 let today = BusinessDate.today()
                 let open = try context.deviations.open(asOf: today).filter { $0.stream == stream }
-                let facts = Summary.of(state, showPersonID: output.json || showPersonId)
+                let facts = Summary.of(state, personId: personId, showPersonID: output.json || showPersonId)
                 let deviations = JSONValue.array(open.map { .object(["rule": .string($0.rule.rawValue), "since": .string($0.since.description), "ref": $0.ref.map(JSONValue.string) ?? .null]) })
                 if output.json {
                     out.json(.object([.init("stream", .string(stream)), .init("version", .integer(record.version))] + facts
@@ -82,15 +84,18 @@ extension IPLog {
                     if let unit, s.unit != unit { return nil }
                     return (stream, record.version, s)
                 }
+                // The read models hold no person id: each is opened from its case's application.
+                var personIds: [String: String] = [:]
+                for (stream, _, _) in rows { personIds[stream] = try PersonalData.personId(ofCase: stream, in: context.log) }
                 let filters = [status.map { "status=\($0.rawValue)" }, coordinator.map { "coordinator=\($0)" }, unit.map { "unit=\($0)" }].compactMap { $0 }
                 try access.record(store: storeOptions.path, command: "cases", subject: filters.isEmpty ? "all cases" : filters.joined(separator: " "),
-                                  persons: rows.compactMap { $0.2.personId })
-                func person(_ s: CaseState, full: Bool) -> String { s.personId.map { full ? $0 : PersonID.mask($0) } ?? "" }
+                                  persons: personIds.values.compactMap { PersonID($0)?.digits })
+                func person(_ stream: String, full: Bool) -> String { personIds[stream].map { full ? $0 : PersonID.mask($0) } ?? "" }
                 if format.json {
                     out.json(.object(["cases": .array(rows.map { stream, version, s in
                         .object([
                             "stream": .string(stream), "status": .string(s.status?.rawValue ?? ""),
-                            "personId": .string(person(s, full: true)), "unit": s.unit.map(JSONValue.string) ?? .null,
+                            "personId": .string(person(stream, full: true)), "unit": s.unit.map(JSONValue.string) ?? .null,
                             "coordinatorId": s.activeCoordinator.map(JSONValue.string) ?? .null,
                             "receivedOn": s.receivedOn.map { .string($0.description) } ?? .null, "version": .integer(version),
                         ])
@@ -98,13 +103,13 @@ extension IPLog {
                 } else if format.csv {
                     out.line(csvLine(["stream", "status", "personId", "unit", "coordinatorId", "receivedOn", "version"]))
                     for (stream, version, s) in rows {
-                        out.line(csvLine([stream, s.status?.rawValue ?? "", person(s, full: showPersonId), s.unit ?? "",
+                        out.line(csvLine([stream, s.status?.rawValue ?? "", person(stream, full: showPersonId), s.unit ?? "",
                                           s.activeCoordinator ?? "", s.receivedOn?.description ?? "", String(version)]))
                     }
                 } else {
                     var table = Table(headers: ["case", "status", "person", "unit", "coordinator", "received", "version"], rightAligned: [6])
                     table.rows = rows.map { stream, version, s in
-                        [stream, s.status?.rawValue ?? "", person(s, full: showPersonId), s.unit ?? "", s.activeCoordinator ?? "–",
+                        [stream, s.status?.rawValue ?? "", person(stream, full: showPersonId), s.unit ?? "", s.activeCoordinator ?? "–",
                          s.receivedOn?.description ?? "", String(version)]
                     }
                     out.line(table.render())

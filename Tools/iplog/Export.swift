@@ -1,4 +1,5 @@
 import ArgumentParser
+import Domain
 import EventLog
 import Foundation
 import JSON
@@ -27,7 +28,7 @@ extension IPLog {
                 let streamEvents = try stream.map { try store.read(stream: $0) }
                 var persons: Set<String> = []
                 func notePerson(_ e: RecordedEvent) throws {
-                    if e.type == "ApplicationReceived", let p = try e.payload()["personId"]?.stringValue { persons.insert(p) }
+                    if e.type == "ApplicationReceived", let p = PersonalData.personId(in: try e.payload(keys: store.personKeys)) { persons.insert(p) }
                 }
                 if let streamEvents {
                     for e in streamEvents { try notePerson(e) }
@@ -41,7 +42,7 @@ extension IPLog {
                 let showProgress = standardErrorIsTerminal
                 var count = 0
                 func emit(_ event: RecordedEvent) throws {
-                    out.json(Envelope.encode(event, payload: try event.payload()))
+                    out.json(Envelope.encode(event, payload: try event.payload(keys: store.personKeys)))
                     count += 1
                     if showProgress, count % 10_000 == 0 { FileHandle.standardError.write(Data("\rexported \(count) events".utf8)) }
                 }

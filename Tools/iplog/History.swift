@@ -37,22 +37,25 @@ extension IPLog {
                 let events = try store.read(stream: stream).filter { limit == nil || $0.occurredOn <= limit! }
                 let version = try store.version(of: stream)
                 guard version > 0 else { throw LogError(.unknownStream, "\(stream) has no events") }
-                let persons = try events.filter { $0.type == "ApplicationReceived" }.compactMap { try $0.payload()["personId"]?.stringValue }
+                let keys = store.personKeys
+                let persons = try events.filter { $0.type == "ApplicationReceived" }.compactMap { PersonalData.personId(in: try $0.payload(keys: keys)) }
                 try access.record(store: storeOptions.path, command: "history", subject: stream, persons: persons)
                 let failing = try store.failingLinks(events.map(\.position))
                 let isCase = StreamKind(stream: stream) != .coordinator
                 var caseState = CaseState()
                 var coordinatorState = CoordinatorState()
-                var before = isCase ? Summary.of(caseState, showPersonID: showPersonId) : Summary.of(coordinatorState)
+                var personId: String?
+                var before = isCase ? Summary.of(caseState, personId: nil, showPersonID: showPersonId) : Summary.of(coordinatorState)
                 var rows: [JSONValue] = []
                 var lines: [String] = []
                 for event in events {
-                    let payload = try event.payload()
-                    let decoded = try DomainEvent.decode(type: event.type, schemaVersion: event.schemaVersion, payload: payload, canonical: false).event
+                    let payload = try event.payload(keys: keys)  // personal values opened, or [erased]
+                    let decoded = try DomainEvent.decode(event)
                     let after: [JSONValue.Member]
                     if isCase {
-                        caseState.apply(decoded, occurredOn: event.occurredOn)
-                        after = Summary.of(caseState, showPersonID: output.json || showPersonId)
+                        if event.type == "ApplicationReceived" { personId = payload["personId"]?.stringValue }
+                        caseState.apply(decoded, occurredOn: event.occurredOn, personKey: event.sealed?.slot)
+                        after = Summary.of(caseState, personId: personId, showPersonID: output.json || showPersonId)
                     } else {
                         coordinatorState.apply(decoded)
                         after = Summary.of(coordinatorState)

@@ -32,7 +32,10 @@ struct AccessOptions: ParsableArguments {
     @Option(help: "Why you are reading: the service need, recorded in the access log.")
     var reason: String?
 
-    var who: String {
+    var who: String { Self.who(actor: actor) }
+
+    /// `actor`, else `$IPLOG_ACTOR`, else the OS user.
+    static func who(actor: String?) -> String {
         if let actor { return actor }
         if let env = ProcessInfo.processInfo.environment["IPLOG_ACTOR"], !env.isEmpty { return env }
         if let pw = getpwuid(getuid()) { return String(cString: pw.pointee.pw_name) }

@@ -91,7 +91,7 @@ struct ErrorReport {
             return describe(failure.error)
         case let error as LogError:
             let exit: Int32 = switch error.code {
-            case .invalidShape, .invalidDate, .invalidPersonId, .unknownStream: Exit.badInput
+            case .invalidShape, .invalidDate, .invalidPersonId, .unknownStream, .unknownPerson: Exit.badInput
             case .versionConflict: Exit.conflict
             case .duplicateEventId: Exit.refused
             default: Exit.failure

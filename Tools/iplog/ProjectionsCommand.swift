@@ -2,6 +2,7 @@ import ArgumentParser
 import CaseStatus
 import CoordinatorWorkload
 import Deviations
+import Domain
 import EventLog
 import Foundation
 import JSON
@@ -171,8 +172,9 @@ extension IPLog {
             let output = StandardOutput(path: out)
             do {
                 let context = try ReportContext(storeOptions)
-                let cases = try context.views.values(StatusRecord.self, projection: CaseStatusProjection.name, prefix: "case-").compactMap(\.value.caseState)
-                let rows = RegistryExtract.rows(year: year, cases: cases)
+                let cases = try context.views.values(StatusRecord.self, projection: CaseStatusProjection.name, prefix: "case-")
+                    .compactMap { stream, record in record.caseState.map { (stream, $0) } }
+                let rows = try RegistryExtract.rows(year: year, cases: cases) { try PersonalData.personId(ofCase: $0, in: context.log) }
                 try access.record(store: storeOptions.path, command: "registry-extract", subject: "year \(year)", persons: rows.map(\.personId))
                 if self.output.json {
                     output.json(.object(["year": .integer(year), "persons": .array(rows.map {

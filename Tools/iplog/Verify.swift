@@ -23,6 +23,7 @@ extension IPLog {
             if output.json {
                 out.json(.object([
                     "ok": .bool(report.ok), "events": .integer(report.events), "truncated": .bool(report.truncated),
+                    "sealedEvents": .integer(report.sealedEvents), "erasedEvents": .integer(report.erasedEvents),
                     "problems": .array(report.problems.map { problem in
                         .object([
                             "position": problem.position.map { JSONValue.integer($0) } ?? .null,
@@ -32,6 +33,7 @@ extension IPLog {
                 ]))
             } else if report.ok {
                 out.line("OK: \(report.events) events; the hash chain and every index check out.")
+                out.line("\(report.sealedEvents) events hold sealed personal values, \(report.erasedEvents) of them erased; every key they need is in the key file.")
             } else {
                 out.line("\(report.problems.count)\(report.truncated ? "+" : "") problems in \(report.events) events:")
                 for problem in report.problems { out.line("  \(problem)") }

@@ -39,3 +39,13 @@ person=$($iplog export --stream case-000001 | head -1 | sed 's/.*"personId":"\([
 $iplog append --stream case-999999 --type ApplicationReceived \
   --data "{\"personId\":\"$person\",\"receivedOn\":\"2025-12-01\",\"requested\":[\"coordinator\"],\"origin\":\"application\",\"unit\":\"Rehabilitering\"}" \
   || echo "(refused, exit $?, nothing written)"
+echo "== Erasure when retention ends (crypto-shredding): the person of the first closed case"
+closed=$($iplog cases --status closed --csv --reason "demo: erasure" | sed -n 2p | cut -d, -f1)
+person=$($iplog export --stream "$closed" --reason "demo: erasure" | head -1 | sed -n 's/.*"personId":"\([0-9]\{11\}\)".*/\1/p')
+if [ -n "$person" ]; then
+  $iplog erase --person "$person" --reason "Demo: oppbevaringstiden er ute"
+else
+  echo "($closed was erased by an earlier run)"
+fi
+$iplog history "$closed" | head -n 4
+$iplog verify

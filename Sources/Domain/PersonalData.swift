@@ -1,0 +1,75 @@
+import EventLog
+import JSON
+
+extension DomainEvent {
+    /// The personal values of an event of `type`: what is stored sealed under
+    /// the key of the person the case is about, and destroyed with it.
+    ///
+    /// The person id, and free text that may name or describe people (grounds,
+    /// reasons, descriptions, summaries, who is responsible, who attended). Left
+    /// in the clear are ids, dates, closed-list values, the unit and group
+    /// members' roles and organisations, the names of the services assessed
+    /// (the rules count them), and everything in coordinator streams (staff,
+    /// not the plan's person). Nothing a read model or a rule needs is sealed,
+    /// except the birth date within the person id, which the deviation report
+    /// reads from the opened id (so a rebuild after an erasure no longer knows
+    /// it; docs/STORAGE.md).
+    public static func sealedFields(of type: String) -> SealedFields? {
+        switch type {
+        case "ApplicationReceived": .members(["personId": .all])
+        case "DecisionMade", "AppealReceived": .members(["grounds": .all])
+        case "CoordinatorReleased", "MeetingCancelled": .members(["reason": .all])
+        case "MeetingHeld": .members(["attendees": .all, "actionItems": .members(["description": .all, "responsible": .all])])
+        case "PlanEstablished":
+            .members(["goals": .members(["description": .all]), "measures": .members(["description": .all, "responsible": .all])])
+        case "GoalAdded": .members(["goal": .members(["description": .all])])
+        case "MeasureAdded": .members(["measure": .members(["description": .all, "responsible": .all])])
+        case "PlanEvaluated": .members(["summary": .all])
+        case "TransitionPlanned": .members(["transition": .all])
+        case "DeviationReported": .members(["description": .all])
+        case "DeviationResolved": .members(["resolution": .all])
+        default: nil
+        }
+    }
+
+    /// Decodes a recorded event as the read models see it: personal values
+    /// sealed (empty), except the person id of an application when `keys` are
+    /// given and the person's key is not erased.
+    public static func decode(_ event: RecordedEvent, keys: PersonKeys? = nil) throws -> DomainEvent {
+        let payload = if let keys, event.type == "ApplicationReceived", event.sealed != nil {
+            try event.payload(keys: keys)
+        } else {
+            try event.payload()
+        }
+        return try decode(type: event.type, schemaVersion: event.schemaVersion, payload: payload, canonical: false, sealed: true).event
+    }
+}
+
+extension LogError.Code {
+    /// `iplog erase` of a person the store has no key for (exit 2).
+    public static let unknownPerson = LogError.Code(rawValue: "unknownPerson")
+}
+
+/// Reading a case's personal values back, for the outputs that show them.
+public enum PersonalData {
+    /// The person id of the case `stream`, opened from its application;
+    /// ``PackedJSON/erasedMarker`` when the person's key is erased; nil when the
+    /// case has no application.
+    public static func personId(ofCase stream: String, in store: EventStore) throws -> String? {
+        var version: UInt64 = 1
+        while true {
+            let page = try store.read(stream: stream, from: version, limit: 8)
+            for event in page where event.type == "ApplicationReceived" {
+                return try event.payload(keys: store.personKeys)["personId"]?.stringValue
+            }
+            guard let last = page.last, page.count == 8 else { return nil }
+            version = last.version + 1
+        }
+    }
+
+    /// The person id in an event's opened payload, if it names one.
+    public static func personId(in payload: JSONValue) -> String? {
+        guard let id = payload["personId"]?.stringValue, id != PackedJSON.erasedMarker else { return nil }
+        return id
+    }
+}

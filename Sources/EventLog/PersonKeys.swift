@@ -1,0 +1,188 @@
+import Crypto
+import Foundation
+import JSON
+
+/// The store's per-person keys (crypto-shredding): personal values in events
+/// are sealed with AES-256-GCM under the key of the person the case is about,
+/// and erasing the person means destroying that key.
+///
+/// The keys live in one file of their own, `keys/person.keys`, never in LMDB:
+/// LMDB copies a page on write and leaves the old one among its free pages, so
+/// a key deleted there would stay on disk until the page happened to be reused.
+/// The file is a 64-byte header and then one 32-byte slot a key, slot `n` (from 0) at
+/// offset `64 + 32 · n`; erasing overwrites the slot with zeros in place and
+/// syncs it. Which slot belongs to whom is the domain's business (docs/STORAGE.md).
+///
+/// Slots are handed out inside the log's write transaction (the counter is in
+/// the log's `meta`), so a slot is used by one writer at a time; a key written
+/// for a transaction that then failed is simply overwritten by the next one.
+public final class PersonKeys: Sendable {
+    /// One slot's size: an AES-256 key.
+    public static let keySize = 32
+    static let headerSize = 64
+    static let magic = Array("iplog person keys 1\n".utf8)
+
+    public let path: String
+    private let fd: Int32
+
+    /// Opens (creating) the key file of the store at `directory`.
+    public init(directory: String) throws {
+        let dir = directory + "/keys"
+        if !FileManager.default.fileExists(atPath: dir) {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        path = dir + "/person.keys"
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw LogError(.damaged, "the key file \(path) cannot be opened: \(String(cString: strerror(errno)))") }
+        var st = stat()
+        fstat(fd, &st)
+        if st.st_size == 0 {
+            var header = Self.magic
+            header += [UInt8](repeating: 0, count: Self.headerSize - header.count)
+            try write(header, at: 0)
+            try sync()
+        } else {
+            var header = [UInt8](repeating: 0, count: Self.magic.count)
+            guard pread(fd, &header, header.count, 0) == header.count, header == Self.magic else {
+                close(fd)
+                throw LogError(.damaged, "\(path) is not an iplog key file")
+            }
+        }
+    }
+
+    deinit { close(fd) }
+
+    static func offset(_ slot: UInt32) -> off_t { off_t(headerSize) + off_t(slot) * off_t(keySize) }
+
+    /// What a slot holds.
+    public enum Slot {
+        case key(SymmetricKey)
+        /// Zeros: the key was destroyed.
+        case erased
+        /// Past the end of the file: the key was never written (a damaged or
+        /// incomplete store).
+        case missing
+    }
+
+    /// The key in `slot`.
+    public func slot(_ slot: UInt32) throws -> Slot {
+        var bytes = [UInt8](repeating: 0, count: Self.keySize)
+        let n = pread(fd, &bytes, Self.keySize, Self.offset(slot))
+        if n < 0 { throw LogError(.damaged, "the key file cannot be read: \(String(cString: strerror(errno)))") }
+        if n < Self.keySize { return .missing }
+        if bytes.allSatisfy({ $0 == 0 }) { return .erased }
+        return .key(SymmetricKey(data: bytes))
+    }
+
+    /// Writes a new random key into `slot` (not yet synced) and returns it.
+    func create(_ slot: UInt32) throws -> SymmetricKey {
+        let key = SymmetricKey(size: .bits256)
+        try write(key.withUnsafeBytes { Array($0) }, at: Self.offset(slot))
+        return key
+    }
+
+    /// Overwrites `slot` with zeros in place and syncs the file.
+    public func erase(_ slot: UInt32) throws {
+        var st = stat()
+        fstat(fd, &st)
+        guard Self.offset(slot) + off_t(Self.keySize) <= st.st_size else { return }
+        try write([UInt8](repeating: 0, count: Self.keySize), at: Self.offset(slot))
+        try sync()
+    }
+
+    /// Makes written keys durable (before the log commits the events sealed with them).
+    public func sync() throws {
+        guard fsync(fd) == 0 else { throw keyFileError("synced") }
+    }
+
+    private func write(_ bytes: [UInt8], at offset: off_t) throws {
+        let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, offset) }
+        guard n == bytes.count else { throw keyFileError("written") }
+    }
+
+    private func keyFileError(_ what: String) -> Error {
+        let code = errno
+        if [ENOSPC, EFBIG, EDQUOT].contains(code) {
+            return LogError(.diskFull, "the key file could not be \(what) (\(String(cString: strerror(code)))): nothing of this batch was written; free space and run the command again")
+        }
+        return LogError(.damaged, "the key file could not be \(what): \(String(cString: strerror(code)))")
+    }
+
+    /// A consistent copy of the key file at `target` (mode 0600), for a backup
+    /// taken after the log's copy: it holds every key the copied log uses.
+    func copy(to target: String) throws {
+        var st = stat()
+        fstat(fd, &st)
+        var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
+        guard pread(fd, &bytes, bytes.count, 0) == bytes.count else { throw keyFileError("read") }
+        let dir = target + "/keys"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let out = open(dir + "/person.keys", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard out >= 0 else { throw keyFileError("copied") }
+        defer { close(out) }
+        let n = bytes.withUnsafeBytes { pwrite(out, $0.baseAddress, $0.count, 0) }
+        guard n == bytes.count, fsync(out) == 0 else { throw keyFileError("copied") }
+    }
+}
+
+/// The sealed part of a record: the key's slot and AES-GCM's combined box
+/// (nonce ‖ ciphertext ‖ tag) of the sealed strings, packed as a JSON array.
+public struct SealedValues: Hashable, Sendable {
+    public var slot: UInt32
+    public var box: [UInt8]
+
+    public init(slot: UInt32, box: [UInt8]) {
+        self.slot = slot
+        self.box = box
+    }
+
+    /// Seals `strings` for the event `eventID` (the id is authenticated, so a box
+    /// cannot be moved to another event).
+    static func seal(_ strings: [String], key: SymmetricKey, slot: UInt32, eventID: EventID) throws -> SealedValues {
+        let plain = PackedJSON.encode(.array(strings.map(JSONValue.string)))
+        let box = try AES.GCM.seal(plain, using: key, authenticating: eventID.byteArray)
+        return SealedValues(slot: slot, box: Array(box.combined!))
+    }
+
+    /// The sealed strings, or nil when `key` does not open the box.
+    func open(key: SymmetricKey, eventID: EventID) -> [String]? {
+        guard let box = try? AES.GCM.SealedBox(combined: self.box),
+              let plain = try? AES.GCM.open(box, using: key, authenticating: eventID.byteArray),
+              case .array(let items)? = try? PackedJSON.decode(Array(plain))
+        else { return nil }
+        let strings = items.compactMap(\.stringValue)
+        return strings.count == items.count ? strings : nil
+    }
+}
+
+/// What a policy asks the log to seal in one event: the strings `fields` names,
+/// under the key in `slot`.
+public struct Sealing {
+    public var fields: SealedFields
+    public var slot: UInt32
+    public var key: SymmetricKey
+
+    public init(fields: SealedFields, slot: UInt32, key: SymmetricKey) {
+        self.fields = fields
+        self.slot = slot
+        self.key = key
+    }
+}
+
+extension PersonKeys {
+    /// The strings sealed in `sealed`, or nil when the key is erased.
+    /// - Throws: ``LogError`` `.damaged` when the key is missing or does not open them.
+    public func unseal(_ sealed: SealedValues, eventID: EventID, position: UInt64) throws -> [String]? {
+        switch try slot(sealed.slot) {
+        case .erased:
+            return nil
+        case .missing:
+            throw LogError(.damaged, "position \(position): key slot \(sealed.slot) is missing from the key file")
+        case .key(let key):
+            guard let strings = sealed.open(key: key, eventID: eventID) else {
+                throw LogError(.damaged, "position \(position): the sealed values do not open with their key")
+            }
+            return strings
+        }
+    }
+}

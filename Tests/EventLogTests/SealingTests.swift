@@ -1,0 +1,99 @@
+import Foundation
+import JSON
+import Testing
+@testable import EventLog
+
+/// Personal values sealed under a per-person key (crypto-shredding), at the
+/// log's level: what a policy asks to seal is stored encrypted, opens with the
+/// key, and reads as erased once the key is destroyed, with the chain intact.
+struct SealingTests {
+    func secret(_ stream: String, _ text: String, id: EventID = .random(), slot: Int? = nil) -> ProposedEvent {
+        var members: [JSONValue.Member] = [.init("secret", .string(text)), .init("open", .string("synlig"))]
+        if let slot { members.append(.init("slot", .integer(slot))) }
+        return ProposedEvent(stream: stream, type: "Noted", eventID: id, occurredOn: day, payload: .object(members))
+    }
+
+    /// Every file under `directory`, read whole.
+    func files(_ directory: String) throws -> [(String, Data)] {
+        let paths = FileManager.default.enumerator(atPath: directory)?.compactMap { $0 as? String } ?? []
+        return try paths.compactMap { p in
+            var isDir: ObjCBool = false
+            FileManager.default.fileExists(atPath: directory + "/" + p, isDirectory: &isDir)
+            return isDir.boolValue ? nil : (p, try Data(contentsOf: URL(fileURLWithPath: directory + "/" + p)))
+        }
+    }
+
+    func appears(_ needle: [UInt8], in directory: String) throws -> [String] {
+        try files(directory).filter { $0.1.range(of: Data(needle)) != nil }.map(\.0)
+    }
+
+    @Test func sealedValuesAreStoredEncryptedAndOpenWithTheKey() throws {
+        try withTemporaryDirectory { dir in
+            let store = try EventStore(directory: dir)
+            var policy = CountingPolicy()
+            try store.append(secret("case-1", "Ingrid Solbakken"), policy: &policy)
+            let e = try store.read(stream: "case-1")[0]
+            #expect(e.sealed?.slot == 0)
+            #expect(try e.payload()["secret"] == .string("") && e.payload()["open"] == .string("synlig"))
+            #expect(try e.payload(keys: store.personKeys)["secret"] == .string("Ingrid Solbakken"))
+            #expect(try appears(Array("Ingrid Solbakken".utf8), in: dir).isEmpty)
+            #expect(try !appears(Array("synlig".utf8), in: dir).isEmpty)
+        }
+    }
+
+    @Test func erasingTheKeyLeavesTheEventsAndTheChainAndTheKeyIsGoneFromDisk() throws {
+        try withTemporaryDirectory { dir in
+            let store = try EventStore(directory: dir)
+            var policy = CountingPolicy()
+            let first = EventID.random()
+            try store.append([secret("case-1", "Ingrid Solbakken", id: first), secret("case-2", "Ola Hansen")], policy: &policy)
+            try store.append(secret("case-1", "Ingrid igjen", slot: 0), policy: &policy)
+            guard case .key(let key) = try store.personKeys.slot(0) else { Issue.record("no key in slot 0"); return }
+            let keyBytes = key.withUnsafeBytes { Array($0) }
+            let head = try store.head()
+
+            try store.personKeys.erase(0)
+
+            #expect(try store.head() == head)
+            let report = try store.verify()
+            #expect(report.ok && report.sealedEvents == 3 && report.erasedEvents == 2)
+            let case1 = try store.read(stream: "case-1")
+            #expect(try case1.map { try $0.payload(keys: store.personKeys)["secret"] } == [.string("[erased]"), .string("[erased]")])
+            #expect(try case1.allSatisfy { try $0.isErased(keys: store.personKeys) })
+            // The other person's values still open.
+            #expect(try store.read(stream: "case-2")[0].payload(keys: store.personKeys)["secret"] == .string("Ola Hansen"))
+            #expect(try appears(keyBytes, in: dir).isEmpty)
+            // The same event again is answered with its position, not stored again.
+            let again = try store.append(secret("case-1", "Ingrid Solbakken", id: first), policy: &policy)
+            #expect(!again.written && again.position == 1)
+        }
+    }
+
+    @Test func anIdAgainWithOtherSealedContentIsRefused() throws {
+        try withTemporaryDirectory { dir in
+            let store = try EventStore(directory: dir)
+            var policy = CountingPolicy()
+            let id = EventID.random()
+            try store.append(secret("case-1", "Ingrid Solbakken", id: id), policy: &policy)
+            #expect(try !store.append(secret("case-1", "Ingrid Solbakken", id: id), policy: &policy).written)
+            #expect(throws: AppendFailure.self) { try store.append(secret("case-1", "Kari Nordmann", id: id), policy: &policy) }
+            #expect(try store.head().position == 1)
+        }
+    }
+
+    @Test func aMissingKeyIsReportedByVerifyAndBackupsCarryTheKeys() throws {
+        try withTemporaryDirectory { dir in
+            let store = try EventStore(directory: dir + "/a")
+            var policy = CountingPolicy()
+            try store.append(secret("case-1", "Ingrid Solbakken"), policy: &policy)
+            try store.backup(to: dir + "/b")
+            let copy = try EventStore(directory: dir + "/b", create: false)
+            #expect(try copy.read(stream: "case-1")[0].payload(keys: copy.personKeys)["secret"] == .string("Ingrid Solbakken"))
+            #expect(try copy.verify().ok)
+            truncate(dir + "/a/keys/person.keys", 64)
+            let report = try store.verify()
+            #expect(report.problems.map(\.kind) == ["missingKey"])
+            #expect(throws: LogError.self) { try store.read(stream: "case-1")[0].payload(keys: store.personKeys) }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import AccessLog
+import ArgumentParser
+import Domain
+import EventLog
+import JSON
+
+extension IPLog {
+    struct Erase: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Erase a person's personal data when its retention ends (crypto-shredding).",
+            discussion: """
+                Destroys the person's key: every personal value sealed under it (the person id and the free text of \
+                their cases) becomes unreadable for good and shows as [erased]. The events stay, the hash chain still \
+                verifies, and the reports still count the cases. Refused while the person has an open case. The \
+                erasure is recorded in the access log (who, when, why, which cases); the person's own index there is \
+                removed. Backups taken before the erasure still hold the key: see the README.
+                """
+        )
+
+        @OptionGroup var storeOptions: StoreOptions
+        @OptionGroup var output: OutputOptions
+
+        @Option(help: ArgumentHelp("The person's fødselsnummer or D-nummer.", valueName: "id"))
+        var person: String
+
+        @Option(help: "Why: the legal ground, e.g. the end of the retention period. Recorded with the erasure.")
+        var reason: String
+
+        @Option(help: "Who erases (default: $IPLOG_ACTOR, else the OS user).")
+        var actor: String?
+
+        func run() throws {
+            let out = StandardOutput()
+            do {
+                guard PersonID(person) != nil else { throw LogError(.invalidPersonId, "--person: not a valid fødselsnummer or D-nummer") }
+                guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw LogError(.invalidShape, "--reason: must not be empty") }
+                let store = try storeOptions.open(create: false)
+                guard let erasure = try DomainPolicy.erase(person: person, in: store) else {
+                    throw LogError(.unknownPerson, "the store holds no personal data of \(PersonID.mask(person)) (no case, or erased already)")
+                }
+                let access = try AccessLog(directory: storeOptions.path)
+                try access.forget(person: person)
+                let who = AccessOptions.who(actor: actor)
+                try access.record(actor: who, command: "erase", subject: erasure.cases.joined(separator: " "), reason: reason, persons: [String]())
+                if output.json {
+                    out.json(.object(["erased": .bool(true), "cases": .array(erasure.cases.map(JSONValue.string))]))
+                } else {
+                    out.line("Erased the personal data of \(PersonID.mask(person)) in \(erasure.cases.count) case(s): \(erasure.cases.joined(separator: ", ")).")
+                    out.line("The events stay and the chain still verifies; their personal values now read [erased].")
+                }
+            } catch {
+                throw fail(error, json: output.json, output: out)
+            }
+        }
+    }
+}
