@@ -3,7 +3,7 @@ import EventLog
 import ProjectionKit
 
 /// The coordinator workload read model's fold: per coordinator, the cases they
-/// have been appointed to, so a workload report visits only those cases.
+/// have been appointed to (in id order), so a workload report visits only those cases.
 public struct CoordinatorWorkloadProjection: Projection {
     public typealias Value = [String]
     public static let name = "coordinatorWorkload"
@@ -18,7 +18,10 @@ public struct CoordinatorWorkloadProjection: Projection {
     public func apply(_ event: RecordedEvent, decoded: DomainEvent, to value: inout [String]?) throws {
         var cases = value ?? []
         value = nil
-        if !cases.contains(event.stream) { cases.append(event.stream) }
+        // Sorted, so the value does not depend on the order of streams in the log
+        // (a rebuild folds stream by stream).
+        let i = cases.firstIndex { $0 >= event.stream } ?? cases.count
+        if i == cases.count || cases[i] != event.stream { cases.insert(event.stream, at: i) }
         value = cases
     }
 }

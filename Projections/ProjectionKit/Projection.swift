@@ -7,6 +7,10 @@ import EventLog
 /// projection's checkpoint, hands each event to ``key(for:)`` and
 /// ``apply(_:decoded:to:)``, and writes the changed values with the new
 /// checkpoint in one transaction.
+///
+/// A value may depend on the order of one stream's events, but not on how the
+/// log interleaves streams: catch-up folds in log order, a rebuild stream by
+/// stream, and both must give the same read model.
 public protocol Projection: Sendable {
     associatedtype Value: Codable & Sendable
 

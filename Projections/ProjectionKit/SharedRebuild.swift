@@ -81,60 +81,41 @@ extension ProjectionRunner {
     /// and decoded once. Each projection is regenerated into its inactive slot and
     /// swapped in as ``rebuild(_:progress:)`` does, then caught up.
     ///
-    /// Memory is bounded: once a projection holds more than `valuesInMemory` keys,
-    /// its changed values are written to the new slot and dropped from memory, to
-    /// be read back when their keys come up again. Keys of an interleaved log
-    /// come up again soon, so a small bound costs a great deal of reading back
-    /// (25,000 cases with a bound of 4,000: 31 s became 14 min); the default
-    /// holds 200,000 cases.
-    public func rebuild(_ projections: [any Projection], valuesInMemory: Int = 200_000, progress: (UInt64) -> Void = { _ in }) throws -> [String: Checkpoint] {
-        let boxes = projections.map { AnyFoldBox($0) }
+    /// The pass goes stream by stream (each stream's events in order, up to the
+    /// log's head when it began), a few hundred streams a read transaction, not
+    /// in log order: a value keyed by a stream is then finished when its stream
+    /// is, so memory grows with `valuesInMemory`, not with the cases (the
+    /// interleaved log order kept every case's value alive to the end). Once a
+    /// projection holds more than `valuesInMemory` values, they are written to
+    /// the new slot and dropped; a key that comes up again (a coordinator's
+    /// workload) is read back. Read models must therefore not depend on the
+    /// order of events across streams (``Projection``). A projection that fails
+    /// on an event is rebuilt again in log order, so that it stops exactly there.
+    public func rebuild(_ projections: [any Projection], valuesInMemory: Int = 5_000, progress: (UInt64) -> Void = { _ in }) throws -> [String: Checkpoint] {
+        let head = try log.head().position
+        var boxes = projections.map { AnyFoldBox($0) }
         var generations: [String: UInt64] = [:]
         for box in boxes {
             let active = try views.checkpoint(box.name)
             generations[box.name] = active.generation + 1
             try views.environment.write { txn in try txn.empty(views.slot(box.name, active.generation + 1)) }
         }
-        func flush(_ box: AnyFoldBox) throws {
-            let changes = try box.drain()
-            guard !changes.isEmpty else { return }
-            try views.environment.write { txn in try ViewStore.write(changes, to: views.slot(box.name, generations[box.name]!), txn) }
-        }
-        var next: UInt64 = 1
-        while true {
-            let events = try log.read(from: next, limit: batchSize)
-            // Short read transactions (a page of the log at a time) on the views, to read back dropped values.
-            for page in stride(from: 0, to: events.count, by: 1_000) {
-                try views.environment.read { txn in
-                    let reference = txn.unsafeReference
-                    for event in events[page..<min(page + 1_000, events.count)] {
-                        var decoded: DomainEvent?
-                        let decode = { () throws -> DomainEvent in
-                            if let decoded { return decoded }
-                            let d = try decodeEvent(event, keys: log.personKeys)
-                            decoded = d
-                            return d
-                        }
-                        for box in boxes { box.fold(event, decode, reference, views.slot(box.name, generations[box.name]!)) }
-                    }
-                }
-                for box in boxes where box.valueCount() > valuesInMemory {
-                    try flush(box)
-                    box.dropValues()
-                }
+        let slots = { (box: AnyFoldBox) in views.slot(box.name, generations[box.name]!) }
+        try foldByStream(boxes, through: head, slot: slots, valuesInMemory: valuesInMemory, progress: progress)
+        let failed = boxes.indices.filter { boxes[$0].state().failure != nil }
+        if !failed.isEmpty {
+            for i in failed {
+                boxes[i] = AnyFoldBox(projections[i])
+                try views.environment.write { txn in try txn.empty(slots(boxes[i])) }
             }
-            guard let last = events.last else { break }
-            next = last.position + 1
-            progress(last.position)
-            if events.count < batchSize { break }
+            try foldInLogOrder(failed.map { boxes[$0] }, through: head, slot: slots, valuesInMemory: valuesInMemory)
         }
         var results: [String: Checkpoint] = [:]
         for (box, projection) in zip(boxes, projections) {
-            try flush(box)
-            let (position, failure) = box.state()
+            let failure = box.state().failure
             let old = try views.checkpoint(box.name)
             var checkpoint = Checkpoint()
-            checkpoint.position = failure.map { $0.position - 1 } ?? max(position, next - 1)
+            checkpoint.position = failure.map { $0.position - 1 } ?? head
             checkpoint.generation = generations[box.name]!
             checkpoint.format = ViewStore.valueFormat
             checkpoint.stoppedAt = failure?.position
@@ -148,4 +129,60 @@ extension ProjectionRunner {
         return results
     }
 
+    /// Writes a box's changed values to its new slot.
+    private func flush(_ box: AnyFoldBox, to slot: Database) throws {
+        let changes = try box.drain()
+        guard !changes.isEmpty else { return }
+        try views.environment.write { txn in try ViewStore.write(changes, to: slot, txn) }
+    }
+
+    /// Folds `events` into every box, decoding each event once; values not in
+    /// memory are read back from the slot being built.
+    private func fold(_ events: some Sequence<RecordedEvent>, into boxes: [AnyFoldBox], slot: (AnyFoldBox) -> Database) throws {
+        try views.environment.read { txn in
+            let reference = txn.unsafeReference
+            for event in events {
+                var decoded: DomainEvent?
+                let decode = { () throws -> DomainEvent in
+                    if let decoded { return decoded }
+                    let d = try decodeEvent(event, keys: log.personKeys)
+                    decoded = d
+                    return d
+                }
+                for box in boxes { box.fold(event, decode, reference, slot(box)) }
+            }
+        }
+    }
+
+    private func foldByStream(_ boxes: [AnyFoldBox], through head: UInt64, slot: (AnyFoldBox) -> Database,
+                              valuesInMemory: Int, progress: (UInt64) -> Void) throws {
+        let streams = try log.streams().map(\.stream)
+        var folded: UInt64 = 0
+        for start in stride(from: 0, to: streams.count, by: 256) {
+            let chunk = try log.read(streams: Array(streams[start..<min(start + 256, streams.count)]), through: head)
+            try fold(chunk.joined(), into: boxes, slot: slot)
+            for box in boxes where box.valueCount() > valuesInMemory {
+                try flush(box, to: slot(box))
+                box.dropValues()
+            }
+            folded += UInt64(chunk.reduce(0) { $0 + $1.count })
+            progress(folded)
+        }
+        for box in boxes { try flush(box, to: slot(box)) }
+    }
+
+    private func foldInLogOrder(_ boxes: [AnyFoldBox], through head: UInt64, slot: (AnyFoldBox) -> Database, valuesInMemory: Int) throws {
+        var next: UInt64 = 1
+        while next <= head {
+            let events = try log.read(from: next, limit: batchSize).filter { $0.position <= head }
+            try fold(events, into: boxes, slot: slot)
+            for box in boxes where box.valueCount() > valuesInMemory {
+                try flush(box, to: slot(box))
+                box.dropValues()
+            }
+            guard let last = events.last, events.count == batchSize else { break }
+            next = last.position + 1
+        }
+        for box in boxes { try flush(box, to: slot(box)) }
+    }
 }

@@ -414,6 +414,16 @@ public final class EventStore: Sendable {
         }
     }
 
+    /// The events of each of `streams` at log positions up to `position`, read
+    /// in one read transaction (a rebuild reads the log a few hundred streams at a time).
+    public func read(streams: [String], through position: UInt64) throws -> [[RecordedEvent]] {
+        try environment.read { txn in
+            try streams.map { stream in
+                try readStream(txn, stream, from: 1, backwards: false, limit: .max).filter { $0.position <= position }
+            }
+        }
+    }
+
     /// Every stream id with its version, in id order; `prefix` filters (e.g. `case-`).
     public func streams(prefix: String = "") throws -> [(stream: String, version: UInt64)] {
         try environment.read { txn in
