@@ -23,9 +23,10 @@ public enum BinaryCoder {
     public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
         let encoder = BinaryEncoderImpl()
         try value.encode(to: encoder)
+        guard let root = encoder.root else { return [] }
         var out: [UInt8] = []
-        out.reserveCapacity(512)
-        encoder.root?.write(to: &out)
+        out.reserveCapacity(root.size())
+        root.write(to: &out)
         return out
     }
 
@@ -53,8 +54,40 @@ final class Node {
         case keyed([(String, Node)]), unkeyed([Node])
     }
     var kind: Kind
+    /// A container's body size in bytes, once computed.
+    private var bodySize = -1
     init(_ kind: Kind) { self.kind = kind }
 
+    /// The bytes ``write(to:)`` writes.
+    func size() -> Int {
+        switch kind {
+        case .null, .bool: return 1
+        case .int(let v): return 1 + varintSize(UInt64(bitPattern: (v << 1) ^ (v >> 63)))
+        case .string(let s): return 1 + varintSize(UInt64(s.utf8.count)) + s.utf8.count
+        case .double: return 9
+        case .keyed, .unkeyed:
+            let body = containerBodySize()
+            return 1 + varintSize(UInt64(body)) + body
+        }
+    }
+
+    private func containerBodySize() -> Int {
+        if bodySize >= 0 { return bodySize }
+        switch kind {
+        case .keyed(let entries):
+            bodySize = varintSize(UInt64(entries.count))
+            for (key, node) in entries { bodySize += varintSize(UInt64(key.utf8.count)) + key.utf8.count + node.size() }
+        case .unkeyed(let items):
+            bodySize = varintSize(UInt64(items.count))
+            for node in items { bodySize += node.size() }
+        default:
+            bodySize = 0
+        }
+        return bodySize
+    }
+
+    /// Writes the value; a container's byte length comes first, known from
+    /// ``size()`` without writing the body twice.
     func write(to out: inout [UInt8]) {
         switch kind {
         case .null: out.append(0)
@@ -72,24 +105,25 @@ final class Node {
             withUnsafeBytes(of: &bits) { out.append(contentsOf: $0) }
         case .keyed(let entries):
             out.append(6)
-            var body: [UInt8] = []
-            varint(UInt64(entries.count), &body)
+            varint(UInt64(containerBodySize()), &out)
+            varint(UInt64(entries.count), &out)
             for (key, node) in entries {
-                varint(UInt64(key.utf8.count), &body)
-                body.append(contentsOf: key.utf8)
-                node.write(to: &body)
+                varint(UInt64(key.utf8.count), &out)
+                out.append(contentsOf: key.utf8)
+                node.write(to: &out)
             }
-            varint(UInt64(body.count), &out)
-            out.append(contentsOf: body)
         case .unkeyed(let items):
             out.append(7)
-            var body: [UInt8] = []
-            varint(UInt64(items.count), &body)
-            for node in items { node.write(to: &body) }
-            varint(UInt64(body.count), &out)
-            out.append(contentsOf: body)
+            varint(UInt64(containerBodySize()), &out)
+            varint(UInt64(items.count), &out)
+            for node in items { node.write(to: &out) }
         }
     }
+}
+
+@inline(__always)
+func varintSize(_ value: UInt64) -> Int {
+    value == 0 ? 1 : (64 - value.leadingZeroBitCount + 6) / 7
 }
 
 @inline(__always)
@@ -176,6 +210,20 @@ struct KeyedEncoder<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func encodeIfPresent<T: Encodable>(_ value: T?, forKey key: Key) throws {
         if let value { append(key, try BinaryEncoderImpl.node(value)) }
     }
+    // The scalar overloads, so synthesized `encode(to:)` reaches no dynamic cast.
+    mutating func encode(_ value: String, forKey key: Key) throws { append(key, Node(.string(value))) }
+    mutating func encode(_ value: Bool, forKey key: Key) throws { append(key, Node(.bool(value))) }
+    mutating func encode(_ value: Int, forKey key: Key) throws { append(key, Node(.int(Int64(value)))) }
+    mutating func encode(_ value: Int32, forKey key: Key) throws { append(key, Node(.int(Int64(value)))) }
+    mutating func encode(_ value: Int64, forKey key: Key) throws { append(key, Node(.int(value))) }
+    mutating func encode(_ value: UInt32, forKey key: Key) throws { append(key, Node(.int(Int64(value)))) }
+    mutating func encode(_ value: UInt64, forKey key: Key) throws { append(key, Node(.int(Int64(bitPattern: value)))) }
+    mutating func encodeIfPresent(_ value: String?, forKey key: Key) throws { if let value { try encode(value, forKey: key) } }
+    mutating func encodeIfPresent(_ value: Bool?, forKey key: Key) throws { if let value { try encode(value, forKey: key) } }
+    mutating func encodeIfPresent(_ value: Int?, forKey key: Key) throws { if let value { try encode(value, forKey: key) } }
+    mutating func encodeIfPresent(_ value: Int32?, forKey key: Key) throws { if let value { try encode(value, forKey: key) } }
+    mutating func encodeIfPresent(_ value: UInt32?, forKey key: Key) throws { if let value { try encode(value, forKey: key) } }
+    mutating func encodeIfPresent(_ value: UInt64?, forKey key: Key) throws { if let value { try encode(value, forKey: key) } }
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
         let child = Node(.keyed([]))
         append(key, child)
@@ -208,6 +256,11 @@ struct UnkeyedEncoder: UnkeyedEncodingContainer {
 
     mutating func encodeNil() throws { append(Node(.null)) }
     mutating func encode<T: Encodable>(_ value: T) throws { append(try BinaryEncoderImpl.node(value)) }
+    mutating func encode(_ value: String) throws { append(Node(.string(value))) }
+    mutating func encode(_ value: Bool) throws { append(Node(.bool(value))) }
+    mutating func encode(_ value: Int) throws { append(Node(.int(Int64(value)))) }
+    mutating func encode(_ value: Int32) throws { append(Node(.int(Int64(value)))) }
+    mutating func encode(_ value: UInt64) throws { append(Node(.int(Int64(bitPattern: value)))) }
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
         let child = Node(.keyed([]))
         append(child)

@@ -336,13 +336,24 @@ public final class EventStore: Sendable {
         if type.isEmpty || type.count > 64 || !type.allSatisfy({ isAlphanumeric($0) }) || !(type.first! >= 0x41 && type.first! <= 0x5A) {
             return LogError(.invalidShape, "field type: an event type name (letters and digits, starting with a capital) expected")
         }
-        if let actor = event.actor, actor.utf8.count > 200 || actor.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+        if let actor = event.actor, actor.utf8.count > 200 || containsControlCharacter(actor) {
             return LogError(.invalidShape, "field actor: at most 200 characters, no control characters")
         }
         guard case .object = event.payload else {
             return LogError(.invalidShape, "field data: a JSON object expected, found \(event.payload.kindName)")
         }
         return nil
+    }
+
+    /// Whether `text` has a control character (Unicode category Cc: U+0000–U+001F,
+    /// U+007F–U+009F), read from its UTF-8 bytes (C1 controls are 0xC2 0x80–0x9F).
+    static func containsControlCharacter(_ text: String) -> Bool {
+        var previous: UInt8 = 0
+        for b in text.utf8 {
+            if b < 0x20 || b == 0x7F || (previous == 0xC2 && b >= 0x80 && b <= 0x9F) { return true }
+            previous = b
+        }
+        return false
     }
 
     /// `category-id`: a letter-led category, '-', then letters, digits, '.', '_', '-'.

@@ -97,3 +97,15 @@ struct SealingTests {
         }
     }
 }
+
+struct ControlCharacterTests {
+    /// The byte-level check agrees with Unicode's category Cc for every scalar
+    /// up to U+0800 and a sample beyond.
+    @Test func agreesWithTheUnicodeCategory() {
+        let scalars = (0..<0x800).compactMap(Unicode.Scalar.init) + ["\u{2028}", "\u{FEFF}", "\u{1F600}", "ø", "\u{85}"]
+        for scalar in scalars {
+            let text = "a" + String(Character(scalar)) + "b"
+            #expect(EventStore.containsControlCharacter(text) == (scalar.properties.generalCategory == .control), "U+\(String(scalar.value, radix: 16))")
+        }
+    }
+}
