@@ -49,6 +49,8 @@ struct ErasureTests {
 
         let after = try box.iplog(["history", "case-000001", "--show-person-id"])
         #expect(after.status == 0 && !after.stdout.contains(personA) && !after.stdout.contains(Self.name) && !after.stdout.contains("Ola Hansen"))
+        #expect(after.stdout.contains("The person's key has been erased"))
+        #expect(try box.iplog(["history", "case-000001", "--json"]).stdout.contains(#""personalDataErased":true"#))
         #expect(after.stdout.contains(#""personId":"[erased]""#) && after.stdout.contains("Hash chain verified for all 10 events"), "\(after.stdout)")
         let verify = try box.iplog(["verify"])
         #expect(verify.status == 0 && verify.stdout.contains("of them erased"))

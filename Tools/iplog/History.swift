@@ -48,7 +48,9 @@ extension IPLog {
                 var before = isCase ? Summary.of(caseState, personId: nil, showPersonID: showPersonId) : Summary.of(coordinatorState)
                 var rows: [JSONValue] = []
                 var lines: [String] = []
+                var erased = false
                 for event in events {
+                    erased = try erased || event.isErased(keys: keys)
                     let payload = try event.payload(keys: keys)  // personal values opened, or [erased]
                     let decoded = try DomainEvent.decode(event)
                     let after: [JSONValue.Member]
@@ -83,11 +85,12 @@ extension IPLog {
                 if output.json {
                     out.json(.object([
                         "stream": .string(stream), "asOf": limit.map { .string($0.description) } ?? .null,
-                        "chainVerified": .bool(failing.isEmpty), "events": .array(rows),
+                        "chainVerified": .bool(failing.isEmpty), "personalDataErased": .bool(erased), "events": .array(rows),
                     ]))
                 } else {
                     out.line("\(stream)" + (limit.map { " as of \($0)" } ?? "") + ": \(events.count) events")
                     for line in lines { out.line(line) }
+                    if erased { out.line("The person's key has been erased (iplog erase): their personal values read [erased].") }
                     out.line(failing.isEmpty
                         ? "Hash chain verified for all \(events.count) events shown."
                         : "HASH CHAIN BROKEN at positions \(failing.map(String.init).joined(separator: ", ")): the store has been altered; run `iplog verify`.")
