@@ -7,6 +7,7 @@ import JSON
 extension IPLog {
     struct Append: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "append",
             abstract: "Append one event to a stream, after checking it.",
             discussion: """
                 Example: iplog append --stream case-000123 --type MeetingHeld \

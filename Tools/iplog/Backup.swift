@@ -8,6 +8,7 @@ import Deviations
 extension IPLog {
     struct Backup: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "backup",
             abstract: "Take a consistent, compacted copy of the store while appends go on.",
             discussion: """
                 Copies the log (LMDB's copy with compaction: one consistent snapshot, \

@@ -55,7 +55,9 @@ extension IPLog {
     }
 
     struct Cases: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List cases, optionally by status, coordinator or unit.")
+        static let configuration = CommandConfiguration(
+            commandName: "cases",
+            abstract: "List cases, optionally by status, coordinator or unit.")
 
         @OptionGroup var storeOptions: StoreOptions
         @OptionGroup var format: ReportFormat

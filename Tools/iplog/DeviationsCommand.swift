@@ -8,6 +8,7 @@ extension DeviationRule: ExpressibleByArgument {}
 extension IPLog {
     struct Deviations: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "deviations",
             abstract: "The deviation report (avvik): what is overdue or unlawful, by rule, unit and coordinator.",
             discussion: """
                 Lists every deviation open on a date (default today), with the day it \

@@ -7,6 +7,7 @@ import JSON
 extension IPLog {
     struct Erase: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "erase",
             abstract: "Erase a person's personal data when its retention ends (crypto-shredding).",
             discussion: """
                 Destroys the person's key: every personal value sealed under it (the person id and the free text of \

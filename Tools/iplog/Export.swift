@@ -7,6 +7,7 @@ import JSON
 extension IPLog {
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "export",
             abstract: "Write the log as JSON Lines, with position, version, recordedAt and hash.",
             discussion: "The output can be imported into another store: `iplog import` ignores the fields the log assigns."
         )

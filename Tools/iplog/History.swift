@@ -6,6 +6,7 @@ import JSON
 extension IPLog {
     struct History: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "history",
             abstract: "Audit replay: every event of one stream in order, with the case as it stood after each.",
             discussion: """
                 For the case office or the county governor: shows position, version, \

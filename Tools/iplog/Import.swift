@@ -7,6 +7,7 @@ import JSON
 extension IPLog {
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "import",
             abstract: "Append every event of a JSON Lines file, in order, in batches.",
             discussion: """
                 One event envelope a line (CONTRACT.md). The lines before the first \

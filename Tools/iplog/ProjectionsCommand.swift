@@ -11,12 +11,14 @@ import ProjectionKit
 extension IPLog {
     struct Projections: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "projections",
             abstract: "Regenerate the read models from the log, or show where each stands.",
             subcommands: [Rebuild.self, Status.self]
         )
 
         struct Rebuild: ParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "rebuild",
                 abstract: "Regenerate read models from position 1 into a fresh set, then swap, so no reader sees a half-built one.",
                 discussion: "Names: caseStatus, deviations, coordinatorWorkload (default: all). Appends may go on meanwhile."
             )
@@ -75,7 +77,9 @@ extension IPLog {
         }
 
         struct Status: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Each read model's checkpoint against the log's head, and why it stopped, if it did.")
+            static let configuration = CommandConfiguration(
+                commandName: "status",
+                abstract: "Each read model's checkpoint against the log's head, and why it stopped, if it did.")
 
             @OptionGroup var storeOptions: StoreOptions
             @OptionGroup var output: OutputOptions
@@ -114,12 +118,14 @@ extension IPLog {
 
     struct Config: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "config",
             abstract: "The municipality's settings in force.",
             subcommands: [Show.self]
         )
 
         struct Show: ParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "show",
                 abstract: "Print the deviation periods in force (DOMAIN.md's defaults, changed by the store's config.json)."
             )
 

@@ -7,6 +7,7 @@ import SampleData
 extension IPLog {
     struct Sample: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "sample",
             abstract: "Write realistic synthetic case histories as JSON Lines, for demos, tests and benchmarks.",
             discussion: "Deterministic: the same options give the same file. Every line obeys the rules, so `iplog import` accepts all of it. The people are invented; their person ids are valid numbers."
         )

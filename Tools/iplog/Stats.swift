@@ -4,7 +4,9 @@ import JSON
 
 extension IPLog {
     struct Stats: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Events, streams, sizes and the chain head of the store.")
+        static let configuration = CommandConfiguration(
+            commandName: "stats",
+            abstract: "Events, streams, sizes and the chain head of the store.")
 
         @OptionGroup var storeOptions: StoreOptions
         @OptionGroup var output: OutputOptions

@@ -5,6 +5,7 @@ import JSON
 extension IPLog {
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Check the hash chain and every index against the log.",
             discussion: "Exits 1 when anything is wrong, naming the positions concerned."
         )

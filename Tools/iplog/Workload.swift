@@ -6,6 +6,7 @@ import JSON
 extension IPLog {
     struct Workload: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "workload",
             abstract: "Coordinator workload: per coordinator and per unit, active cases, meetings, open deviations, training.",
             discussion: "Meetings count those held in the 90 days up to the date (both included) on cases where the coordinator was active that day, and those scheduled after it on their active cases."
         )
