@@ -77,11 +77,9 @@ public struct DomainPolicy: AppendPolicy {
     public mutating func admit(_ event: ProposedEvent, streamVersion: UInt64, log: LogView) throws -> Sealing? {
         let decoded = try DomainEvent.decode(type: event.type, schemaVersion: event.schemaVersion, payload: event.payload, canonical: false).event
         let stream = event.stream
-        var entry = try load(stream, at: streamVersion, log: log)
         // Out of the caches and out of the entry while it is changed, so the state
         // has one reference and mutates in place instead of being copied.
-        provisional[stream] = nil
-        committed[stream] = nil
+        var entry = try take(stream, at: streamVersion, log: log)
         let folded = entry.folded
         entry.folded = .coordinator(CoordinatorState())
         var sealing: Sealing?
@@ -161,6 +159,23 @@ public struct DomainPolicy: AppendPolicy {
     /// The stream's state at `version`: cached, or its snapshot and the events after it.
     mutating func load(_ stream: String, at version: UInt64, log: LogView) throws -> Entry {
         if let entry = provisional[stream] ?? committed[stream], entry.version == version { return entry }
+        let entry = try refold(stream, at: version, log: log)
+        provisional[stream] = entry
+        return entry
+    }
+
+    /// Like ``load(_:at:log:)``, but takes the state out of the caches, so that
+    /// the caller holds its only reference (and puts it back when done).
+    private mutating func take(_ stream: String, at version: UInt64, log: LogView) throws -> Entry {
+        let pending = provisional.removeValue(forKey: stream)
+        let kept = committed.removeValue(forKey: stream)
+        if let pending, pending.version == version { return pending }
+        if pending == nil, let kept, kept.version == version { return kept }
+        return try refold(stream, at: version, log: log)
+    }
+
+    /// The stream's snapshot and the events after it, up to `version`.
+    private func refold(_ stream: String, at version: UInt64, log: LogView) throws -> Entry {
         var entry = Entry(folded: StreamKind(stream: stream) == .coordinator ? .coordinator(CoordinatorState()) : .caseState(CaseState()),
                           version: 0, snapshotVersion: 0)
         if let bytes = try log.state(Self.snapshotKey(stream)), let snapshot = Self.decodeSnapshot(bytes, stream: stream),
@@ -169,17 +184,19 @@ public struct DomainPolicy: AppendPolicy {
         }
         for recorded in try log.events(of: stream, after: entry.version) where recorded.version <= version {
             let decoded = try DomainEvent.decode(recorded)
+            // The state is moved out of the entry while it changes (one reference, no copy).
             switch entry.folded {
             case .caseState(var s):
+                entry.folded = .coordinator(CoordinatorState())
                 s.apply(decoded, occurredOn: recorded.occurredOn, personKey: recorded.sealed?.slot)
                 entry.folded = .caseState(s)
             case .coordinator(var s):
+                entry.folded = .coordinator(CoordinatorState())
                 s.apply(decoded)
                 entry.folded = .coordinator(s)
             }
             entry.version = recorded.version
         }
-        provisional[stream] = entry
         return entry
     }
 
