@@ -78,7 +78,8 @@ public struct LogView {
 final class KeyAllocator {
     static let nextKey = Array("keys/next".utf8)
     var next: UInt32?
-    var created = false
+    /// Keys were written to the key file (it must be synced before the commit).
+    var wroteKeys = false
 
     func allocate(store: EventStore, transaction: UnsafeTransactionReference) throws -> (slot: UInt32, key: SymmetricKey) {
         let slot: UInt32
@@ -91,9 +92,9 @@ final class KeyAllocator {
             slot = 0
         }
         guard slot < UInt32.max else { throw LogError(.damaged, "no key slots left") }
-        let key = try store.personKeys.create(slot)
+        let (key, written) = try store.personKeys.key(forNew: slot)
         next = slot + 1
-        created = true
+        if written { wroteKeys = true }
         return (slot, key)
     }
 }

@@ -232,8 +232,8 @@ public final class EventStore: Sendable {
                     try txn.delete(policyState, key: change.key)
                 }
             }
-            if allocator.created, let next = allocator.next {
-                try personKeys.sync()  // the keys are on disk before any event sealed with them
+            if let next = allocator.next {
+                if allocator.wroteKeys { try personKeys.sync() }  // the keys are on disk before any event sealed with them
                 try txn.put(meta, key: KeyAllocator.nextKey, value: withUnsafeBytes(of: next.bigEndian) { Array($0) })
             }
             if !written.isEmpty {

@@ -74,14 +74,28 @@ public final class PersonKeys: Sendable {
         return .key(SymmetricKey(data: bytes))
     }
 
-    /// Writes a new random key into `slot` (not yet synced) and returns it.
-    func create(_ slot: UInt32) throws -> SymmetricKey {
-        let key = SymmetricKey(size: .bits256)
-        try write(key.withUnsafeBytes { Array($0) }, at: Self.offset(slot))
-        return key
+    /// Keys written ahead at a time: a new person's key is usually on disk
+    /// already, so an application costs no second sync (one in this many does).
+    static let keysAhead: UInt32 = 64
+
+    /// The key for the newly allocated `slot`: the one written ahead into it,
+    /// or, past the end of the file, a fresh one with ``keysAhead`` more after
+    /// it (then `written` is true and the file must be synced before the events
+    /// sealed with it commit). Slots at and past the log's counter belong to no
+    /// committed event, so keys written ahead by a transaction that failed are
+    /// simply used by the next one.
+    func key(forNew slot: UInt32) throws -> (key: SymmetricKey, written: Bool) {
+        if case .key(let key) = try self.slot(slot) { return (key, false) }
+        let count = Int(min(Self.keysAhead, UInt32.max - slot))
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(count * Self.keySize)
+        for _ in 0..<count { bytes += SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) } }
+        try write(bytes, at: Self.offset(slot))
+        return (SymmetricKey(data: bytes[0..<Self.keySize]), true)
     }
 
-    /// Overwrites `slot` with zeros in place and syncs the file.
+    /// Overwrites `slot` with zeros in place and syncs the file. (Keys written
+    /// ahead past the log's counter are not anyone's yet.)
     public func erase(_ slot: UInt32) throws {
         var st = stat()
         fstat(fd, &st)

@@ -69,6 +69,22 @@ struct SealingTests {
         }
     }
 
+    @Test func keysAreWrittenAheadSoANewPersonUsuallyCostsNoWrite() throws {
+        try withTemporaryDirectory { dir in
+            let store = try EventStore(directory: dir)
+            var policy = CountingPolicy()
+            let path = dir + "/keys/person.keys"
+            func size() throws -> Int { (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0 }
+            try store.append(secret("case-1", "Ingrid Solbakken"), policy: &policy)
+            #expect(try size() == 64 + 32 * Int(PersonKeys.keysAhead))
+            try store.append(secret("case-2", "Ola Hansen"), policy: &policy)
+            #expect(try size() == 64 + 32 * Int(PersonKeys.keysAhead))
+            let slots = try store.read(from: 1).compactMap { $0.sealed?.slot }
+            #expect(slots == [0, 1])
+            #expect(try store.read(from: 2)[0].payload(keys: store.personKeys)["secret"] == .string("Ola Hansen"))
+        }
+    }
+
     @Test func anIdAgainWithOtherSealedContentIsRefused() throws {
         try withTemporaryDirectory { dir in
             let store = try EventStore(directory: dir)

@@ -232,13 +232,13 @@ func iplogBinary() -> String? {
 /// discarded; returns its peak resident memory in KiB (wait4's rusage).
 @discardableResult
 func runProcess(_ path: String, _ arguments: [String]) throws -> Int {
-    try runProcessSampling(path, arguments).maxResidentKB
+    try runProcessSampling(path, arguments, sampling: false).maxResidentKB
 }
 
 /// Runs a process to its end: its peak resident memory (kB, from the kernel,
 /// counting the pages of mapped files it touched) and the peak of its anonymous
 /// memory (kB, `RssAnon`, sampled every 50 ms: what it allocated itself).
-func runProcessSampling(_ path: String, _ arguments: [String]) throws -> (maxResidentKB: Int, peakAnonymousKB: Int) {
+func runProcessSampling(_ path: String, _ arguments: [String], sampling: Bool = true) throws -> (maxResidentKB: Int, peakAnonymousKB: Int) {
     var pid: pid_t = 0
     let argv = ([path] + arguments).map { strdup($0) } + [nil]
     defer { argv.forEach { free($0) } }
@@ -251,7 +251,8 @@ func runProcessSampling(_ path: String, _ arguments: [String]) throws -> (maxRes
     var status: Int32 = 0
     var usage = rusage()
     var peakAnonymous = 0
-    while wait4(pid, &status, WNOHANG, &usage) == 0 {
+    if !sampling { wait4(pid, &status, 0, &usage) }
+    while sampling, wait4(pid, &status, WNOHANG, &usage) == 0 {
         if let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("RssAnon:") }),
            let kb = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") {
