@@ -269,13 +269,13 @@ public struct DomainPolicy: AppendPolicy {
 
     /// The slot of the person's key, nil when they have none.
     private mutating func personSlot(_ person: String, log: LogView) throws -> UInt32? {
-        guard let bytes = try indexValue(try personKey(person, log: log), log: log) else { return nil }
+        guard let bytes = try indexValue(try personIndexEntry(person, log: log), log: log) else { return nil }
         guard bytes.count == 4 else { throw LogError(.damaged, "a person index entry is damaged") }
         return bytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
     }
 
     private mutating func link(_ person: String, to slot: UInt32, stream: String, log: LogView) throws {
-        pendingIndex[try personKey(person, log: log)] = .some(withUnsafeBytes(of: slot.bigEndian) { Array($0) })
+        pendingIndex[try personIndexEntry(person, log: log)] = .some(withUnsafeBytes(of: slot.bigEndian) { Array($0) })
         try addCase(stream, slot: slot, log: log)
     }
 
@@ -285,7 +285,8 @@ public struct DomainPolicy: AppendPolicy {
         setStreams("cases/\(slot)", all)
     }
 
-    private mutating func personKey(_ person: String, log: LogView) throws -> String {
+    /// The person index entry of `person` (`person/<HMAC>`), making the store's secret on first use.
+    private mutating func personIndexEntry(_ person: String, log: LogView) throws -> String {
         if secret == nil {
             if let stored = try log.state(Self.secretKey) {
                 secret = stored
@@ -297,22 +298,28 @@ public struct DomainPolicy: AppendPolicy {
                 newSecret = true
             }
         }
-        return Self.personIndexKey(person, secret: secret!)
+        return Self.personIndexEntry(person, secret: secret!)
     }
 
-    static func personIndexKey(_ person: String, secret: [UInt8]) -> String {
+    static func personIndexEntry(_ person: String, secret: [UInt8]) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Array(person.utf8), using: SymmetricKey(data: secret))
         return "person/" + Array(mac).hexString
     }
 
     private mutating func hasOpenCase(person: String, other stream: String, log: LogView) throws -> Bool {
         guard let slot = try personSlot(person, log: log) else { return false }
+        return try openCase(slot: slot, other: stream, log: log) != nil
+    }
+
+    /// A case of the person with key `slot`, other than `stream`, that is open
+    /// as the log stands (the index lists candidates; their state decides).
+    private mutating func openCase(slot: UInt32, other stream: String? = nil, log: LogView) throws -> String? {
         for candidate in streams(try indexValue("open/\(slot)", log: log)) where candidate != stream {
             if case .caseState(let s) = try load(candidate, at: try log.version(of: candidate), log: log).folded, s.isOpen {
-                return true
+                return candidate
             }
         }
-        return false
+        return nil
     }
 
     private mutating func setOpen(_ open: Bool, slot: UInt32, stream: String, log: LogView) throws {
@@ -345,14 +352,12 @@ public struct DomainPolicy: AppendPolicy {
         return try store.updatePolicyState { log -> (Erasure?, [(key: [UInt8], value: [UInt8]?)]) in
             guard let secret = try log.state(secretKey) else { return (nil, []) }
             policy.secret = secret
-            let personEntry = personIndexKey(person, secret: secret)
             guard let slot = try policy.personSlot(person, log: log) else { return (nil, []) }
-            for stream in policy.streams(try log.state(Array("open/\(slot)".utf8))) {
-                if case .caseState(let s) = try policy.load(stream, at: try log.version(of: stream), log: log).folded, s.isOpen {
-                    throw Refusal(.personHasOpenCase, "the person has an open case (\(stream)); close it before erasing")
-                }
+            if let open = try policy.openCase(slot: slot, log: log) {
+                throw Refusal(.personHasOpenCase, "the person has an open case (\(open)); close it before erasing")
             }
             let cases = policy.streams(try log.state(Array("cases/\(slot)".utf8)))
+            let personEntry = personIndexEntry(person, secret: secret)
             try store.personKeys.erase(slot)
             return (Erasure(slot: slot, cases: cases),
                     [(Array(personEntry.utf8), nil), (Array("open/\(slot)".utf8), nil), (Array("cases/\(slot)".utf8), nil)])

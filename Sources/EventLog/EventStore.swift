@@ -168,20 +168,17 @@ public final class EventStore: Sendable {
             var written: [EventID: (index: Int, position: UInt64, version: UInt64)] = [:]
             var outcomes: [Outcome] = []
             outcomes.reserveCapacity(batch.count)
-            var packedPayloads: [[UInt8]] = []
-            packedPayloads.reserveCapacity(batch.count)
             for (i, event) in batch.enumerated() {
                 do {
-                    let packed = PackedJSON.encode(event.payload)
-                    packedPayloads.append(packed)
                     if let earlier = written[event.eventID] {
                         let same = batch[earlier.index].stream == event.stream && batch[earlier.index].type == event.type
-                            && batch[earlier.index].occurredOn == event.occurredOn && packedPayloads[earlier.index] == packed
+                            && batch[earlier.index].occurredOn == event.occurredOn
+                            && PackedJSON.encode(batch[earlier.index].payload) == PackedJSON.encode(event.payload)
                         guard same else { throw Self.duplicateIDError(event) }
                         outcomes.append(Outcome(position: earlier.position, version: earlier.version, stream: event.stream, eventID: event.eventID, written: false))
                         continue
                     }
-                    if let existing = try existingOutcome(txn, event, packed: packed) {
+                    if let existing = try existingOutcome(txn, event) {
                         outcomes.append(existing)
                         continue
                     }
@@ -195,14 +192,18 @@ public final class EventStore: Sendable {
                                                    log: LogView(store: self, transaction: txn.unsafeReference, batchHeads: heads, keys: allocator))
                     try Self.checkExpected(event, current: streamHead.version)
 
-                    var stored = packed
+                    // The payload is packed once: sealed when the policy asks and
+                    // there is something to seal, else as it is.
+                    var stored: [UInt8]
                     var sealed: SealedValues?
                     if let sealing {
                         let (clear, strings) = PackedJSON.encode(event.payload, sealing: sealing.fields)
+                        stored = clear
                         if !strings.isEmpty {
-                            stored = clear
                             sealed = try SealedValues.seal(strings, key: sealing.key, slot: sealing.slot, eventID: event.eventID)
                         }
+                    } else {
+                        stored = PackedJSON.encode(event.payload)
                     }
                     let position = head.position + 1
                     let version = streamHead.version + 1
@@ -267,7 +268,7 @@ public final class EventStore: Sendable {
 
     /// The outcome of an event whose id is already in the log with the same
     /// content, nil when the id is new; throws when the content differs.
-    private func existingOutcome(_ txn: borrowing WriteTransaction, _ event: ProposedEvent, packed: [UInt8]) throws -> Outcome? {
+    private func existingOutcome(_ txn: borrowing WriteTransaction, _ event: ProposedEvent) throws -> Outcome? {
         guard let positionBytes = try txn.get(eventIDs, key: event.eventID.byteArray) else { return nil }
         let position = positionBytes.withUnsafeBytes { readBigEndianUInt64($0) } ?? 0
         guard let stored = try txn.withValue(events, key: positionBytes, { bytes in
@@ -277,17 +278,16 @@ public final class EventStore: Sendable {
         }
         guard recorded.stream == event.stream, recorded.type == event.type, recorded.occurredOn == event.occurredOn
         else { throw Self.duplicateIDError(event) }
+        let outcome = Outcome(position: position, version: recorded.version, stream: recorded.stream, eventID: event.eventID, written: false)
+        var payload = recorded.packedPayload
         if let sealed = recorded.sealed {
             // Compare with the values opened; when the person's key is erased only
             // the envelope can be compared, and the event is not stored again.
-            if let strings = try personKeys.unseal(sealed, eventID: recorded.eventID, position: position) {
-                let opened = try PackedJSON.decode(recorded.packedPayload, unsealing: strings)
-                guard PackedJSON.encode(opened) == packed else { throw Self.duplicateIDError(event) }
-            }
-        } else if recorded.packedPayload != packed {
-            throw Self.duplicateIDError(event)
+            guard let strings = try personKeys.unseal(sealed, eventID: recorded.eventID, position: position) else { return outcome }
+            payload = PackedJSON.encode(try PackedJSON.decode(recorded.packedPayload, unsealing: strings))
         }
-        return Outcome(position: position, version: recorded.version, stream: recorded.stream, eventID: event.eventID, written: false)
+        guard payload == PackedJSON.encode(event.payload) else { throw Self.duplicateIDError(event) }
+        return outcome
     }
 
     private static func duplicateIDError(_ event: ProposedEvent) -> LogError {

@@ -46,13 +46,19 @@ public enum PackedJSON {
         case .object(let members):
             out.append(Tag.object.rawValue)
             Varint.append(UInt64(members.count), to: &out)
-            let sorted = members.count < 2 ? members : members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-            for member in sorted {
-                appendBytes(member.key.utf8, to: &out)
+            for member in sortedByKey(members) {
+                appendKey(member.key, to: &out)
                 encode(member.value, into: &out)
             }
         }
     }
+
+    /// Object members in their packed order: by their keys' UTF-8 bytes.
+    static func sortedByKey(_ members: [JSONValue.Member]) -> [JSONValue.Member] {
+        members.count < 2 ? members : members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+    }
+
+    static func appendKey(_ key: String, to out: inout [UInt8]) { appendBytes(key.utf8, to: &out) }
 
     private static func appendBytes(_ utf8: String.UTF8View, to out: inout [UInt8]) {
         Varint.append(UInt64(utf8.count), to: &out)

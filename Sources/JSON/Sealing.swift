@@ -8,6 +8,14 @@ public indirect enum SealedFields: Hashable, Sendable {
     case all
     /// The named members, each with its own spec.
     case members([String: SealedFields])
+
+    /// The spec of the member `key` of an object this spec covers.
+    func member(_ key: String) -> SealedFields? {
+        switch self {
+        case .all: .all
+        case .members(let named): named[key]
+        }
+    }
 }
 
 extension PackedJSON {
@@ -32,28 +40,17 @@ extension PackedJSON {
             sealed.append(s)
             out.append(Tag.string.rawValue)
             out.append(0)
-        case .array(let items) where spec != nil:
+        case .array(let items):
             out.append(Tag.array.rawValue)
             Varint.append(UInt64(items.count), to: &out)
             for item in items { encode(item, spec: spec, into: &out, sealed: &sealed) }
-        case .object(let members) where spec != nil || containsEmptyString(value):
+        case .object(let members):
             out.append(Tag.object.rawValue)
             Varint.append(UInt64(members.count), to: &out)
-            let sorted = members.count < 2 ? members : members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-            for member in sorted {
-                Varint.append(UInt64(member.key.utf8.count), to: &out)
-                out.append(contentsOf: member.key.utf8)
-                let inner: SealedFields? = switch spec {
-                case .all: .all
-                case .members(let named): named[member.key]
-                case nil: nil
-                }
-                encode(member.value, spec: inner, into: &out, sealed: &sealed)
+            for member in sortedByKey(members) {
+                appendKey(member.key, to: &out)
+                encode(member.value, spec: spec?.member(member.key), into: &out, sealed: &sealed)
             }
-        case .array(let items) where items.contains(where: containsEmptyString):
-            out.append(Tag.array.rawValue)
-            Varint.append(UInt64(items.count), to: &out)
-            for item in items { encode(item, spec: nil, into: &out, sealed: &sealed) }
         default:
             encode(value, into: &out)
         }
@@ -67,15 +64,6 @@ extension PackedJSON {
         case (.object(let members), .all): members.contains { hasSealedValues($0.value, .all) }
         case (.object(let members), .members(let named)):
             members.contains { m in named[m.key].map { hasSealedValues(m.value, $0) } ?? false }
-        default: false
-        }
-    }
-
-    private static func containsEmptyString(_ value: JSONValue) -> Bool {
-        switch value {
-        case .string(let s): s.isEmpty
-        case .array(let items): items.contains(where: containsEmptyString)
-        case .object(let members): members.contains { containsEmptyString($0.value) }
         default: false
         }
     }

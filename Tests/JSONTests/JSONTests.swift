@@ -107,6 +107,15 @@ struct BinaryCoderTests {
         #expect(try BinaryCoder.decode(Sample.self, from: BinaryCoder.encode(value)) == value)
     }
 
+    /// Containers write their byte length first, computed before the body:
+    /// lengths across the varint boundaries (127/128, 16,383/16,384 bytes) read back.
+    @Test func containerLengthsAcrossVarintBoundaries() throws {
+        for n in [0, 1, 110, 120, 126, 127, 128, 129, 200, 16_370, 16_380, 16_383, 16_384, 20_000] {
+            let value = [Sample2(x: 1, y: String(repeating: "a", count: n)), Sample2(x: 2, y: nil)]
+            #expect(try BinaryCoder.decode([Sample2].self, from: BinaryCoder.encode(value)) == value, "\(n)")
+        }
+    }
+
     @Test func damagedBytesAreAnErrorNotACrash() throws {
         let bytes = try BinaryCoder.encode(Sample2(x: 3, y: "hello"))
         for cut in 0..<bytes.count {
