@@ -16,18 +16,17 @@
 /// | 7 | unkeyed container | varint byte length, varint count, the values |
 ///
 /// Containers carry their byte length so a decoder can skip an entry it is not
-/// asked for. Derived data only: a change of this format changes the read
+/// asked for. The encoder writes a container's length and count as varints of
+/// at least 3 bytes (padded with continuation bits; see ``Writer``). Derived data only: a change of this format changes the read
 /// models' and snapshots' format numbers, and they are rebuilt.
 public enum BinaryCoder {
     /// The bytes of `value`.
     public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
-        let encoder = BinaryEncoderImpl()
-        try value.encode(to: encoder)
-        guard let root = encoder.root else { return [] }
-        var out: [UInt8] = []
-        out.reserveCapacity(root.size())
-        root.write(to: &out)
-        return out
+        let writer = Writer()
+        try writer.value(value, in: -1)
+        writer.close(above: -1)
+        if let failure = writer.failure { throw failure }
+        return writer.out
     }
 
     /// Decodes a value from bytes written by ``encode(_:)``.
@@ -47,76 +46,120 @@ public struct BinaryCoderError: Error, CustomStringConvertible {
 
 // MARK: Encoding
 
-/// The value tree built while encoding (containers must know their length before they are written).
-final class Node {
-    enum Kind {
-        case null, bool(Bool), int(Int64), string(String), double(Double)
-        case keyed([(String, Node)]), unkeyed([Node])
-    }
-    var kind: Kind
-    /// A container's body size in bytes, once computed.
-    private var bodySize = -1
-    init(_ kind: Kind) { self.kind = kind }
+/// Writes values straight into one byte buffer as `Codable` hands them over:
+/// no tree of nodes, no allocation per value.
+///
+/// A container's byte length and count come before its body, so they are
+/// reserved as 3-byte varints (padded with continuation bits, which every
+/// varint reader accepts) and filled in when the container is closed; a body of
+/// 2 MB or more moves up to make room for a longer varint. A container is
+/// closed when a value is next written into one of its ancestors, or at the
+/// end: synthesized `Codable` fills nested containers one after the other,
+/// which is all this allows (writing into a closed container throws).
+final class Writer {
+    var out: [UInt8] = []
+    /// The open containers, outermost first: where each starts (its tag), how
+    /// many entries it has, and a serial number telling containers apart.
+    private var open: [(start: Int, count: Int, serial: Int)] = []
+    private var serials = 0
+    private static let reserved = 3
+    /// A write into a closed container, found where it could not be thrown
+    /// (`nestedContainer`); ``BinaryCoder/encode(_:)`` throws it at the end.
+    var failure: (any Error)?
 
-    /// The bytes ``write(to:)`` writes.
-    func size() -> Int {
-        switch kind {
-        case .null, .bool: return 1
-        case .int(let v): return 1 + varintSize(UInt64(bitPattern: (v << 1) ^ (v >> 63)))
-        case .string(let s): return 1 + varintSize(UInt64(s.utf8.count)) + s.utf8.count
-        case .double: return 9
-        case .keyed, .unkeyed:
-            let body = containerBodySize()
-            return 1 + varintSize(UInt64(body)) + body
+    init() { out.reserveCapacity(512) }
+
+    /// Opens a container (tag 6 or 7) as the value being written; returns its depth and serial.
+    func begin(_ tag: UInt8) -> (depth: Int, serial: Int) {
+        serials += 1
+        open.append((out.count, 0, serials))
+        out.append(tag)
+        out.append(contentsOf: [0x80, 0x80, 0x00, 0x80, 0x80, 0x00])  // length and count, filled in by close
+        return (open.count - 1, serials)
+    }
+
+    /// Starts an entry of the container at `depth` (closing any deeper ones).
+    func entry(in depth: Int, serial: Int) throws {
+        close(above: depth)
+        guard depth < open.count, open[depth].serial == serial else {
+            let error = EncodingError.invalidValue((), .init(codingPath: [], debugDescription: "a value was written into a container already closed"))
+            failure = failure ?? error
+            throw error
+        }
+        open[depth].count += 1
+    }
+
+    /// The entry count of the container at `depth`, if it is still open.
+    func count(at depth: Int, serial: Int) -> Int {
+        depth < open.count && open[depth].serial == serial ? open[depth].count : 0
+    }
+
+    /// Closes the containers deeper than `depth`, filling in their lengths and counts.
+    func close(above depth: Int) {
+        while open.count > depth + 1 {
+            let c = open.removeLast()
+            let bodyStart = c.start + 1 + 2 * Self.reserved
+            let entries = out.count - bodyStart
+            let countWidth = max(Self.reserved, varintSize(UInt64(c.count)))
+            let length = countWidth + entries
+            let lengthWidth = max(Self.reserved, varintSize(UInt64(length)))
+            let extra = countWidth + lengthWidth - 2 * Self.reserved
+            if extra > 0 { out.insert(contentsOf: repeatElement(0, count: extra), at: bodyStart) }
+            var at = c.start + 1
+            Self.padded(UInt64(length), width: lengthWidth, at: &at, in: &out)
+            Self.padded(UInt64(c.count), width: countWidth, at: &at, in: &out)
         }
     }
 
-    private func containerBodySize() -> Int {
-        if bodySize >= 0 { return bodySize }
-        switch kind {
-        case .keyed(let entries):
-            bodySize = varintSize(UInt64(entries.count))
-            for (key, node) in entries { bodySize += varintSize(UInt64(key.utf8.count)) + key.utf8.count + node.size() }
-        case .unkeyed(let items):
-            bodySize = varintSize(UInt64(items.count))
-            for node in items { bodySize += node.size() }
+    private static func padded(_ value: UInt64, width: Int, at offset: inout Int, in out: inout [UInt8]) {
+        var v = value
+        for i in 0..<width {
+            out[offset] = UInt8(truncatingIfNeeded: v & 0x7F) | (i < width - 1 ? 0x80 : 0)
+            v >>= 7
+            offset += 1
+        }
+    }
+
+    func null() { out.append(0) }
+    func bool(_ b: Bool) { out.append(b ? 2 : 1) }
+    func int(_ v: Int64) {
+        out.append(3)
+        varint(UInt64(bitPattern: (v << 1) ^ (v >> 63)), &out)
+    }
+    func string(_ s: String) {
+        out.append(4)
+        var s = s
+        s.withUTF8 { utf8 in
+            varint(UInt64(utf8.count), &out)
+            out.append(contentsOf: utf8)
+        }
+    }
+    func double(_ d: Double) {
+        out.append(5)
+        var bits = d.bitPattern.littleEndian
+        withUnsafeBytes(of: &bits) { out.append(contentsOf: $0) }
+    }
+    func key(_ k: String) {
+        var k = k
+        k.withUTF8 { utf8 in
+            varint(UInt64(utf8.count), &out)
+            out.append(contentsOf: utf8)
+        }
+    }
+
+    /// Writes one value inside the container at `depth` (-1: the root); a value
+    /// whose `encode(to:)` writes nothing is written as nil.
+    func value<T: Encodable>(_ value: T, in depth: Int) throws {
+        switch value {
+        case let v as String: string(v)
+        case let v as Int: int(Int64(v))
+        case let v as Int32: int(Int64(v))
+        case let v as UInt64: int(Int64(bitPattern: v))
+        case let v as Bool: bool(v)
         default:
-            bodySize = 0
-        }
-        return bodySize
-    }
-
-    /// Writes the value; a container's byte length comes first, known from
-    /// ``size()`` without writing the body twice.
-    func write(to out: inout [UInt8]) {
-        switch kind {
-        case .null: out.append(0)
-        case .bool(let b): out.append(b ? 2 : 1)
-        case .int(let v):
-            out.append(3)
-            varint(UInt64(bitPattern: (v << 1) ^ (v >> 63)), &out)
-        case .string(let s):
-            out.append(4)
-            varint(UInt64(s.utf8.count), &out)
-            out.append(contentsOf: s.utf8)
-        case .double(let d):
-            out.append(5)
-            var bits = d.bitPattern.littleEndian
-            withUnsafeBytes(of: &bits) { out.append(contentsOf: $0) }
-        case .keyed(let entries):
-            out.append(6)
-            varint(UInt64(containerBodySize()), &out)
-            varint(UInt64(entries.count), &out)
-            for (key, node) in entries {
-                varint(UInt64(key.utf8.count), &out)
-                out.append(contentsOf: key.utf8)
-                node.write(to: &out)
-            }
-        case .unkeyed(let items):
-            out.append(7)
-            varint(UInt64(containerBodySize()), &out)
-            varint(UInt64(items.count), &out)
-            for node in items { node.write(to: &out) }
+            let before = out.count
+            try value.encode(to: ValueEncoder(writer: self, depth: depth))
+            if out.count == before { null() }
         }
     }
 }
@@ -136,88 +179,75 @@ func varint(_ value: UInt64, _ out: inout [UInt8]) {
     out.append(UInt8(v))
 }
 
-final class BinaryEncoderImpl: Encoder {
-    var codingPath: [any CodingKey] = []
-    var userInfo: [CodingUserInfoKey: Any] = [:]
-    var root: Node?
+/// The encoder handed to one value's `encode(to:)`: its container is opened
+/// where the value stands, inside the container at `depth`.
+struct ValueEncoder: Encoder {
+    let writer: Writer
+    let depth: Int
+    var codingPath: [any CodingKey] { [] }
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-        let node = Node(.keyed([]))
-        root = node
-        return KeyedEncodingContainer(KeyedEncoder<Key>(node: node))
+        writer.close(above: depth)
+        let (d, serial) = writer.begin(6)
+        return KeyedEncodingContainer(KeyedEncoder<Key>(writer: writer, depth: d, serial: serial))
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
-        let node = Node(.unkeyed([]))
-        root = node
-        return UnkeyedEncoder(node: node)
+        writer.close(above: depth)
+        let (d, serial) = writer.begin(7)
+        return UnkeyedEncoder(writer: writer, depth: d, serial: serial)
     }
 
-    func singleValueContainer() -> any SingleValueEncodingContainer { SingleEncoder(encoder: self) }
-
-    /// Encodes a nested value into its own node.
-    static func node<T: Encodable>(_ value: T) throws -> Node {
-        switch value {
-        case let v as String: return Node(.string(v))
-        case let v as Int: return Node(.int(Int64(v)))
-        case let v as Int32: return Node(.int(Int64(v)))
-        case let v as UInt64: return Node(.int(Int64(bitPattern: v)))
-        case let v as Bool: return Node(.bool(v))
-        default:
-            let encoder = BinaryEncoderImpl()
-            try value.encode(to: encoder)
-            return encoder.root ?? Node(.null)
-        }
-    }
+    func singleValueContainer() -> any SingleValueEncodingContainer { SingleEncoder(writer: writer, depth: depth) }
 }
 
 struct SingleEncoder: SingleValueEncodingContainer {
-    let encoder: BinaryEncoderImpl
+    let writer: Writer
+    let depth: Int
     var codingPath: [any CodingKey] { [] }
-    func set(_ kind: Node.Kind) { encoder.root = Node(kind) }
-    mutating func encodeNil() throws { set(.null) }
-    mutating func encode(_ value: Bool) throws { set(.bool(value)) }
-    mutating func encode(_ value: String) throws { set(.string(value)) }
-    mutating func encode(_ value: Double) throws { set(.double(value)) }
-    mutating func encode(_ value: Float) throws { set(.double(Double(value))) }
-    mutating func encode(_ value: Int) throws { set(.int(Int64(value))) }
-    mutating func encode(_ value: Int8) throws { set(.int(Int64(value))) }
-    mutating func encode(_ value: Int16) throws { set(.int(Int64(value))) }
-    mutating func encode(_ value: Int32) throws { set(.int(Int64(value))) }
-    mutating func encode(_ value: Int64) throws { set(.int(value)) }
-    mutating func encode(_ value: UInt) throws { set(.int(Int64(bitPattern: UInt64(value)))) }
-    mutating func encode(_ value: UInt8) throws { set(.int(Int64(value))) }
-    mutating func encode(_ value: UInt16) throws { set(.int(Int64(value))) }
-    mutating func encode(_ value: UInt32) throws { set(.int(Int64(value))) }
-    mutating func encode(_ value: UInt64) throws { set(.int(Int64(bitPattern: value))) }
-    mutating func encode<T: Encodable>(_ value: T) throws { encoder.root = try BinaryEncoderImpl.node(value) }
+    mutating func encodeNil() throws { writer.null() }
+    mutating func encode(_ value: Bool) throws { writer.bool(value) }
+    mutating func encode(_ value: String) throws { writer.string(value) }
+    mutating func encode(_ value: Double) throws { writer.double(value) }
+    mutating func encode(_ value: Float) throws { writer.double(Double(value)) }
+    mutating func encode(_ value: Int) throws { writer.int(Int64(value)) }
+    mutating func encode(_ value: Int8) throws { writer.int(Int64(value)) }
+    mutating func encode(_ value: Int16) throws { writer.int(Int64(value)) }
+    mutating func encode(_ value: Int32) throws { writer.int(Int64(value)) }
+    mutating func encode(_ value: Int64) throws { writer.int(value) }
+    mutating func encode(_ value: UInt) throws { writer.int(Int64(bitPattern: UInt64(value))) }
+    mutating func encode(_ value: UInt8) throws { writer.int(Int64(value)) }
+    mutating func encode(_ value: UInt16) throws { writer.int(Int64(value)) }
+    mutating func encode(_ value: UInt32) throws { writer.int(Int64(value)) }
+    mutating func encode(_ value: UInt64) throws { writer.int(Int64(bitPattern: value)) }
+    mutating func encode<T: Encodable>(_ value: T) throws { try writer.value(value, in: depth) }
 }
 
 struct KeyedEncoder<Key: CodingKey>: KeyedEncodingContainerProtocol {
-    let node: Node
+    let writer: Writer
+    let depth: Int
+    let serial: Int
     var codingPath: [any CodingKey] { [] }
 
-    func append(_ key: Key, _ child: Node) {
-        if case .keyed(var entries) = node.kind {
-            node.kind = .null
-            entries.append((key.stringValue, child))
-            node.kind = .keyed(entries)
-        }
+    private func entry(_ key: Key) throws {
+        try writer.entry(in: depth, serial: serial)
+        writer.key(key.stringValue)
     }
 
-    mutating func encodeNil(forKey key: Key) throws { append(key, Node(.null)) }
-    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws { append(key, try BinaryEncoderImpl.node(value)) }
+    mutating func encodeNil(forKey key: Key) throws { try entry(key); writer.null() }
+    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws { try entry(key); try writer.value(value, in: depth) }
     mutating func encodeIfPresent<T: Encodable>(_ value: T?, forKey key: Key) throws {
-        if let value { append(key, try BinaryEncoderImpl.node(value)) }
+        if let value { try encode(value, forKey: key) }
     }
     // The scalar overloads, so synthesized `encode(to:)` reaches no dynamic cast.
-    mutating func encode(_ value: String, forKey key: Key) throws { append(key, Node(.string(value))) }
-    mutating func encode(_ value: Bool, forKey key: Key) throws { append(key, Node(.bool(value))) }
-    mutating func encode(_ value: Int, forKey key: Key) throws { append(key, Node(.int(Int64(value)))) }
-    mutating func encode(_ value: Int32, forKey key: Key) throws { append(key, Node(.int(Int64(value)))) }
-    mutating func encode(_ value: Int64, forKey key: Key) throws { append(key, Node(.int(value))) }
-    mutating func encode(_ value: UInt32, forKey key: Key) throws { append(key, Node(.int(Int64(value)))) }
-    mutating func encode(_ value: UInt64, forKey key: Key) throws { append(key, Node(.int(Int64(bitPattern: value)))) }
+    mutating func encode(_ value: String, forKey key: Key) throws { try entry(key); writer.string(value) }
+    mutating func encode(_ value: Bool, forKey key: Key) throws { try entry(key); writer.bool(value) }
+    mutating func encode(_ value: Int, forKey key: Key) throws { try entry(key); writer.int(Int64(value)) }
+    mutating func encode(_ value: Int32, forKey key: Key) throws { try entry(key); writer.int(Int64(value)) }
+    mutating func encode(_ value: Int64, forKey key: Key) throws { try entry(key); writer.int(value) }
+    mutating func encode(_ value: UInt32, forKey key: Key) throws { try entry(key); writer.int(Int64(value)) }
+    mutating func encode(_ value: UInt64, forKey key: Key) throws { try entry(key); writer.int(Int64(bitPattern: value)) }
     mutating func encodeIfPresent(_ value: String?, forKey key: Key) throws { if let value { try encode(value, forKey: key) } }
     mutating func encodeIfPresent(_ value: Bool?, forKey key: Key) throws { if let value { try encode(value, forKey: key) } }
     mutating func encodeIfPresent(_ value: Int?, forKey key: Key) throws { if let value { try encode(value, forKey: key) } }
@@ -225,51 +255,45 @@ struct KeyedEncoder<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func encodeIfPresent(_ value: UInt32?, forKey key: Key) throws { if let value { try encode(value, forKey: key) } }
     mutating func encodeIfPresent(_ value: UInt64?, forKey key: Key) throws { if let value { try encode(value, forKey: key) } }
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
-        let child = Node(.keyed([]))
-        append(key, child)
-        return KeyedEncodingContainer(KeyedEncoder<NestedKey>(node: child))
+        // Cannot throw here: the writer keeps the failure and `encode` throws it.
+        try? entry(key)
+        let (d, s) = writer.begin(6)
+        return KeyedEncodingContainer(KeyedEncoder<NestedKey>(writer: writer, depth: d, serial: s))
     }
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-        let child = Node(.unkeyed([]))
-        append(key, child)
-        return UnkeyedEncoder(node: child)
+        try? entry(key)
+        let (d, s) = writer.begin(7)
+        return UnkeyedEncoder(writer: writer, depth: d, serial: s)
     }
     mutating func superEncoder() -> any Encoder { fatalError("superEncoder is not supported") }
     mutating func superEncoder(forKey key: Key) -> any Encoder { fatalError("superEncoder is not supported") }
 }
 
 struct UnkeyedEncoder: UnkeyedEncodingContainer {
-    let node: Node
+    let writer: Writer
+    let depth: Int
+    let serial: Int
     var codingPath: [any CodingKey] { [] }
-    var count: Int {
-        if case .unkeyed(let items) = node.kind { return items.count }
-        return 0
-    }
+    var count: Int { writer.count(at: depth, serial: serial) }
 
-    func append(_ child: Node) {
-        if case .unkeyed(var items) = node.kind {
-            node.kind = .null
-            items.append(child)
-            node.kind = .unkeyed(items)
-        }
-    }
+    private func entry() throws { try writer.entry(in: depth, serial: serial) }
 
-    mutating func encodeNil() throws { append(Node(.null)) }
-    mutating func encode<T: Encodable>(_ value: T) throws { append(try BinaryEncoderImpl.node(value)) }
-    mutating func encode(_ value: String) throws { append(Node(.string(value))) }
-    mutating func encode(_ value: Bool) throws { append(Node(.bool(value))) }
-    mutating func encode(_ value: Int) throws { append(Node(.int(Int64(value)))) }
-    mutating func encode(_ value: Int32) throws { append(Node(.int(Int64(value)))) }
-    mutating func encode(_ value: UInt64) throws { append(Node(.int(Int64(bitPattern: value)))) }
+    mutating func encodeNil() throws { try entry(); writer.null() }
+    mutating func encode<T: Encodable>(_ value: T) throws { try entry(); try writer.value(value, in: depth) }
+    mutating func encode(_ value: String) throws { try entry(); writer.string(value) }
+    mutating func encode(_ value: Bool) throws { try entry(); writer.bool(value) }
+    mutating func encode(_ value: Int) throws { try entry(); writer.int(Int64(value)) }
+    mutating func encode(_ value: Int32) throws { try entry(); writer.int(Int64(value)) }
+    mutating func encode(_ value: UInt64) throws { try entry(); writer.int(Int64(bitPattern: value)) }
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
-        let child = Node(.keyed([]))
-        append(child)
-        return KeyedEncodingContainer(KeyedEncoder<NestedKey>(node: child))
+        try? entry()
+        let (d, s) = writer.begin(6)
+        return KeyedEncodingContainer(KeyedEncoder<NestedKey>(writer: writer, depth: d, serial: s))
     }
     mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
-        let child = Node(.unkeyed([]))
-        append(child)
-        return UnkeyedEncoder(node: child)
+        try? entry()
+        let (d, s) = writer.begin(7)
+        return UnkeyedEncoder(writer: writer, depth: d, serial: s)
     }
     mutating func superEncoder() -> any Encoder { fatalError("superEncoder is not supported") }
 }

@@ -294,6 +294,7 @@ public enum Catalogue {
         var out = event
         out.payload = canonical
         out.schemaVersion = DomainEvent.schemaVersion
+        out.checked = decoded  // the policy takes it instead of decoding the payload again
         return out
     }
 }

@@ -75,7 +75,8 @@ public struct DomainPolicy: AppendPolicy {
     }
 
     public mutating func admit(_ event: ProposedEvent, streamVersion: UInt64, log: LogView) throws -> Sealing? {
-        let decoded = try DomainEvent.decode(type: event.type, schemaVersion: event.schemaVersion, payload: event.payload, canonical: false).event
+        let decoded = try (event.checked as? DomainEvent)
+            ?? DomainEvent.decode(type: event.type, schemaVersion: event.schemaVersion, payload: event.payload, canonical: false).event
         let stream = event.stream
         // Out of the caches and out of the entry while it is changed, so the state
         // has one reference and mutates in place instead of being copied.

@@ -12,7 +12,10 @@ extension LogError.Code {
 /// catalogue does not know is stored.
 struct PayloadReader {
     private let members: [JSONValue.Member]
-    private let path: String
+    /// Where the object is (`data`, `data.actionItems`), and its index in a list:
+    /// the path for errors is only put together when there is an error.
+    private let parent: String
+    private let index: Int?
     /// Whether to collect the canonical payload (only appends need it).
     private let collecting: Bool
     /// Whether the payload comes from the log, where personal values may be
@@ -20,18 +23,21 @@ struct PayloadReader {
     private let sealedAllowed: Bool
     private(set) var read: [JSONValue.Member] = []
 
-    init(_ value: JSONValue, path: String, collecting: Bool = true, sealedAllowed: Bool = false) throws(LogError) {
+    init(_ value: JSONValue, path: String, index: Int? = nil, collecting: Bool = true, sealedAllowed: Bool = false) throws(LogError) {
+        self.parent = path
+        self.index = index
         guard case .object(let members) = value else {
-            throw Envelope.shapeError(path, "an object expected, found \(value.kindName)")
+            throw Envelope.shapeError(index.map { "\(path)[\($0)]" } ?? path, "an object expected, found \(value.kindName)")
         }
         self.members = members
-        self.path = path
         self.collecting = collecting
         self.sealedAllowed = sealedAllowed
     }
 
     /// The fields read so far, as a JSON object in reading order.
     var canonical: JSONValue { .object(read) }
+
+    private var path: String { index.map { "\(parent)[\($0)]" } ?? parent }
 
     private func name(_ field: String) -> String { path + "." + field }
 
@@ -73,7 +79,11 @@ struct PayloadReader {
 
     mutating func optionalDate(_ field: String, required: Bool = false) throws(LogError) -> BusinessDate? {
         guard let value = try take(field, required: required) else { return nil }
-        let date = try Envelope.date(value, field: name(field))
+        if case .string(let text) = value, let date = BusinessDate(iso: text) {
+            keep(field, value)
+            return date
+        }
+        let date = try Envelope.date(value, field: name(field))  // the error names the field
         keep(field, value)
         return date
     }
@@ -122,8 +132,9 @@ struct PayloadReader {
         guard case .array(let items) = value else { throw Envelope.shapeError(name(field), "a list expected, found \(value.kindName)") }
         var out: [T] = []
         var canonical: [JSONValue] = []
+        let path = name(field)
         for (i, item) in items.enumerated() {
-            var reader = try PayloadReader(item, path: "\(name(field))[\(i)]", collecting: collecting, sealedAllowed: sealedAllowed)
+            var reader = try PayloadReader(item, path: path, index: i, collecting: collecting, sealedAllowed: sealedAllowed)
             out.append(try body(&reader))
             if collecting { canonical.append(reader.canonical) }
         }

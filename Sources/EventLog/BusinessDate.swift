@@ -19,17 +19,22 @@ public struct BusinessDate: Hashable, Comparable, Sendable, CustomStringConverti
 
     /// Parses exactly `YYYY-MM-DD`; nil when malformed or when the date does not exist.
     public init?(iso text: some StringProtocol) {
-        let u = Array(text.utf8)
-        guard u.count == 10, u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-") else { return nil }
-        func number(_ range: Range<Int>) -> Int? {
-            var v = 0
-            for i in range {
-                guard u[i] >= 0x30, u[i] <= 0x39 else { return nil }
-                v = v * 10 + Int(u[i] - 0x30)
+        // Read from the UTF-8 view in place: dates are parsed for every event read.
+        var y = 0, m = 0, d = 0, count = 0
+        for c in text.utf8 {
+            switch count {
+            case 4, 7:
+                guard c == UInt8(ascii: "-") else { return nil }
+            case 0...9:
+                guard c >= 0x30, c <= 0x39 else { return nil }
+                let digit = Int(c &- 0x30)
+                if count < 4 { y = y * 10 + digit } else if count < 7 { m = m * 10 + digit } else { d = d * 10 + digit }
+            default:
+                return nil
             }
-            return v
+            count += 1
         }
-        guard let y = number(0..<4), let m = number(5..<7), let d = number(8..<10) else { return nil }
+        guard count == 10 else { return nil }
         self.init(year: y, month: m, day: d)
     }
 

@@ -28,12 +28,14 @@ public enum Envelope {
         guard let data = value["data"] else { throw shapeError("data", "missing") }
         guard case .object(let members) = data else { throw shapeError("data", "a JSON object expected, found \(data.kindName)") }
 
-        var eventID = EventID.random()
+        let eventID: EventID
         if let raw = value["eventId"], raw != .null {
             guard let text = raw.stringValue, let id = EventID(string: text) else {
                 throw shapeError("eventId", "a UUID expected")
             }
             eventID = id
+        } else {
+            eventID = .random()
         }
         var actor: String?
         if let raw = value["actor"], raw != .null {

@@ -7,8 +7,7 @@ public struct EventID: Hashable, Sendable, CustomStringConvertible {
 
     public init(_ uuid: UUID) {
         let u = uuid.uuid
-        let b = [u.0, u.1, u.2, u.3, u.4, u.5, u.6, u.7, u.8, u.9, u.10, u.11, u.12, u.13, u.14, u.15]
-        self.init(bytes: b)!
+        self.init(bytes: [u.0, u.1, u.2, u.3, u.4, u.5, u.6, u.7, u.8, u.9, u.10, u.11, u.12, u.13, u.14, u.15])!
     }
 
     /// From exactly 16 bytes.
@@ -23,12 +22,37 @@ public struct EventID: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses the canonical 8-4-4-4-12 hex form (either case).
     public init?(string: String) {
-        guard let uuid = UUID(uuidString: string) else { return nil }
-        self.init(uuid)
+        var hi: UInt64 = 0, lo: UInt64 = 0
+        var digits = 0
+        var count = 0
+        for c in string.utf8 {
+            count += 1
+            if count == 9 || count == 14 || count == 19 || count == 24 {
+                guard c == UInt8(ascii: "-") else { return nil }
+                continue
+            }
+            let nibble: UInt8
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = c &- UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = c &- UInt8(ascii: "a") &+ 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = c &- UInt8(ascii: "A") &+ 10
+            default: return nil
+            }
+            if digits < 16 { hi = hi << 4 | UInt64(nibble) } else { lo = lo << 4 | UInt64(nibble) }
+            digits += 1
+        }
+        guard count == 36, digits == 32 else { return nil }
+        bytes = (hi, lo)
     }
 
-    /// A new random (version 4) id.
-    public static func random() -> EventID { EventID(UUID()) }
+    /// A new random (version 4, RFC 9562) id from the system's generator.
+    public static func random() -> EventID {
+        var generator = SystemRandomNumberGenerator()
+        let hi = generator.next() as UInt64, lo = generator.next() as UInt64
+        return EventID(bytes: ((hi & ~0xF000) | 0x4000, (lo & ~(0xC000 << 48)) | (0x8000 << 48)))
+    }
+
+    private init(bytes: (UInt64, UInt64)) { self.bytes = bytes }
 
     /// The 16 bytes, big-endian.
     public var byteArray: [UInt8] {
@@ -75,15 +99,20 @@ public enum ExpectedVersion: Hashable, Sendable, CustomStringConvertible {
 /// position, version, `recordedAt` and hash.
 public struct ProposedEvent: Sendable, Hashable {
     public var stream: String
-    public var type: String
+    public var type: String { didSet { checked = nil } }
     /// The payload's schema version for this type (see docs/STORAGE.md, upcasting).
-    public var schemaVersion: UInt16
+    public var schemaVersion: UInt16 { didSet { checked = nil } }
     public var eventID: EventID
     public var occurredOn: BusinessDate
     public var actor: String?
     /// The payload, a JSON object.
-    public var payload: JSONValue
+    public var payload: JSONValue { didSet { checked = nil } }
     public var expectedVersion: ExpectedVersion
+    /// What checking the payload against a catalogue made of it (the domain's
+    /// typed event), so that the policy need not decode it again. Forgotten
+    /// whenever the type, schema version or payload changes; not part of the
+    /// event's identity.
+    public var checked: (any Sendable)?
 
     public init(
         stream: String, type: String, schemaVersion: UInt16 = 1, eventID: EventID = .random(),
@@ -98,6 +127,19 @@ public struct ProposedEvent: Sendable, Hashable {
         self.actor = actor
         self.payload = payload
         self.expectedVersion = expectedVersion
+    }
+
+    public static func == (a: ProposedEvent, b: ProposedEvent) -> Bool {
+        a.stream == b.stream && a.type == b.type && a.schemaVersion == b.schemaVersion && a.eventID == b.eventID
+            && a.occurredOn == b.occurredOn && a.actor == b.actor && a.payload == b.payload
+            && a.expectedVersion == b.expectedVersion
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(stream)
+        h.combine(type)
+        h.combine(eventID)
+        h.combine(payload)
     }
 }
 

@@ -223,6 +223,11 @@ struct BusinessDateTests {
         #expect(BusinessDate(iso: "2000-02-29") != nil)
         #expect(BusinessDate(iso: "2026-04-31") == nil)
         #expect(BusinessDate(iso: "2026-4-01") == nil)
+        for malformed in ["", "2026-04-011", "2026-04-0", "2026/04/01", "20260-4-01", "+026-04-01", "2026-04-0a",
+                          "2026-04-\u{0661}\u{0662}", "２０２６-04-01", "2026-04-01\n", " 2026-04-01", "2026-00-10", "2026-13-01", "2026-01-00"] {
+            #expect(BusinessDate(iso: malformed) == nil, "\(malformed)")
+        }
+        #expect(BusinessDate(iso: "2026-04-01"[...]) == BusinessDate(year: 2026, month: 4, day: 1))
         #expect(BusinessDate(iso: "1970-01-01")!.daysSinceEpoch == 0)
         #expect(BusinessDate(iso: "1969-12-31")!.daysSinceEpoch == -1)
         for days in stride(from: -719_162, through: 2_932_896, by: 997) {

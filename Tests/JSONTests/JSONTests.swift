@@ -116,6 +116,75 @@ struct BinaryCoderTests {
         }
     }
 
+    /// Walks encoded bytes by the format's rules and checks that every
+    /// container's stated byte length and count match its body; returns the
+    /// number of containers seen.
+    static func checkLengths(_ bytes: [UInt8]) throws -> Int {
+        var at = 0, containers = 0
+        func varint() throws -> Int {
+            var result = 0, shift = 0
+            while true {
+                let b = bytes[at]; at += 1
+                result |= Int(b & 0x7F) << shift
+                if b < 0x80 { return result }
+                shift += 7
+            }
+        }
+        func value() throws {
+            let tag = bytes[at]; at += 1
+            switch tag {
+            case 0, 1, 2: break
+            case 3: _ = try varint()
+            case 4: at += try varint()
+            case 5: at += 8
+            case 6, 7:
+                containers += 1
+                let length = try varint()
+                let bodyStart = at
+                let count = try varint()
+                for _ in 0..<count {
+                    if tag == 6 { at += try varint() }
+                    try value()
+                }
+                #expect(at - bodyStart == length, "container length")
+            default: Issue.record("bad tag \(tag)")
+            }
+        }
+        try value()
+        #expect(at == bytes.count)
+        return containers
+    }
+
+    @Test func containerLengthsAndCountsMatchTheirBodies() throws {
+        let value = Sample(name: "Ærlig", count: -42, big: .max, flag: true, ratio: 0.25, optional: "x", missing: nil,
+                           list: [1, -2, 3], nested: ["k": [.a, .b], "": []], keyedByEnum: [.a: "1", .b: "2"],
+                           tuples: [Sample2(x: -1, y: nil), Sample2(x: 7, y: "z")])
+        #expect(try Self.checkLengths(BinaryCoder.encode(value)) == 9)
+        // Bodies past the 3 bytes reserved for a length (2 MB) and a count (2,097,152 entries).
+        let long = [Sample2(x: 1, y: String(repeating: "é", count: 1_100_000)), Sample2(x: 2, y: "after")]
+        let longBytes = try BinaryCoder.encode(long)
+        #expect(try Self.checkLengths(longBytes) == 3)
+        #expect(try BinaryCoder.decode([Sample2].self, from: longBytes) == long)
+        let many = [[Bool]](repeating: [], count: 1) + [[Bool](repeating: true, count: 2_097_153)]
+        #expect(try Self.checkLengths(BinaryCoder.encode(many)) == 3)
+    }
+
+    /// Nested containers are written in place, so writing into one after a
+    /// sibling was opened is refused rather than written out of order.
+    @Test func writingIntoAClosedContainerThrows() {
+        struct OutOfOrder: Encodable {
+            enum K: CodingKey { case a, b }
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: K.self)
+                var a = c.nestedUnkeyedContainer(forKey: .a)
+                var b = c.nestedUnkeyedContainer(forKey: .b)
+                try b.encode(1)
+                try a.encode(2)
+            }
+        }
+        #expect(throws: EncodingError.self) { _ = try BinaryCoder.encode(OutOfOrder()) }
+    }
+
     @Test func damagedBytesAreAnErrorNotACrash() throws {
         let bytes = try BinaryCoder.encode(Sample2(x: 3, y: "hello"))
         for cut in 0..<bytes.count {
