@@ -5,14 +5,31 @@ import LMDB
 
 /// One projection's part of a shared pass over the log: its values in memory,
 /// the keys changed since they were last written, and where it stands.
+///
+/// The value of the key last folded is held apart from the dictionary (a
+/// stream's events come one after the other), so consecutive events of one key
+/// cost no hashing.
 final class FoldBox<P: Projection> {
     let projection: P
-    var values: [String: P.Value?] = [:]
-    var dirty: Set<String> = []
+    private var values: [String: P.Value?] = [:]
+    private var dirty: Set<String> = []
+    /// The key last folded and its value: changed, and not in `values`.
+    private var current: (key: String, value: P.Value?)?
     var position: UInt64 = 0
     var failure: (position: UInt64, reason: String)?
 
     init(_ projection: P) { self.projection = projection }
+
+    /// Values held in memory.
+    var count: Int { values.count + (current == nil ? 0 : 1) }
+
+    /// Puts the held value back with the others.
+    private func settle() {
+        guard let held = current else { return }
+        current = nil
+        values[held.key] = held.value
+        dirty.insert(held.key)
+    }
 
     /// Folds one event; `decoded` decodes it (once, shared by every box), `load`
     /// reads a key's value from the slot being built when it is not in memory.
@@ -24,28 +41,37 @@ final class FoldBox<P: Projection> {
         }
         // Taken out while folded, so it has one reference and mutates in place.
         var value: P.Value?
+        let wasCurrent = current?.key == key
         do {
-            if let cached = values.removeValue(forKey: key) { value = cached } else { value = try load(key) }
+            if wasCurrent {
+                value = current!.value
+                current = nil
+            } else {
+                settle()
+                if let cached = values.removeValue(forKey: key) { value = cached } else { value = try load(key) }
+            }
             try projection.apply(event, decoded: try decoded(), to: &value)
         } catch {
+            // Kept as it was; changed (to be written) only if it had changed before.
             values[key] = value
+            if wasCurrent { dirty.insert(key) }
             failure = (event.position, "\(event.type) in \(event.stream): \(error)")
             return
         }
-        values[key] = value
-        dirty.insert(key)
+        current = (key, value)
         position = event.position
     }
 
     /// Forgets every value held in memory (after they were written): the next
     /// event of a key reads it back from the slot.
     func dropValues() {
-        precondition(dirty.isEmpty, "drain before dropping")
+        precondition(dirty.isEmpty && current == nil, "drain before dropping")
         values = [:]
     }
 
     /// The changed values, encoded, and forgets that they changed.
     func drain() throws -> [(key: String, bytes: [UInt8]?)] {
+        settle()
         defer { dirty = [] }
         return try dirty.map { key in (key, try values[key].flatMap { $0 }.map { try ViewStore.encode($0) }) }
     }
@@ -71,7 +97,7 @@ struct AnyFoldBox {
         }
         drain = { try box.drain() }
         dropValues = { box.dropValues() }
-        valueCount = { box.values.count }
+        valueCount = { box.count }
         state = { (box.position, box.failure) }
     }
 }

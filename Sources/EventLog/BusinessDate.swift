@@ -19,7 +19,12 @@ public struct BusinessDate: Hashable, Comparable, Sendable, CustomStringConverti
 
     /// Parses exactly `YYYY-MM-DD`; nil when malformed or when the date does not exist.
     public init?(iso text: some StringProtocol) {
-        // Read from the UTF-8 view in place: dates are parsed for every event read.
+        self.init(iso: String(text))
+    }
+
+    /// Parses exactly `YYYY-MM-DD` (not generic, so it is not reached through
+    /// witness tables from other modules: dates are parsed for every event read).
+    public init?(iso text: String) {
         var y = 0, m = 0, d = 0, count = 0
         for c in text.utf8 {
             switch count {

@@ -2,8 +2,10 @@
 ///
 /// Numbers keep their literal text, so a value written back out is the number
 /// that came in (no rounding through `Double`). Object members keep their order;
-/// the parser refuses duplicate keys, so a key names one member.
-public indirect enum JSONValue: Hashable, Sendable {
+/// the parser refuses duplicate keys, so a key names one member. Not `indirect`:
+/// the containers hold their elements in arrays already, and a boxed case would
+/// cost an allocation for every scalar parsed or read back.
+public enum JSONValue: Hashable, Sendable {
     case null
     case bool(Bool)
     /// A number, as its JSON literal (e.g. `"12"`, `"-0.5e3"`).
