@@ -185,11 +185,17 @@ public struct JSONParser {
         mutating func string() throws(JSONSyntaxError) -> String {
             index += 1
             let start = index
-            // Fast path: no escapes, all bytes valid.
+            // Fast path: no escapes, all bytes valid. ASCII needs no validation
+            // (the generic `String(validating:)` was most of the parse).
+            var bits: UInt8 = 0
             while index < bytes.count {
                 let b = bytes[index]
                 if b == UInt8(ascii: "\"") {
                     let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
+                    if bits < 0x80 {
+                        index += 1
+                        return String(decoding: slice, as: UTF8.self)
+                    }
                     guard let s = String(validating: slice, as: UTF8.self) else {
                         throw JSONSyntaxError(offset: start, reason: "invalid UTF-8 in a string")
                     }
@@ -198,6 +204,7 @@ public struct JSONParser {
                 }
                 if b == UInt8(ascii: "\\") { break }
                 if b < 0x20 { throw fail("control character in a string") }
+                bits |= b
                 index += 1
             }
             guard index < bytes.count else { throw fail("unterminated string") }
