@@ -163,8 +163,10 @@ extension ProjectionRunner {
     }
 
     /// Folds `events` into every box, decoding each event once; values not in
-    /// memory are read back from the slot being built.
-    private func fold(_ events: some Sequence<RecordedEvent>, into boxes: [AnyFoldBox], slot: (AnyFoldBox) -> Database) throws {
+    /// memory are read back from the slot being built. Then a box holding more
+    /// than `valuesInMemory` values writes them out and forgets them.
+    private func fold(_ events: some Sequence<RecordedEvent>, into boxes: [AnyFoldBox], slot: (AnyFoldBox) -> Database,
+                      valuesInMemory: Int) throws {
         try views.environment.read { txn in
             let reference = txn.unsafeReference
             for event in events {
@@ -178,6 +180,10 @@ extension ProjectionRunner {
                 for box in boxes { box.fold(event, decode, reference, slot(box)) }
             }
         }
+        for box in boxes where box.valueCount() > valuesInMemory {
+            try flush(box, to: slot(box))
+            box.dropValues()
+        }
     }
 
     private func foldByStream(_ boxes: [AnyFoldBox], through head: UInt64, slot: (AnyFoldBox) -> Database,
@@ -186,11 +192,7 @@ extension ProjectionRunner {
         var folded: UInt64 = 0
         for start in stride(from: 0, to: streams.count, by: 256) {
             let chunk = try log.read(streams: Array(streams[start..<min(start + 256, streams.count)]), through: head)
-            try fold(chunk.joined(), into: boxes, slot: slot)
-            for box in boxes where box.valueCount() > valuesInMemory {
-                try flush(box, to: slot(box))
-                box.dropValues()
-            }
+            try fold(chunk.joined(), into: boxes, slot: slot, valuesInMemory: valuesInMemory)
             folded += UInt64(chunk.reduce(0) { $0 + $1.count })
             progress(folded)
         }
@@ -201,11 +203,7 @@ extension ProjectionRunner {
         var next: UInt64 = 1
         while next <= head {
             let events = try log.read(from: next, limit: batchSize).filter { $0.position <= head }
-            try fold(events, into: boxes, slot: slot)
-            for box in boxes where box.valueCount() > valuesInMemory {
-                try flush(box, to: slot(box))
-                box.dropValues()
-            }
+            try fold(events, into: boxes, slot: slot, valuesInMemory: valuesInMemory)
             guard let last = events.last, events.count == batchSize else { break }
             next = last.position + 1
         }

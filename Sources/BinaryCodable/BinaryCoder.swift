@@ -137,17 +137,14 @@ final class Writer {
     }
     func string(_ s: String) {
         out.append(4)
-        var s = s
-        s.withUTF8 { utf8 in
-            varint(UInt64(utf8.count), &out)
-            out.append(contentsOf: utf8)
-        }
+        key(s)
     }
     func double(_ d: Double) {
         out.append(5)
         var bits = d.bitPattern.littleEndian
         withUnsafeBytes(of: &bits) { out.append(contentsOf: $0) }
     }
+    /// A key, or a string's body: varint length, UTF-8.
     func key(_ k: String) {
         var k = k
         k.withUTF8 { utf8 in
@@ -203,13 +200,11 @@ struct ValueEncoder: Encoder {
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-        writer.close(above: depth)
         let (d, serial) = writer.begin(6)
         return KeyedEncodingContainer(KeyedEncoder<Key>(writer: writer, depth: d, serial: serial))
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
-        writer.close(above: depth)
         let (d, serial) = writer.begin(7)
         return UnkeyedEncoder(writer: writer, depth: d, serial: serial)
     }

@@ -42,17 +42,17 @@ public struct EventID: Hashable, Sendable, CustomStringConvertible {
             digits += 1
         }
         guard count == 36, digits == 32 else { return nil }
-        bytes = (hi, lo)
+        self.init(hi: hi, lo: lo)
     }
 
     /// A new random (version 4, RFC 9562) id from the system's generator.
     public static func random() -> EventID {
         var generator = SystemRandomNumberGenerator()
         let hi = generator.next() as UInt64, lo = generator.next() as UInt64
-        return EventID(bytes: ((hi & ~0xF000) | 0x4000, (lo & ~(0xC000 << 48)) | (0x8000 << 48)))
+        return EventID(hi: (hi & ~0xF000) | 0x4000, lo: (lo & ~(0xC000 << 48)) | (0x8000 << 48))
     }
 
-    private init(bytes: (UInt64, UInt64)) { self.bytes = bytes }
+    private init(hi: UInt64, lo: UInt64) { bytes = (hi, lo) }
 
     /// The 16 bytes, big-endian.
     public var byteArray: [UInt8] {

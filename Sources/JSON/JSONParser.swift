@@ -185,18 +185,11 @@ public struct JSONParser {
         mutating func string() throws(JSONSyntaxError) -> String {
             index += 1
             let start = index
-            // Fast path: no escapes, all bytes valid. ASCII needs no validation
-            // (the generic `String(validating:)` was most of the parse).
-            var bits: UInt8 = 0
+            // Fast path: no escapes.
             while index < bytes.count {
                 let b = bytes[index]
                 if b == UInt8(ascii: "\"") {
-                    let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
-                    if bits < 0x80 {
-                        index += 1
-                        return String(decoding: slice, as: UTF8.self)
-                    }
-                    guard let s = String(validating: slice, as: UTF8.self) else {
+                    guard let s = String(validUTF8: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[start..<index]))) else {
                         throw JSONSyntaxError(offset: start, reason: "invalid UTF-8 in a string")
                     }
                     index += 1
@@ -204,7 +197,6 @@ public struct JSONParser {
                 }
                 if b == UInt8(ascii: "\\") { break }
                 if b < 0x20 { throw fail("control character in a string") }
-                bits |= b
                 index += 1
             }
             guard index < bytes.count else { throw fail("unterminated string") }
@@ -215,7 +207,7 @@ public struct JSONParser {
                 switch b {
                 case UInt8(ascii: "\""):
                     index += 1
-                    guard let s = String(validating: out, as: UTF8.self) else {
+                    guard let s = out.withUnsafeBytes({ String(validUTF8: $0) }) else {
                         throw JSONSyntaxError(offset: start, reason: "invalid UTF-8 in a string")
                     }
                     return s

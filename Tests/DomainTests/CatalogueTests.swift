@@ -108,3 +108,44 @@ struct CatalogueTests {
         }
     }
 }
+
+/// The checked event carries the catalogue's typed event to the policy; a
+/// payload changed after the check must be decoded again, or the rules would
+/// judge the payload that was checked instead of the one stored.
+struct CheckedEventTests {
+    func application(_ stream: String, person: String) -> JSONValue {
+        try! JSONParser.parse(#"{"personId":"\#(person)","receivedOn":"2026-01-05","requested":["individualPlan"],"origin":"application","unit":"Hjemmetjenesten"}"#)
+    }
+
+    @Test func aPayloadChangedAfterTheCheckIsJudgedAsItIsNow() throws {
+        let first = validID("140385", individualFrom: 0), second = validID("020490", individualFrom: 100)
+        try withStore { store in
+            var policy = DomainPolicy(today: today)
+            try store.append(try Catalogue.validate(ProposedEvent(stream: "case-000001", type: "ApplicationReceived",
+                                                                  occurredOn: d("2026-01-05"), payload: application("case-000001", person: first))),
+                             policy: &policy)
+            var changed = try Catalogue.validate(ProposedEvent(stream: "case-000002", type: "ApplicationReceived",
+                                                               occurredOn: d("2026-01-05"), payload: application("case-000002", person: second)))
+            #expect(changed.checked is DomainEvent)
+            changed.payload = application("case-000002", person: first)  // the first person's case is still open
+            #expect(changed.checked == nil)
+            #expect {
+                try store.append(changed, policy: &policy)
+            } throws: { error in
+                ((error as? AppendFailure)?.error as? Refusal)?.code.rawValue == "personHasOpenCase"
+            }
+        }
+    }
+
+    @Test func changingTheTypeOrSchemaForgetsTheCheck() throws {
+        let checked = try Catalogue.validate(ProposedEvent(stream: "case-000001", type: "ApplicationReceived", occurredOn: today,
+                                                           payload: application("case-000001", person: validID("140385", individualFrom: 0))))
+        var retyped = checked
+        retyped.type = "ConsentGiven"
+        #expect(retyped.checked == nil)
+        var reschemed = checked
+        reschemed.schemaVersion = 0
+        #expect(reschemed.checked == nil)
+        #expect(checked.checked != nil)
+    }
+}

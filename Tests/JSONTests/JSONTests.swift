@@ -37,6 +37,8 @@ struct ParserTests {
 
     @Test func refusesInvalidUTF8() {
         #expect(throws: JSONSyntaxError.self) { _ = try JSONParser.parse([0x22, 0xFF, 0xFE, 0x22]) }
+        #expect(throws: JSONSyntaxError.self) { _ = try JSONParser.parse([0x22, 0x61, 0x62, 0xC3, 0x22]) }  // cut after ASCII
+        #expect(throws: JSONSyntaxError.self) { _ = try JSONParser.parse([0x22, 0x5C, 0x6E, 0xC3, 0x28, 0x22]) }  // after an escape
     }
 
     @Test func refusesDeepNestingWithoutCrashing() {
