@@ -15,4 +15,23 @@ struct BenchSmokeTests {
             #expect(run.stdout.contains(row), "missing row \(row)")
         }
     }
+
+    /// `--only` measures the rows it names and no other; `--no-sync` labels row 2
+    /// as unsynced; a row that does not exist is refused before any work.
+    @Test func onlyTheNamedRowsAreMeasured() throws {
+        let bench = URL(fileURLWithPath: iplogBinary).deletingLastPathComponent().appendingPathComponent("iplog-bench").path
+        let box = try Sandbox()
+        let run = try runBinary(bench, ["--cases", "20", "--runs", "1", "--singles", "20", "--processes", "2", "--only", "2,5",
+                                        "--no-sync", "--dir", box.directory + "/bench"], in: box.directory)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("2. one event per commit, not synced"))
+        #expect(run.stdout.contains("5. append as a whole process"))
+        for row in ["1. import", "3. replay", "4. one case's history", "store: log"] {
+            #expect(!run.stdout.contains(row), "unexpected row \(row)")
+        }
+        let wrong = try runBinary(bench, ["--only", "2,7", "--dir", box.directory + "/bench2"], in: box.directory)
+        #expect(wrong.status != 0)
+        #expect(wrong.stderr.contains("--only"))
+        #expect(!FileManager.default.fileExists(atPath: box.directory + "/bench2/store-0"))
+    }
 }

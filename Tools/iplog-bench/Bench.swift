@@ -40,8 +40,16 @@ struct Bench: ParsableCommand {
     @Option(help: "Scratch directory (default: a new one under $TMPDIR, removed at the end).")
     var dir: String?
 
+    @Flag(help: "Row 2 without syncing (raw and iplog alike): what a commit costs besides waiting for the disk.")
+    var noSync = false
+
+    @Option(help: "Measure only these rows (1–5, comma-separated); the size row needs row 1.")
+    var only: String?
+
     @Option(help: "Also measure the peak memory of a rebuild over this many events (e.g. 10000000); 0 skips it.")
     var memoryEvents = 0
+
+    func validate() throws { _ = try selectedRows() }
 
     mutating func run() throws {
         let scratch = dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("iplog-bench-\(UUID().uuidString)").path
@@ -54,9 +62,13 @@ struct Bench: ParsableCommand {
         note("\(workload.lines.count) events, \(workload.jsonBytes / 1_000_000) MB of JSON Lines")
         var results: [Row] = []
 
-        // 1. Import in batches.
+        let rows = try selectedRows()
+        func wants(_ row: Int) -> Bool { rows.contains(row) }
+
+        // 1. Import in batches. Later rows read the store of the first run; when
+        // row 1 is not measured, that store is imported once, untimed.
         var rawImport: [Double] = [], iplogImport: [Double] = []
-        for run in 0..<runs {
+        for run in 0..<(wants(1) ? runs : 0) {
             let rawPath = "\(scratch)/raw-import-\(run)"
             let raw = RawLMDB(path: rawPath)
             rawImport.append(rate(workload.lines.count) { raw.load(workload.lines, keys: workload.indexKeys, range: 0..<workload.lines.count, batch: batch) })
@@ -72,30 +84,37 @@ struct Bench: ParsableCommand {
             if run > 0 { try? FileManager.default.removeItem(atPath: storePath) }
             note("import run \(run + 1): raw \(Int(rawImport.last!)) events/s, iplog \(Int(iplogImport.last!)) events/s")
         }
-        results.append(Row("1. import, \(batch) a transaction, durable", "events/s", raw: rawImport, iplog: iplogImport, target: "≥ 50 % and ≥ 100k/s"))
+        if wants(1) {
+            results.append(Row("1. import, \(batch) a transaction, durable", "events/s", raw: rawImport, iplog: iplogImport, target: "≥ 50 % and ≥ 100k/s"))
+        } else if !rows.isDisjoint(with: [3, 4, 5]) {
+            var policy = DomainPolicy(today: today)
+            _ = try EventStore(directory: "\(scratch)/store-0").importEvents(workload.items(today: today), batchSize: batch, policy: &policy)
+        }
         let store = try EventStore(directory: "\(scratch)/store-0")
 
         // 2. One event per durable commit.
         let n = min(singles, workload.lines.count)
         var rawSingle: [Double] = [], iplogSingle: [Double] = []
-        for run in 0..<runs {
-            let raw = RawLMDB(path: "\(scratch)/raw-single-\(run)")
+        for run in 0..<(wants(2) ? runs : 0) {
+            let raw = RawLMDB(path: "\(scratch)/raw-single-\(run)", durable: !noSync)
             rawSingle.append(rate(n) { raw.load(workload.lines, keys: workload.indexKeys, range: 0..<n, batch: 1) })
             raw.close()
-            let single = try EventStore(directory: "\(scratch)/single-\(run)")
+            let single = try EventStore(directory: "\(scratch)/single-\(run)", durable: !noSync)
             let events = try workload.items(today: today).prefix(n).map { try $0.event.get() }
             iplogSingle.append(try rate(n) {
                 var policy = DomainPolicy(today: today)
                 for event in events { try single.append(event, policy: &policy) }
             })
         }
-        results.append(Row("2. one event per durable commit (first \(n))", "events/s", raw: rawSingle, iplog: iplogSingle, target: "≥ 80 %"))
+        if wants(2) { results.append(Row(noSync ? "2. one event per commit, not synced (first \(n))" : "2. one event per durable commit (first \(n))", "events/s", raw: rawSingle, iplog: iplogSingle, target: "≥ 80 %")) }
 
         // 3. Full replay: all three projections rebuilt, against a raw cursor scan.
         let raw = RawLMDB(path: "\(scratch)/raw-import-replay")
-        raw.load(workload.lines, keys: workload.indexKeys, range: 0..<workload.lines.count, batch: 10_000)
+        if !rows.isDisjoint(with: [3, 4]) {
+            raw.load(workload.lines, keys: workload.indexKeys, range: 0..<workload.lines.count, batch: 10_000)
+        }
         var rawScan: [Double] = [], iplogReplay: [Double] = []
-        for run in 0..<runs {
+        for run in 0..<(wants(3) ? runs : 0) {
             rawScan.append(rate(workload.lines.count) { precondition(raw.scan() > 0) })
             let views = try ViewStore(directory: "\(scratch)/store-0", projections: [CaseStatusProjection.name, DeviationsProjection.name, CoordinatorWorkloadProjection.name])
             let runner = ProjectionRunner(log: store, views: views)
@@ -104,11 +123,11 @@ struct Bench: ParsableCommand {
             })
             note("replay run \(run + 1): raw \(Int(rawScan.last!)) events/s, iplog \(Int(iplogReplay.last!)) events/s")
         }
-        results.append(Row("3. replay: all three projections rebuilt", "events/s", raw: rawScan, iplog: iplogReplay, target: "≥ 30 % (≈ 800k/s)"))
+        if wants(3) { results.append(Row("3. replay: all three projections rebuilt", "events/s", raw: rawScan, iplog: iplogReplay, target: "≥ 30 % (≈ 800k/s)")) }
 
         // 4. One case's history, read and folded.
         var generator = SeededRandom(seed: "histories")
-        let streams = (0..<histories).map { _ in "case-" + String(format: "%06d", generator.int(1, cases)) }
+        let streams = (0..<(wants(4) ? histories : 0)).map { _ in "case-" + String(format: "%06d", generator.int(1, cases)) }
         var rawLatency: [Double] = [], iplogLatency: [Double] = []
         for stream in streams {
             let prefix = Array(stream.utf8) + [0]
@@ -120,11 +139,14 @@ struct Bench: ParsableCommand {
             })
         }
         raw.close()
-        results.append(Row("4. one case's history, p50", "µs", raw: [percentile(rawLatency, 50)], iplog: [percentile(iplogLatency, 50)], target: "within 3×", lowerIsBetter: true))
-        results.append(Row("4. one case's history, p99", "µs", raw: [percentile(rawLatency, 99)], iplog: [percentile(iplogLatency, 99)], target: "", lowerIsBetter: true))
+        if wants(4) {
+            results.append(Row("4. one case's history, p50", "µs", raw: [percentile(rawLatency, 50)], iplog: [percentile(iplogLatency, 50)], target: "within 3×", lowerIsBetter: true))
+            results.append(Row("4. one case's history, p99", "µs", raw: [percentile(rawLatency, 99)], iplog: [percentile(iplogLatency, 99)], target: "", lowerIsBetter: true))
+        }
 
         // 5. `iplog append` as a whole process against a minimal C program.
-        if let cProgram = try? CProgram.build(in: scratch), let iplog = iplogBinary() {
+        if !wants(5) {
+        } else if let cProgram = try? CProgram.build(in: scratch), let iplog = iplogBinary() {
             var cTimes: [Double] = [], iplogTimes: [Double] = []
             let cStore = "\(scratch)/c-append"
             try FileManager.default.createDirectory(atPath: cStore, withIntermediateDirectories: true)
@@ -140,24 +162,36 @@ struct Bench: ParsableCommand {
             note("skipping the process measurement: no C compiler or no iplog binary beside iplog-bench")
         }
 
-        // Size on disk against the JSON Lines export.
-        let stats = try store.statistics()
-        var exportBytes = 0
-        try store.forEach { event in
-            exportBytes += Envelope.encode(event, payload: try event.payload()).jsonText.utf8.count + 1
-            return true
-        }
-        let viewBytes = directorySize("\(scratch)/store-0/projections")
-
         print("")
         print("iplog-bench: \(workload.lines.count) events (\(cases) cases), \(runs) runs; median (min–max); ratio = iplog as a share of raw LMDB's speed")
         print(Row.table(results))
-        print("")
-        print("store: log \(mb(stats.fileBytes)) for an export of \(mb(exportBytes)) JSON Lines: \(String(format: "%.2f", Double(stats.fileBytes) / Double(exportBytes)))× (target ≤ 1.2×); read models \(mb(viewBytes))")
+
+        // Size on disk against the JSON Lines export.
+        if wants(1) {
+            let stats = try store.statistics()
+            var exportBytes = 0
+            try store.forEach { event in
+                exportBytes += Envelope.encode(event, payload: try event.payload()).jsonText.utf8.count + 1
+                return true
+            }
+            let viewBytes = directorySize("\(scratch)/store-0/projections")
+            print("")
+            print("store: log \(mb(stats.fileBytes)) for an export of \(mb(exportBytes)) JSON Lines: \(String(format: "%.2f", Double(stats.fileBytes) / Double(exportBytes)))× (target ≤ 1.2×); read models \(mb(viewBytes))")
+        }
 
         if memoryEvents > 0, let iplog = iplogBinary() {
             try measureRebuildMemory(events: memoryEvents, scratch: scratch, iplog: iplog, today: today)
         }
+    }
+
+    /// The rows `--only` names (all five without it).
+    func selectedRows() throws -> Set<Int> {
+        guard let only else { return [1, 2, 3, 4, 5] }
+        let rows = only.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !rows.isEmpty, rows.allSatisfy({ $0.map { (1...5).contains($0) } ?? false }) else {
+            throw ValidationError("--only: row numbers 1 to 5, comma-separated, expected (e.g. --only 2,5)")
+        }
+        return Set(rows.compactMap { $0 })
     }
 
     /// Peak resident memory of `iplog projections rebuild` over a store of `events` events.
