@@ -17,16 +17,18 @@ public final class EventStore: Sendable {
     let environment: Environment
     let events: Database
     let streamIndex: Database
-    let streamHeads: Database
     let eventIDs: Database
+    /// LMDB's main database: the storage format, the chain head and the next key
+    /// slot (it is written with every commit anyway, so the head costs no page).
     let meta: Database
     let policyState: Database
     /// The per-person keys of sealed values (`keys/person.keys`).
     public let personKeys: PersonKeys
     let clock: @Sendable () -> Timestamp
 
-    /// The storage format this code writes and reads.
-    public static let storageFormat: UInt32 = 1
+    /// The storage format this code writes and reads. A store of format 1 is
+    /// brought to it when opened (``settleFormat(_:main:directory:)``).
+    public static let storageFormat: UInt64 = 2
 
     /// Opens the store at `directory`, creating it when `create` is true.
     ///
@@ -52,20 +54,57 @@ public final class EventStore: Sendable {
         environment = try Environment(path: logPath, mapSize: mapSize, maxDatabases: 8, flags: durable ? [] : [.noSync])
         try environment.clearStaleReaders()
         let handles = try environment.write { txn -> [Database] in
-            let names = ["events", "streamIndex", "streamHeads", "eventIds", "meta", "policyState"]
-            let dbs = try names.map { try txn.openDatabase(named: $0, flags: .create) }
-            let metaDB = dbs[4]
-            if let format = try txn.get(metaDB, key: Array("format".utf8)) {
-                guard format == bigEndianBytes(UInt64(EventStore.storageFormat)) else {
-                    throw LogError(.noStore, "the store at \(directory) has a storage format this version does not read")
-                }
-            } else {
-                try txn.put(metaDB, key: Array("format".utf8), value: bigEndianBytes(UInt64(EventStore.storageFormat)))
-            }
-            return dbs
+            let main = try txn.mainDatabase()
+            try Self.settleFormat(txn, main: main, directory: directory)
+            return try [main] + ["events", "streamIndex", "eventIds", "policyState"].map { try txn.openDatabase(named: $0, flags: .create) }
         }
-        (events, streamIndex, streamHeads, eventIDs, meta, policyState) =
-            (handles[0], handles[1], handles[2], handles[3], handles[4], handles[5])
+        (meta, events, streamIndex, eventIDs, policyState) = (handles[0], handles[1], handles[2], handles[3], handles[4])
+    }
+
+    static let formatKey = Array("format".utf8)
+
+    /// Checks the store's storage format, stamping a new store with this code's
+    /// and bringing a format-1 store to format 2, inside the opening transaction
+    /// (so another process sees the old store or the new one, never a mix).
+    ///
+    /// Format 1 kept the format, chain head and key counter in a `meta` database
+    /// and each stream's last version and position in `streamHeads`; format 2
+    /// keeps them in LMDB's main database and reads a stream's head from the last
+    /// entry of its stream index. Every event, index entry and policy value stays
+    /// as it is. `meta` stays, holding only `format` = 2, never written again:
+    /// code of format 1 reads the format there and refuses the store, instead of
+    /// taking it for an empty one.
+    static func settleFormat(_ txn: borrowing WriteTransaction, main: Database, directory: String) throws {
+        let unreadable = LogError(.noStore, "the store at \(directory) has a storage format this version does not read")
+        if let format = try txn.get(main, key: formatKey) {
+            guard format == bigEndianBytes(storageFormat) else { throw unreadable }
+            return
+        }
+        let legacyMeta: Database
+        if let oldMeta = try txn.existingDatabase(named: "meta") {
+            let format = try txn.get(oldMeta, key: formatKey)
+            if format == bigEndianBytes(storageFormat) {
+                throw LogError(.damaged, "the store at \(directory) has lost its storage format record; restore it from a backup")
+            }
+            guard format == bigEndianBytes(UInt64(1)) else { throw unreadable }
+            var entries: [([UInt8], [UInt8])] = []
+            try txn.scan(oldMeta) { key, value in
+                entries.append((Array(key), Array(value)))
+                return true
+            }
+            for (key, value) in entries where key != formatKey {
+                try txn.put(main, key: key, value: value)
+            }
+            try txn.empty(oldMeta)
+            if let heads = try txn.existingDatabase(named: "streamHeads") { try txn.drop(heads) }
+            legacyMeta = oldMeta
+        } else if let events = try txn.existingDatabase(named: "events"), try txn.statistics(events).entries > 0 {
+            throw LogError(.damaged, "the store at \(directory) holds events but no storage format record; restore it from a backup")
+        } else {
+            legacyMeta = try txn.openDatabase(named: "meta", flags: .create)
+        }
+        try txn.put(legacyMeta, key: formatKey, value: bigEndianBytes(storageFormat))
+        try txn.put(main, key: formatKey, value: bigEndianBytes(storageFormat))
     }
 
     /// The system's clock.
@@ -112,22 +151,47 @@ public final class EventStore: Sendable {
         try environment.read { txn in try readStreamHead(txn, stream)?.version ?? 0 }
     }
 
+    /// A stream's last version and the position of that event.
     struct StreamHead {
         var version: UInt64
         var position: UInt64
-        var bytes: [UInt8] {
-            var out: [UInt8] = []
-            appendBigEndian(version, to: &out)
-            appendBigEndian(position, to: &out)
-            return out
-        }
     }
 
+    /// The head of `stream`, read from the last entry of its stream index (nil
+    /// when it has no events).
     func readStreamHead(_ txn: borrowing some Transaction & ~Copyable, _ stream: String) throws -> StreamHead? {
-        try txn.withValue(streamHeads, key: Array(stream.utf8)) { value in
-            guard value.count == 16 else { throw LogError(.damaged, "the head of \(stream) is damaged") }
-            return StreamHead(version: readBigEndianUInt64(UnsafeRawBufferPointer(rebasing: value[0..<8]))!,
-                              position: readBigEndianUInt64(UnsafeRawBufferPointer(rebasing: value[8..<16]))!)
+        let last = Self.streamKey(stream, version: .max)
+        let prefixLength = last.count - 8
+        var head: StreamHead?
+        try txn.scan(streamIndex, from: last, reverse: true) { key, value in
+            guard key.count == last.count, key.starts(with: last[..<prefixLength]) else { return false }
+            guard let position = readBigEndianUInt64(value), value.count == 8 else {
+                throw LogError(.damaged, "the stream index of \(stream) is damaged")
+            }
+            head = StreamHead(version: readBigEndianUInt64(UnsafeRawBufferPointer(rebasing: key[prefixLength...]))!, position: position)
+            return false
+        }
+        return head
+    }
+
+    /// Visits each stream whose id starts with `prefix`, in id order, with its
+    /// head: two cursor seeks a stream (its first index entry, then its last).
+    func forEachStream(_ txn: borrowing some Transaction & ~Copyable, prefix: String, _ body: (String, StreamHead) throws -> Void) throws {
+        let p = Array(prefix.utf8)
+        var from = p
+        while true {
+            var next: [UInt8]?
+            try txn.scan(streamIndex, from: from.isEmpty ? nil : from) { key, _ in
+                guard key.starts(with: p) else { return false }
+                guard let end = key.firstIndex(of: 0) else { throw LogError(.damaged, "a stream index key has no version") }
+                next = Array(key[..<end])
+                return false
+            }
+            guard let stream = next else { return }
+            let id = String(decoding: stream, as: UTF8.self)
+            guard let head = try readStreamHead(txn, id) else { throw LogError(.damaged, "the stream index of \(id) is damaged") }
+            try body(id, head)
+            from = stream + [1]  // past every "<stream>\0…" key, before any other stream's
         }
     }
 
@@ -222,9 +286,6 @@ public final class EventStore: Sendable {
                 } catch {
                     throw AppendFailure(index: i, error: error)
                 }
-            }
-            for (stream, streamHead) in heads {
-                try txn.put(streamHeads, key: Array(stream.utf8), value: streamHead.bytes)
             }
             for change in policy.endBatch() {
                 if let value = change.value {
@@ -439,13 +500,7 @@ public final class EventStore: Sendable {
     public func streams(prefix: String = "") throws -> [(stream: String, version: UInt64)] {
         try environment.read { txn in
             var out: [(String, UInt64)] = []
-            let p = Array(prefix.utf8)
-            try txn.scan(streamHeads, from: p.isEmpty ? nil : p) { key, value in
-                guard key.starts(with: p) else { return false }
-                let version = readBigEndianUInt64(UnsafeRawBufferPointer(rebasing: value[0..<8])) ?? 0
-                out.append((String(decoding: key, as: UTF8.self), version))
-                return true
-            }
+            try forEachStream(txn, prefix: prefix) { stream, head in out.append((stream, head.version)) }
             return out
         }
     }
@@ -464,7 +519,9 @@ public final class EventStore: Sendable {
 
     public func statistics() throws -> Statistics {
         let (eventCount, streamCount, head) = try environment.read { txn in
-            (try txn.statistics(events).entries, try txn.statistics(streamHeads).entries, try readHead(txn))
+            var streams = 0
+            try forEachStream(txn, prefix: "") { _, _ in streams += 1 }
+            return (try txn.statistics(events).entries, streams, try readHead(txn))
         }
         let info = environment.info
         let attributes = try? FileManager.default.attributesOfItem(atPath: directory + "/log/data.mdb")

@@ -155,6 +155,25 @@ public struct WriteTransaction: ~Copyable, Transaction {
         return Database(id: dbi, name: name)
     }
 
+    /// The named database, or nil when the environment has none of that name.
+    public func existingDatabase(named name: String) throws(LMDBError) -> Database? {
+        var dbi = MDB_dbi()
+        let rc = mdb_dbi_open(handle.pointer, name, 0, &dbi)
+        if rc == MDB_NOTFOUND { return nil }
+        try check(rc)
+        return Database(id: dbi, name: name)
+    }
+
+    /// The environment's main (unnamed) database. LMDB keeps the named
+    /// databases' records in it and rewrites its root page with every commit that
+    /// changes any database, so a small value kept there costs a commit no extra
+    /// page. Its keys must not be the name of a named database.
+    public func mainDatabase() throws(LMDBError) -> Database {
+        var dbi = MDB_dbi()
+        try check(mdb_dbi_open(handle.pointer, nil, 0, &dbi))
+        return Database(id: dbi, name: "")
+    }
+
     /// Stores `value` under `key`.
     /// - Throws: ``LMDBError/keyExists`` with `.noOverwrite` when the key is present;
     ///   ``LMDBError/mapFull`` (handled by ``Environment/write(_:)``) when the map is full.
@@ -181,6 +200,12 @@ public struct WriteTransaction: ~Copyable, Transaction {
         if rc == MDB_NOTFOUND { return false }
         try check(rc)
         return true
+    }
+
+    /// Deletes `database` and its entries from the environment. Its handle is
+    /// closed: it must not be used again.
+    public func drop(_ database: Database) throws(LMDBError) {
+        try check(mdb_drop(handle.pointer, database.id, 1))
     }
 
     /// Removes every entry of `database`, keeping the database itself.
