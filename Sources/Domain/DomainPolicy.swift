@@ -47,9 +47,14 @@ public struct DomainPolicy: AppendPolicy {
         var snapshotVersion: UInt64
     }
 
-    private var committed: [String: Entry] = [:]
-    private var provisional: [String: Entry] = [:]
+    /// Folded states by stream, each valid at its `version`.
+    private var states: [String: Entry] = [:]
+    /// Streams whose state the current batch changed: until it commits, their
+    /// states reflect events that may be rolled back (``beginBatch()`` drops them).
     private var touched: Set<String> = []
+    /// Person index entries worked out in this batch (an application needs its
+    /// person's up to three times; the HMAC is most of an append's checks).
+    private var personEntries: [String: String] = [:]
     /// Person-index values changed in this batch (nil: deleted).
     private var pendingIndex: [String: [UInt8]?] = [:]
     private var secret: [UInt8]?
@@ -66,12 +71,13 @@ public struct DomainPolicy: AppendPolicy {
     // MARK: AppendPolicy
 
     public mutating func beginBatch() {
-        provisional = [:]
-        touched = []
+        for stream in touched { states[stream] = nil }  // a batch that did not commit
+        touched.removeAll(keepingCapacity: true)
+        personEntries.removeAll(keepingCapacity: true)
         pendingIndex = [:]
         if newSecret { secret = nil }
         newSecret = false
-        if committed.count > 200_000 { committed = [:] }  // bounded memory on huge imports
+        if states.count > 200_000 { states = [:] }  // bounded memory on huge imports
     }
 
     public mutating func admit(_ event: ProposedEvent, streamVersion: UInt64, log: LogView) throws -> Sealing? {
@@ -115,7 +121,7 @@ public struct DomainPolicy: AppendPolicy {
             entry.folded = .coordinator(state)
         }
         entry.version = streamVersion + 1
-        provisional[stream] = entry
+        states[stream] = entry
         touched.insert(stream)
         return sealing
     }
@@ -124,11 +130,11 @@ public struct DomainPolicy: AppendPolicy {
         var writes: [(key: [UInt8], value: [UInt8]?)] = []
         if newSecret, let secret { writes.append((Self.secretKey, secret)) }
         for stream in touched {
-            guard var entry = provisional[stream], entry.version - entry.snapshotVersion >= snapshotInterval else { continue }
+            guard var entry = states[stream], entry.version - entry.snapshotVersion >= snapshotInterval else { continue }
             if let bytes = try? Self.encodeSnapshot(entry) {
                 writes.append((Self.snapshotKey(stream), bytes))
                 entry.snapshotVersion = entry.version
-                provisional[stream] = entry
+                states[stream] = entry
             }
         }
         for (key, value) in pendingIndex {
@@ -138,9 +144,8 @@ public struct DomainPolicy: AppendPolicy {
     }
 
     public mutating func didCommit() {
-        committed.merge(provisional) { _, new in new }
-        provisional = [:]
-        touched = []
+        touched.removeAll(keepingCapacity: true)
+        personEntries.removeAll(keepingCapacity: true)
         pendingIndex = [:]
         newSecret = false
     }
@@ -159,19 +164,16 @@ public struct DomainPolicy: AppendPolicy {
 
     /// The stream's state at `version`: cached, or its snapshot and the events after it.
     mutating func load(_ stream: String, at version: UInt64, log: LogView) throws -> Entry {
-        if let entry = provisional[stream] ?? committed[stream], entry.version == version { return entry }
+        if let entry = states[stream], entry.version == version { return entry }
         let entry = try refold(stream, at: version, log: log)
-        provisional[stream] = entry
+        states[stream] = entry
         return entry
     }
 
     /// Like ``load(_:at:log:)``, but takes the state out of the caches, so that
     /// the caller holds its only reference (and puts it back when done).
     private mutating func take(_ stream: String, at version: UInt64, log: LogView) throws -> Entry {
-        let pending = provisional.removeValue(forKey: stream)
-        let kept = committed.removeValue(forKey: stream)
-        if let pending, pending.version == version { return pending }
-        if pending == nil, let kept, kept.version == version { return kept }
+        if let kept = states.removeValue(forKey: stream), kept.version == version { return kept }
         return try refold(stream, at: version, log: log)
     }
 
@@ -299,7 +301,10 @@ public struct DomainPolicy: AppendPolicy {
                 newSecret = true
             }
         }
-        return Self.personIndexEntry(person, secret: secret!)
+        if let entry = personEntries[person] { return entry }
+        let entry = Self.personIndexEntry(person, secret: secret!)
+        personEntries[person] = entry
+        return entry
     }
 
     static func personIndexEntry(_ person: String, secret: [UInt8]) -> String {
