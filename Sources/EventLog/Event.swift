@@ -2,7 +2,7 @@ import Foundation
 import JSON
 
 /// An event's id: a UUID, 16 bytes. An id is written to the log once.
-public struct EventID: Hashable, Sendable, CustomStringConvertible {
+public struct EventID: Hashable, Sendable, CustomStringConvertible, ContiguousBytes {
     public var bytes: (UInt64, UInt64)
 
     public init(_ uuid: UUID) {
@@ -62,6 +62,12 @@ public struct EventID: Hashable, Sendable, CustomStringConvertible {
             out[8 + i] = UInt8(truncatingIfNeeded: bytes.1 >> (56 - 8 * UInt64(i)))
         }
         return out
+    }
+
+    /// Lends the 16 bytes, big-endian, without making an array (index keys).
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        var bigEndian = (bytes.0.bigEndian, bytes.1.bigEndian)
+        return try Swift.withUnsafeBytes(of: &bigEndian, body)
     }
 
     /// Lowercase 8-4-4-4-12.

@@ -276,7 +276,7 @@ public final class EventStore: Sendable {
                         sealed: sealed, recordedAt: clock(), previousHash: head.hash)
                     try txn.put(events, key: bigEndianBytes(position), value: record, flags: .append)
                     try txn.put(streamIndex, key: Self.streamKey(event.stream, version: version), value: bigEndianBytes(position), flags: .noOverwrite)
-                    try txn.put(eventIDs, key: event.eventID.byteArray, value: bigEndianBytes(position), flags: .noOverwrite)
+                    try txn.put(eventIDs, key: event.eventID, value: bigEndianBytes(position), flags: .noOverwrite)
                     head = Head(position: position, hash: hash)
                     heads[event.stream] = StreamHead(version: version, position: position)
                     written[event.eventID] = (i, position, version)
@@ -330,7 +330,7 @@ public final class EventStore: Sendable {
     /// The outcome of an event whose id is already in the log with the same
     /// content, nil when the id is new; throws when the content differs.
     private func existingOutcome(_ txn: borrowing WriteTransaction, _ event: ProposedEvent) throws -> Outcome? {
-        guard let positionBytes = try txn.get(eventIDs, key: event.eventID.byteArray) else { return nil }
+        guard let positionBytes = try txn.get(eventIDs, key: event.eventID) else { return nil }
         let position = positionBytes.withUnsafeBytes { readBigEndianUInt64($0) } ?? 0
         guard let stored = try txn.withValue(events, key: positionBytes, { bytes in
             try? RecordCodec.decode(position: position, bytes)

@@ -43,7 +43,7 @@ enum RecordCodec {
         appendBigEndian(UInt32(bitPattern: event.occurredOn.daysSinceEpoch), to: &out)
         appendBigEndian(version, to: &out)
         appendBigEndian(UInt64(bitPattern: recordedAt.microsecondsSinceEpoch), to: &out)
-        out.append(contentsOf: event.eventID.byteArray)
+        event.eventID.withUnsafeBytes { out.append(contentsOf: $0) }
         appendField(event.stream.utf8, to: &out)
         appendField(event.type.utf8, to: &out)
         if let actor = event.actor { appendField(actor.utf8, to: &out) }

@@ -103,7 +103,7 @@ extension EventStore {
                 } else if indexed != bigEndianBytes(position) {
                     report(position, "wrongIndexEntry", "the stream index entry of \(event.stream) version \(event.version) points elsewhere")
                 }
-                let byID = try txn.get(eventIDs, key: event.eventID.byteArray)
+                let byID = try txn.get(eventIDs, key: event.eventID)
                 if byID == nil {
                     report(position, "missingIndexEntry", "not in the event id index")
                 } else if byID != bigEndianBytes(position) {
