@@ -39,7 +39,7 @@ public protocol AppendPolicy {
 public struct LogView {
     let store: EventStore
     let transaction: UnsafeTransactionReference
-    let batchHeads: [String: EventStore.StreamHead]
+    let batchHeads: [String: UInt64]
     let keys: KeyAllocator?
 
     /// A value of the policy's own state, or nil.
@@ -49,7 +49,7 @@ public struct LogView {
 
     /// The stream's version, counting the batch's earlier events.
     public func version(of stream: String) throws -> UInt64 {
-        try batchHeads[stream]?.version ?? store.readStreamHead(transaction, stream)?.version ?? 0
+        try batchHeads[stream] ?? store.readStreamVersion(transaction, stream)
     }
 
     /// The stream's events after `version`, in order, including the batch's earlier ones.

@@ -148,35 +148,27 @@ public final class EventStore: Sendable {
 
     /// The stream's current version (0 when it has no events).
     public func version(of stream: String) throws -> UInt64 {
-        try environment.read { txn in try readStreamHead(txn, stream)?.version ?? 0 }
+        try environment.read { txn in try readStreamVersion(txn, stream) }
     }
 
-    /// A stream's last version and the position of that event.
-    struct StreamHead {
-        var version: UInt64
-        var position: UInt64
-    }
-
-    /// The head of `stream`, read from the last entry of its stream index (nil
-    /// when it has no events).
-    func readStreamHead(_ txn: borrowing some Transaction & ~Copyable, _ stream: String) throws -> StreamHead? {
+    /// The version of `stream`'s last event (0 when it has none): the version
+    /// in the last key of its stream-index range.
+    func readStreamVersion(_ txn: borrowing some Transaction & ~Copyable, _ stream: String) throws -> UInt64 {
         let last = Self.streamKey(stream, version: .max)
         let prefixLength = last.count - 8
-        var head: StreamHead?
+        var version: UInt64 = 0
         try txn.scan(streamIndex, from: last, reverse: true) { key, value in
             guard key.count == last.count, key.starts(with: last[..<prefixLength]) else { return false }
-            guard let position = readBigEndianUInt64(value), value.count == 8 else {
-                throw LogError(.damaged, "the stream index of \(stream) is damaged")
-            }
-            head = StreamHead(version: readBigEndianUInt64(UnsafeRawBufferPointer(rebasing: key[prefixLength...]))!, position: position)
+            guard value.count == 8 else { throw LogError(.damaged, "the stream index of \(stream) is damaged") }
+            version = readBigEndianUInt64(UnsafeRawBufferPointer(rebasing: key[prefixLength...]))!
             return false
         }
-        return head
+        return version
     }
 
     /// Visits each stream whose id starts with `prefix`, in id order, with its
-    /// head: two cursor seeks a stream (its first index entry, then its last).
-    func forEachStream(_ txn: borrowing some Transaction & ~Copyable, prefix: String, _ body: (String, StreamHead) throws -> Void) throws {
+    /// version: two cursor seeks a stream (its first index entry, then its last).
+    func forEachStream(_ txn: borrowing some Transaction & ~Copyable, prefix: String, _ body: (String, UInt64) throws -> Void) throws {
         let p = Array(prefix.utf8)
         var from = p
         while true {
@@ -189,8 +181,7 @@ public final class EventStore: Sendable {
             }
             guard let stream = next else { return }
             let id = String(decoding: stream, as: UTF8.self)
-            guard let head = try readStreamHead(txn, id) else { throw LogError(.damaged, "the stream index of \(id) is damaged") }
-            try body(id, head)
+            try body(id, try readStreamVersion(txn, id))
             from = stream + [1]  // past every "<stream>\0…" key, before any other stream's
         }
     }
@@ -228,7 +219,7 @@ public final class EventStore: Sendable {
             let allocator = KeyAllocator()
             var head = try readHead(txn)
             try checkChainHead(txn, head)
-            var heads: [String: StreamHead] = [:]
+            var heads: [String: UInt64] = [:]  // versions of the streams this batch wrote
             var written: [EventID: (index: Int, position: UInt64, version: UInt64)] = [:]
             var outcomes: [Outcome] = []
             outcomes.reserveCapacity(batch.count)
@@ -246,15 +237,10 @@ public final class EventStore: Sendable {
                         outcomes.append(existing)
                         continue
                     }
-                    let streamHead: StreamHead
-                    if let cached = heads[event.stream] {
-                        streamHead = cached
-                    } else {
-                        streamHead = try readStreamHead(txn, event.stream) ?? StreamHead(version: 0, position: 0)
-                    }
-                    let sealing = try policy.admit(event, streamVersion: streamHead.version,
+                    let current = try heads[event.stream] ?? readStreamVersion(txn, event.stream)
+                    let sealing = try policy.admit(event, streamVersion: current,
                                                    log: LogView(store: self, transaction: txn.unsafeReference, batchHeads: heads, keys: allocator))
-                    try Self.checkExpected(event, current: streamHead.version)
+                    try Self.checkExpected(event, current: current)
 
                     // The payload is packed once: sealed when the policy asks and
                     // there is something to seal, else as it is.
@@ -270,7 +256,7 @@ public final class EventStore: Sendable {
                         stored = PackedJSON.encode(event.payload)
                     }
                     let position = head.position + 1
-                    let version = streamHead.version + 1
+                    let version = current + 1
                     let (record, hash) = RecordCodec.encode(
                         position: position, version: version, event: event, packedPayload: stored,
                         sealed: sealed, recordedAt: clock(), previousHash: head.hash)
@@ -278,7 +264,7 @@ public final class EventStore: Sendable {
                     try txn.put(streamIndex, key: Self.streamKey(event.stream, version: version), value: bigEndianBytes(position), flags: .noOverwrite)
                     try txn.put(eventIDs, key: event.eventID, value: bigEndianBytes(position), flags: .noOverwrite)
                     head = Head(position: position, hash: hash)
-                    heads[event.stream] = StreamHead(version: version, position: position)
+                    heads[event.stream] = version
                     written[event.eventID] = (i, position, version)
                     outcomes.append(Outcome(position: position, version: version, stream: event.stream, eventID: event.eventID, written: true))
                 } catch let error as LMDBError {
@@ -500,7 +486,7 @@ public final class EventStore: Sendable {
     public func streams(prefix: String = "") throws -> [(stream: String, version: UInt64)] {
         try environment.read { txn in
             var out: [(String, UInt64)] = []
-            try forEachStream(txn, prefix: prefix) { stream, head in out.append((stream, head.version)) }
+            try forEachStream(txn, prefix: prefix) { stream, version in out.append((stream, version)) }
             return out
         }
     }
