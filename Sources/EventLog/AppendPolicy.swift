@@ -74,7 +74,7 @@ public struct LogView {
 }
 
 /// Hands out key slots within one write transaction; the log stores the next
-/// free slot in `meta` with the batch and syncs the key file before committing.
+/// free slot in its main database with the batch and syncs the key file before committing.
 final class KeyAllocator {
     static let nextKey = Array("keys/next".utf8)
     var next: UInt32?
@@ -85,7 +85,7 @@ final class KeyAllocator {
         let slot: UInt32
         if let next {
             slot = next
-        } else if let stored = try transaction.get(store.meta, key: Self.nextKey) {
+        } else if let stored = try transaction.get(store.main, key: Self.nextKey) {
             guard stored.count == 4 else { throw LogError(.damaged, "the key counter is damaged") }
             slot = stored.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         } else {

@@ -55,14 +55,7 @@ public struct EventID: Hashable, Sendable, CustomStringConvertible, ContiguousBy
     private init(hi: UInt64, lo: UInt64) { bytes = (hi, lo) }
 
     /// The 16 bytes, big-endian.
-    public var byteArray: [UInt8] {
-        var out = [UInt8](repeating: 0, count: 16)
-        for i in 0..<8 {
-            out[i] = UInt8(truncatingIfNeeded: bytes.0 >> (56 - 8 * UInt64(i)))
-            out[8 + i] = UInt8(truncatingIfNeeded: bytes.1 >> (56 - 8 * UInt64(i)))
-        }
-        return out
-    }
+    public var byteArray: [UInt8] { withUnsafeBytes { Array($0) } }
 
     /// Lends the 16 bytes, big-endian, without making an array (index keys).
     public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {

@@ -20,7 +20,7 @@ public final class EventStore: Sendable {
     let eventIDs: Database
     /// LMDB's main database: the storage format, the chain head and the next key
     /// slot (it is written with every commit anyway, so the head costs no page).
-    let meta: Database
+    let main: Database
     let policyState: Database
     /// The per-person keys of sealed values (`keys/person.keys`).
     public let personKeys: PersonKeys
@@ -58,7 +58,7 @@ public final class EventStore: Sendable {
             try Self.settleFormat(txn, main: main, directory: directory)
             return try [main] + ["events", "streamIndex", "eventIds", "policyState"].map { try txn.openDatabase(named: $0, flags: .create) }
         }
-        (meta, events, streamIndex, eventIDs, policyState) = (handles[0], handles[1], handles[2], handles[3], handles[4])
+        (main, events, streamIndex, eventIDs, policyState) = (handles[0], handles[1], handles[2], handles[3], handles[4])
     }
 
     static let formatKey = Array("format".utf8)
@@ -140,7 +140,7 @@ public final class EventStore: Sendable {
     }
 
     func readHead(_ txn: borrowing some Transaction & ~Copyable) throws -> Head {
-        guard let value = try txn.get(meta, key: Self.headKey) else { return Head(position: 0, hash: Self.zeroHash) }
+        guard let value = try txn.get(main, key: Self.headKey) else { return Head(position: 0, hash: Self.zeroHash) }
         guard value.count == 40 else { throw LogError(.damaged, "the chain head record is damaged") }
         let position = value.withUnsafeBytes { readBigEndianUInt64(UnsafeRawBufferPointer(rebasing: $0[0..<8]))! }
         return Head(position: position, hash: Array(value[8...]))
@@ -282,10 +282,10 @@ public final class EventStore: Sendable {
             }
             if let next = allocator.next {
                 if allocator.wroteKeys { try personKeys.sync() }  // the keys are on disk before any event sealed with them
-                try txn.put(meta, key: KeyAllocator.nextKey, value: withUnsafeBytes(of: next.bigEndian) { Array($0) })
+                try txn.put(main, key: KeyAllocator.nextKey, value: withUnsafeBytes(of: next.bigEndian) { Array($0) })
             }
             if !written.isEmpty {
-                try txn.put(meta, key: Self.headKey, value: bigEndianBytes(head.position) + head.hash)
+                try txn.put(main, key: Self.headKey, value: bigEndianBytes(head.position) + head.hash)
             }
             return outcomes
         } }

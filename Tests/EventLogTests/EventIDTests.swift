@@ -12,7 +12,8 @@ struct EventIDTests {
         #expect(EventID(string: text.uppercased()) == id)
         #expect(id == EventID(UUID(uuidString: text)!))
         #expect(id.byteArray == [0x3f, 0x25, 0x04, 0xe0, 0x4f, 0x89, 0x41, 0xd3, 0x9a, 0x0c, 0x03, 0x05, 0xe8, 0x2c, 0x33, 0x01])
-        #expect(id.withUnsafeBytes { Array($0) } == id.byteArray)  // what index keys are made of
+        // What index keys are made of (and `byteArray` is built on).
+        #expect(id.withUnsafeBytes { Array($0) } == [0x3f, 0x25, 0x04, 0xe0, 0x4f, 0x89, 0x41, 0xd3, 0x9a, 0x0c, 0x03, 0x05, 0xe8, 0x2c, 0x33, 0x01])
     }
 
     @Test(arguments: [

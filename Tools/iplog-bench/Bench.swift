@@ -105,10 +105,10 @@ struct Bench: ParsableCommand {
             var rawSeconds = 0.0, iplogSeconds = 0.0
             for turn in stride(from: 0, to: n, by: 50) {
                 let range = turn..<min(turn + 50, n)
-                rawSeconds += Double(range.count) / rate(range.count) { raw.load(workload.lines, keys: workload.indexKeys, range: range, batch: 1) }
-                iplogSeconds += try Double(range.count) / rate(range.count) {
+                rawSeconds += milliseconds { raw.load(workload.lines, keys: workload.indexKeys, range: range, batch: 1) } / 1000
+                iplogSeconds += try milliseconds {
                     for event in events[range] { try single.append(event, policy: &policy) }
-                }
+                } / 1000
             }
             raw.close()
             rawSingle.append(Double(n) / rawSeconds)
