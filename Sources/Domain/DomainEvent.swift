@@ -57,16 +57,49 @@ public enum DomainEvent: Hashable, Sendable {
     /// in the log is upcast in ``decode(type:schemaVersion:payload:)``.
     public static let schemaVersion: UInt16 = 1
 
-    /// Every type name, case stream's first.
-    public static let caseTypes = [
-        "ApplicationReceived", "PreliminaryReplySent", "AssessmentCompleted", "ConsentGiven", "ConsentWithdrawn",
-        "DecisionMade", "DecisionSent", "AppealReceived", "AppealForwarded", "AppealDecided", "CoordinatorAppointed",
-        "CoordinatorReleased", "GroupMemberAdded", "GroupMemberRemoved", "MeetingScheduled", "MeetingHeld",
-        "MinutesWritten", "MeetingCancelled", "ActionItemCompleted", "PlanEstablished", "GoalAdded", "GoalAchieved",
-        "MeasureAdded", "PlanEvaluated", "TransitionPlanned", "DeviationReported", "DeviationResolved", "PlanClosed",
-    ]
-    public static let coordinatorTypes = ["CoordinatorRegistered", "CoordinatorTrained", "CoordinatorDeactivated"]
-    public static let allTypes = caseTypes + coordinatorTypes
+    /// The catalogue's event types, case streams' first; the raw value is the type's name.
+    public enum Kind: String, CaseIterable, Sendable {
+        case applicationReceived = "ApplicationReceived"
+        case preliminaryReplySent = "PreliminaryReplySent"
+        case assessmentCompleted = "AssessmentCompleted"
+        case consentGiven = "ConsentGiven"
+        case consentWithdrawn = "ConsentWithdrawn"
+        case decisionMade = "DecisionMade"
+        case decisionSent = "DecisionSent"
+        case appealReceived = "AppealReceived"
+        case appealForwarded = "AppealForwarded"
+        case appealDecided = "AppealDecided"
+        case coordinatorAppointed = "CoordinatorAppointed"
+        case coordinatorReleased = "CoordinatorReleased"
+        case groupMemberAdded = "GroupMemberAdded"
+        case groupMemberRemoved = "GroupMemberRemoved"
+        case meetingScheduled = "MeetingScheduled"
+        case meetingHeld = "MeetingHeld"
+        case minutesWritten = "MinutesWritten"
+        case meetingCancelled = "MeetingCancelled"
+        case actionItemCompleted = "ActionItemCompleted"
+        case planEstablished = "PlanEstablished"
+        case goalAdded = "GoalAdded"
+        case goalAchieved = "GoalAchieved"
+        case measureAdded = "MeasureAdded"
+        case planEvaluated = "PlanEvaluated"
+        case transitionPlanned = "TransitionPlanned"
+        case deviationReported = "DeviationReported"
+        case deviationResolved = "DeviationResolved"
+        case planClosed = "PlanClosed"
+        case coordinatorRegistered = "CoordinatorRegistered"
+        case coordinatorTrained = "CoordinatorTrained"
+        case coordinatorDeactivated = "CoordinatorDeactivated"
+
+        /// Each kind by its name: one hash, where a `switch` over the names
+        /// compares them one after the other (decoding does this for every event).
+        static let named = Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
+    }
+
+    /// Every type name, case streams' first.
+    public static let allTypes = Kind.allCases.map(\.rawValue)
+    public static let coordinatorTypes = [Kind.coordinatorRegistered, .coordinatorTrained, .coordinatorDeactivated].map(\.rawValue)
+    public static let caseTypes = allTypes.filter { !coordinatorTypes.contains($0) }
 
     /// The payload field that holds the event's own date: the default for
     /// `occurredOn`. Nil for the two types whose only date looks ahead.
@@ -114,107 +147,130 @@ public enum DomainEvent: Hashable, Sendable {
     ///     be sealed (empty strings; ``DomainEvent/sealedFields(of:)``): they read
     ///     as empty strings, and a sealed person id as "".
     public static func decode(type: String, schemaVersion: UInt16 = schemaVersion, payload: JSONValue, canonical: Bool = true, sealed: Bool = false) throws(LogError) -> (event: DomainEvent, canonical: JSONValue) {
+        try checkSchemaVersion(schemaVersion, of: type)
+        var r = try PayloadReader(payload, path: "data", collecting: canonical, sealedAllowed: sealed)
+        return (try read(type: type, &r), r.canonical)
+    }
+
+    /// Decodes a stored payload straight from its packed bytes, personal values
+    /// sealed, as ``decode(type:schemaVersion:payload:canonical:sealed:)`` does
+    /// from its JSON form with `sealed` (no ``JSONValue`` is built).
+    ///
+    /// - Throws: ``LogError`` without naming the field when the payload does
+    ///   not read this way: decode its JSON form then, for the error that does
+    ///   (``decode(_:keys:)`` does so).
+    static func decode(type: String, schemaVersion: UInt16, packed: UnsafeRawBufferPointer) throws(LogError) -> DomainEvent {
+        try checkSchemaVersion(schemaVersion, of: type)
+        var r = try PackedPayloadReader(PackedObject.whole(packed))
+        return try read(type: type, &r)
+    }
+
+    private static func checkSchemaVersion(_ schemaVersion: UInt16, of type: String) throws(LogError) {
         guard schemaVersion >= 1, schemaVersion <= Self.schemaVersion else {
             throw LogError(.invalidShape, "field schemaVersion: \(type) has schema versions 1 to \(Self.schemaVersion)")
         }
-        var r = try PayloadReader(payload, path: "data", collecting: canonical, sealedAllowed: sealed)
+    }
+
+    /// The typed event of `type`, its fields read by `r`.
+    private static func read<R: PayloadFields>(type: String, _ r: inout R) throws(LogError) -> DomainEvent {
+        guard let kind = Kind.named[type] else {
+            throw LogError(.invalidShape, "field type: \(type.prefix(64)) is not an event type of the catalogue")
+        }
         let event: DomainEvent
-        switch type {
-        case "ApplicationReceived":
+        switch kind {
+        case .applicationReceived:
             event = .applicationReceived(.init(personId: try r.personIDDigits("personId"), receivedOn: try r.date("receivedOn"),
                                                requested: try r.choices("requested", nonEmpty: true), origin: try r.choice("origin"),
                                                unit: try r.string("unit")))
-        case "PreliminaryReplySent":
+        case .preliminaryReplySent:
             event = .preliminaryReplySent(.init(sentOn: try r.date("sentOn"), expectedDecisionBy: try r.date("expectedDecisionBy")))
-        case "AssessmentCompleted":
+        case .assessmentCompleted:
             event = .assessmentCompleted(.init(completedOn: try r.date("completedOn"), longTermNeed: try r.bool("longTermNeed"),
                                                services: try r.strings("services"), residesInMunicipality: try r.bool("residesInMunicipality"),
                                                wantsIndividualPlan: try r.bool("wantsIndividualPlan")))
-        case "ConsentGiven":
+        case .consentGiven:
             event = .consentGiven(.init(givenOn: try r.date("givenOn"), scope: try r.choices("scope", nonEmpty: true), givenBy: try r.choice("givenBy")))
-        case "ConsentWithdrawn":
+        case .consentWithdrawn:
             event = .consentWithdrawn(.init(withdrawnOn: try r.date("withdrawnOn"), scope: try r.choices("scope", nonEmpty: true)))
-        case "DecisionMade":
+        case .decisionMade:
             event = .decisionMade(.init(decidedOn: try r.date("decidedOn"), individualPlan: try r.choice("individualPlan"),
                                         coordinator: try r.choice("coordinator"), childCoordinator: try r.choice("childCoordinator"),
                                         grounds: try r.string("grounds"), decidedBy: try r.string("decidedBy")))
-        case "DecisionSent":
+        case .decisionSent:
             event = .decisionSent(.init(sentOn: try r.date("sentOn"), channel: try r.choice("channel"),
                                         appealInformationIncluded: try r.bool("appealInformationIncluded")))
-        case "AppealReceived":
+        case .appealReceived:
             event = .appealReceived(.init(receivedOn: try r.date("receivedOn"), grounds: try r.string("grounds")))
-        case "AppealForwarded":
+        case .appealForwarded:
             event = .appealForwarded(.init(forwardedOn: try r.date("forwardedOn")))
-        case "AppealDecided":
+        case .appealDecided:
             event = .appealDecided(.init(decidedOn: try r.date("decidedOn"), decidedBy: try r.choice("decidedBy"), outcome: try r.choice("outcome")))
-        case "CoordinatorAppointed":
+        case .coordinatorAppointed:
             event = .coordinatorAppointed(.init(coordinatorId: try r.string("coordinatorId"), appointedOn: try r.date("appointedOn")))
-        case "CoordinatorReleased":
+        case .coordinatorReleased:
             event = .coordinatorReleased(.init(coordinatorId: try r.string("coordinatorId"), releasedOn: try r.date("releasedOn"), reason: try r.string("reason")))
-        case "GroupMemberAdded":
+        case .groupMemberAdded:
             event = .groupMemberAdded(.init(memberId: try r.string("memberId"), role: try r.string("role"),
                                             organisation: try r.string("organisation"), addedOn: try r.date("addedOn")))
-        case "GroupMemberRemoved":
+        case .groupMemberRemoved:
             event = .groupMemberRemoved(.init(memberId: try r.string("memberId"), removedOn: try r.date("removedOn")))
-        case "MeetingScheduled":
+        case .meetingScheduled:
             event = .meetingScheduled(.init(meetingId: try r.string("meetingId"), scheduledFor: try r.date("scheduledFor")))
-        case "MeetingHeld":
+        case .meetingHeld:
             event = .meetingHeld(.init(
                 meetingId: try r.string("meetingId"), heldOn: try r.date("heldOn"), attendees: try r.strings("attendees"),
                 minutesWritten: try r.bool("minutesWritten"),
-                actionItems: try r.objects("actionItems") { (i: inout PayloadReader) throws(LogError) in
+                actionItems: try r.objects("actionItems") { (i: inout R) throws(LogError) in
                     ActionItem(itemId: try i.string("itemId"), description: try i.string("description"),
                                responsible: try i.string("responsible"), dueOn: try i.date("dueOn"))
                 }))
-        case "MinutesWritten":
+        case .minutesWritten:
             event = .minutesWritten(.init(meetingId: try r.string("meetingId"), writtenOn: try r.date("writtenOn")))
-        case "MeetingCancelled":
+        case .meetingCancelled:
             event = .meetingCancelled(.init(meetingId: try r.string("meetingId"), cancelledOn: try r.date("cancelledOn"), reason: try r.string("reason")))
-        case "ActionItemCompleted":
+        case .actionItemCompleted:
             event = .actionItemCompleted(.init(itemId: try r.string("itemId"), completedOn: try r.date("completedOn")))
-        case "PlanEstablished":
+        case .planEstablished:
             event = .planEstablished(.init(
                 establishedOn: try r.date("establishedOn"),
-                goals: try r.objects("goals") { (g: inout PayloadReader) throws(LogError) in try readGoal(&g) },
-                measures: try r.objects("measures") { (m: inout PayloadReader) throws(LogError) in try readMeasure(&m) },
+                goals: try r.objects("goals") { (g: inout R) throws(LogError) in try readGoal(&g) },
+                measures: try r.objects("measures") { (m: inout R) throws(LogError) in try readMeasure(&m) },
                 nextEvaluationDue: try r.optionalDate("nextEvaluationDue")))
-        case "GoalAdded":
+        case .goalAdded:
             event = .goalAdded(.init(goal: try readGoal(&r), addedOn: try r.date("addedOn")))
-        case "GoalAchieved":
+        case .goalAchieved:
             event = .goalAchieved(.init(goalId: try r.string("goalId"), achievedOn: try r.date("achievedOn")))
-        case "MeasureAdded":
+        case .measureAdded:
             event = .measureAdded(.init(measure: try readMeasure(&r), addedOn: try r.date("addedOn")))
-        case "PlanEvaluated":
+        case .planEvaluated:
             event = .planEvaluated(.init(evaluatedOn: try r.date("evaluatedOn"), nextEvaluationDue: try r.date("nextEvaluationDue"), summary: try r.string("summary")))
-        case "TransitionPlanned":
+        case .transitionPlanned:
             event = .transitionPlanned(.init(transition: try r.string("transition"), plannedFor: try r.date("plannedFor")))
-        case "DeviationReported":
+        case .deviationReported:
             event = .deviationReported(.init(deviationId: try r.string("deviationId"), reportedOn: try r.date("reportedOn"),
                                              category: try r.string("category"), description: try r.string("description"),
                                              externalRef: try r.optionalString("externalRef")))
-        case "DeviationResolved":
+        case .deviationResolved:
             event = .deviationResolved(.init(deviationId: try r.string("deviationId"), resolvedOn: try r.date("resolvedOn"), resolution: try r.string("resolution")))
-        case "PlanClosed":
+        case .planClosed:
             event = .planClosed(.init(closedOn: try r.date("closedOn"), reason: try r.choice("reason")))
-        case "CoordinatorRegistered":
+        case .coordinatorRegistered:
             event = .coordinatorRegistered(.init(coordinatorId: try r.string("coordinatorId"), name: try r.string("name"),
                                                  unit: try r.string("unit"), profession: try r.string("profession"),
                                                  registeredOn: try r.date("registeredOn")))
-        case "CoordinatorTrained":
+        case .coordinatorTrained:
             event = .coordinatorTrained(.init(trainedOn: try r.date("trainedOn"), course: try r.string("course")))
-        case "CoordinatorDeactivated":
+        case .coordinatorDeactivated:
             event = .coordinatorDeactivated(.init(deactivatedOn: try r.date("deactivatedOn")))
-        default:
-            throw LogError(.invalidShape, "field type: \(type.prefix(64)) is not an event type of the catalogue")
         }
-        return (event, r.canonical)
+        return event
     }
 
-    private static func readGoal(_ r: inout PayloadReader) throws(LogError) -> Goal {
+    private static func readGoal<R: PayloadFields>(_ r: inout R) throws(LogError) -> Goal {
         Goal(goalId: try r.string("goalId"), description: try r.string("description"), horizon: try r.choice("horizon"))
     }
 
-    private static func readMeasure(_ r: inout PayloadReader) throws(LogError) -> Measure {
+    private static func readMeasure<R: PayloadFields>(_ r: inout R) throws(LogError) -> Measure {
         Measure(measureId: try r.string("measureId"), description: try r.string("description"), responsible: try r.optionalString("responsible"))
     }
 

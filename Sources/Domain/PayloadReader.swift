@@ -6,11 +6,33 @@ extension LogError.Code {
     public static let invalidPersonId = LogError.Code(rawValue: "invalidPersonId")
 }
 
+/// How ``DomainEvent`` reads a payload's fields: from its JSON form
+/// (``PayloadReader``: appends, with errors that name the field) or straight
+/// from the packed bytes the log stores (``PackedPayloadReader``: reads).
+protocol PayloadFields {
+    mutating func optionalString(_ field: String, required: Bool) throws(LogError) -> String?
+    mutating func bool(_ field: String) throws(LogError) -> Bool
+    mutating func optionalDate(_ field: String, required: Bool) throws(LogError) -> BusinessDate?
+    mutating func choice<E: RawRepresentable & CaseIterable>(_ field: String) throws(LogError) -> E where E.RawValue == String
+    /// A list of values from a closed list; duplicates are refused.
+    mutating func choices<E: RawRepresentable & CaseIterable & Hashable>(_ field: String, nonEmpty: Bool) throws(LogError) -> [E] where E.RawValue == String
+    mutating func strings(_ field: String) throws(LogError) -> [String]
+    mutating func objects<T>(_ field: String, _ body: (inout Self) throws(LogError) -> T) throws(LogError) -> [T]
+    mutating func personIDDigits(_ field: String) throws(LogError) -> String
+}
+
+extension PayloadFields {
+    mutating func string(_ field: String) throws(LogError) -> String { try optionalString(field, required: true)! }
+    mutating func optionalString(_ field: String) throws(LogError) -> String? { try optionalString(field, required: false) }
+    mutating func date(_ field: String) throws(LogError) -> BusinessDate { try optionalDate(field, required: true)! }
+    mutating func optionalDate(_ field: String) throws(LogError) -> BusinessDate? { try optionalDate(field, required: false) }
+}
+
 /// Reads a payload object field by field, with errors that name the field
 /// (`data.actionItems[2].dueOn`) and never its value, and collects the fields
 /// it read as the canonical payload: extra fields are dropped, so nothing the
 /// catalogue does not know is stored.
-struct PayloadReader {
+struct PayloadReader: PayloadFields {
     private let members: [JSONValue.Member]
     /// Where the object is (`data`, `data.actionItems`), and its index in a list:
     /// the path for errors is only put together when there is an error.
@@ -53,11 +75,7 @@ struct PayloadReader {
         if collecting { read.append(.init(field, value)) }
     }
 
-    mutating func string(_ field: String) throws(LogError) -> String {
-        try optionalString(field, required: true)!
-    }
-
-    mutating func optionalString(_ field: String, required: Bool = false) throws(LogError) -> String? {
+    mutating func optionalString(_ field: String, required: Bool) throws(LogError) -> String? {
         guard let value = try take(field, required: required) else { return nil }
         guard case .string(let s) = value else { throw Envelope.shapeError(name(field), "a string expected, found \(value.kindName)") }
         guard !s.isEmpty || sealedAllowed else { throw Envelope.shapeError(name(field), "must not be empty") }
@@ -73,11 +91,7 @@ struct PayloadReader {
         return b
     }
 
-    mutating func date(_ field: String) throws(LogError) -> BusinessDate {
-        try optionalDate(field, required: true)!
-    }
-
-    mutating func optionalDate(_ field: String, required: Bool = false) throws(LogError) -> BusinessDate? {
+    mutating func optionalDate(_ field: String, required: Bool) throws(LogError) -> BusinessDate? {
         guard let value = try take(field, required: required) else { return nil }
         if case .string(let text) = value, let date = BusinessDate(iso: text) {
             keep(field, value)
@@ -88,7 +102,7 @@ struct PayloadReader {
         return date
     }
 
-    mutating func choice<E: RawRepresentable & CaseIterable>(_ field: String, _: E.Type = E.self) throws(LogError) -> E where E.RawValue == String {
+    mutating func choice<E: RawRepresentable & CaseIterable>(_ field: String) throws(LogError) -> E where E.RawValue == String {
         let value = try take(field, required: true)!
         guard case .string(let s) = value, let e = E(rawValue: s) else {
             throw Envelope.shapeError(name(field), "one of \(E.allCases.map { $0.rawValue }.joined(separator: ", ")) expected")
@@ -97,8 +111,7 @@ struct PayloadReader {
         return e
     }
 
-    /// A list of values from a closed list; duplicates are refused.
-    mutating func choices<E: RawRepresentable & CaseIterable & Hashable>(_ field: String, nonEmpty: Bool, _: E.Type = E.self) throws(LogError) -> [E] where E.RawValue == String {
+    mutating func choices<E: RawRepresentable & CaseIterable & Hashable>(_ field: String, nonEmpty: Bool) throws(LogError) -> [E] where E.RawValue == String {
         let value = try take(field, required: true)!
         guard case .array(let items) = value else { throw Envelope.shapeError(name(field), "a list expected, found \(value.kindName)") }
         if nonEmpty, items.isEmpty { throw Envelope.shapeError(name(field), "must not be empty") }
@@ -126,7 +139,6 @@ struct PayloadReader {
         return out
     }
 
-    /// A list of objects, each read by `body`.
     mutating func objects<T>(_ field: String, _ body: (inout PayloadReader) throws(LogError) -> T) throws(LogError) -> [T] {
         let value = try take(field, required: true)!
         guard case .array(let items) = value else { throw Envelope.shapeError(name(field), "a list expected, found \(value.kindName)") }
@@ -142,7 +154,6 @@ struct PayloadReader {
         return out
     }
 
-    /// A person id's digits; empty when it is sealed (read from the log).
     mutating func personIDDigits(_ field: String) throws(LogError) -> String {
         if sealedAllowed, let value = members.first(where: { $0.key == field })?.value,
            value == .string("") || value == .string(PackedJSON.erasedMarker) { return "" }
@@ -157,5 +168,97 @@ struct PayloadReader {
         }
         keep(field, value)
         return id
+    }
+}
+
+/// Reads a stored payload's fields straight from its packed bytes, as
+/// ``PayloadReader`` reads the JSON form of a payload from the log (personal
+/// values may be sealed; nothing is collected), without building the
+/// ``JSONValue`` tree first.
+///
+/// Accepts only what ``PayloadReader`` accepts, with the same values; where it
+/// cannot read a field it throws without saying why, and the caller reads the
+/// payload again the slow way, whose error names the field
+/// (``DomainEvent/decode(_:keys:)``). Lends the buffer it reads.
+struct PackedPayloadReader: PayloadFields {
+    private let object: PackedObject
+
+    /// Thrown where a field does not read; never shown (see above).
+    static let unreadable = LogError(.invalidShape, "the packed payload does not read directly")
+
+    /// An object whose member names are all ASCII: names are compared byte for
+    /// byte here, but as Swift compares strings by ``PayloadReader``, which
+    /// might equate another name with a field's.
+    init(_ object: PackedObject?) throws(LogError) {
+        guard let object, object.namesAreASCII else { throw Self.unreadable }
+        self.object = object
+    }
+
+    /// The field, nil when missing or null.
+    private func take(_ field: String, required: Bool) throws(LogError) -> PackedValue? {
+        guard let value = object.member(field), !value.isNull else {
+            if required { throw Self.unreadable }
+            return nil
+        }
+        return value
+    }
+
+    mutating func optionalString(_ field: String, required: Bool) throws(LogError) -> String? {
+        guard let value = try take(field, required: required) else { return nil }
+        guard let s = value.string, s.utf8.count <= 4000 else { throw Self.unreadable }
+        return s
+    }
+
+    mutating func bool(_ field: String) throws(LogError) -> Bool {
+        guard let b = try take(field, required: true)!.bool else { throw Self.unreadable }
+        return b
+    }
+
+    mutating func optionalDate(_ field: String, required: Bool) throws(LogError) -> BusinessDate? {
+        guard let value = try take(field, required: required) else { return nil }
+        guard let text = value.stringBytes, let date = BusinessDate(isoBytes: text) else { throw Self.unreadable }
+        return date
+    }
+
+    mutating func choice<E: RawRepresentable & CaseIterable>(_ field: String) throws(LogError) -> E where E.RawValue == String {
+        guard let s = try take(field, required: true)!.string, let e = E(rawValue: s) else { throw Self.unreadable }
+        return e
+    }
+
+    mutating func choices<E: RawRepresentable & CaseIterable & Hashable>(_ field: String, nonEmpty: Bool) throws(LogError) -> [E] where E.RawValue == String {
+        guard let items = try take(field, required: true)!.items, !(nonEmpty && items.isEmpty) else { throw Self.unreadable }
+        var out: [E] = []
+        for item in items {
+            guard let s = item.string, let e = E(rawValue: s), !out.contains(e) else { throw Self.unreadable }
+            out.append(e)
+        }
+        return out
+    }
+
+    mutating func strings(_ field: String) throws(LogError) -> [String] {
+        guard let items = try take(field, required: true)!.items else { throw Self.unreadable }
+        var out: [String] = []
+        for item in items {
+            guard let s = item.string else { throw Self.unreadable }
+            out.append(s)
+        }
+        return out
+    }
+
+    mutating func objects<T>(_ field: String, _ body: (inout PackedPayloadReader) throws(LogError) -> T) throws(LogError) -> [T] {
+        guard let items = try take(field, required: true)!.items else { throw Self.unreadable }
+        var out: [T] = []
+        for item in items {
+            var reader = try PackedPayloadReader(item.object)
+            out.append(try body(&reader))
+        }
+        return out
+    }
+
+    mutating func personIDDigits(_ field: String) throws(LogError) -> String {
+        guard let s = try take(field, required: true)!.string else { throw Self.unreadable }
+        if s == "" || s == PackedJSON.erasedMarker { return "" }
+        guard let id = PersonID(s) else { throw Self.unreadable }
+        return id.digits
     }
 }

@@ -35,12 +35,18 @@ extension DomainEvent {
     /// Decodes a recorded event as the read models see it: personal values
     /// sealed (empty), except the person id of an application when `keys` are
     /// given and the person's key is not erased.
+    ///
+    /// Read straight from the packed payload where no value needs opening; a
+    /// payload that does not read that way is decoded again from its JSON form,
+    /// for the same event or the error that names the field.
     public static func decode(_ event: RecordedEvent, keys: PersonKeys? = nil) throws -> DomainEvent {
-        let payload = if let keys, event.type == "ApplicationReceived", event.sealed != nil {
-            try event.payload(keys: keys)
-        } else {
-            try event.payload()
+        let opens = keys != nil && event.type == "ApplicationReceived" && event.sealed != nil
+        if !opens, let decoded = try? event.packedPayload.withUnsafeBytes({ bytes throws(LogError) in
+            try decode(type: event.type, schemaVersion: event.schemaVersion, packed: bytes)
+        }) {
+            return decoded
         }
+        let payload = if opens, let keys { try event.payload(keys: keys) } else { try event.payload() }
         return try decode(type: event.type, schemaVersion: event.schemaVersion, payload: payload, canonical: false, sealed: true).event
     }
 }

@@ -25,21 +25,24 @@ public struct BusinessDate: Hashable, Comparable, Sendable, CustomStringConverti
     /// Parses exactly `YYYY-MM-DD` (not generic, so it is not reached through
     /// witness tables from other modules: dates are parsed for every event read).
     public init?(iso text: String) {
-        var y = 0, m = 0, d = 0, count = 0
-        for c in text.utf8 {
-            switch count {
-            case 4, 7:
+        var text = text
+        guard let date = text.withUTF8({ BusinessDate(isoBytes: UnsafeRawBufferPointer($0)) }) else { return nil }
+        self = date
+    }
+
+    /// Parses exactly `YYYY-MM-DD` from UTF-8 bytes (a stored payload's, read in place).
+    public init?(isoBytes text: UnsafeRawBufferPointer) {
+        guard text.count == 10 else { return nil }
+        var y = 0, m = 0, d = 0
+        for (count, c) in text.enumerated() {
+            if count == 4 || count == 7 {
                 guard c == UInt8(ascii: "-") else { return nil }
-            case 0...9:
-                guard c >= 0x30, c <= 0x39 else { return nil }
-                let digit = Int(c &- 0x30)
-                if count < 4 { y = y * 10 + digit } else if count < 7 { m = m * 10 + digit } else { d = d * 10 + digit }
-            default:
-                return nil
+                continue
             }
-            count += 1
+            guard c >= 0x30, c <= 0x39 else { return nil }
+            let digit = Int(c &- 0x30)
+            if count < 4 { y = y * 10 + digit } else if count < 7 { m = m * 10 + digit } else { d = d * 10 + digit }
         }
-        guard count == 10 else { return nil }
         self.init(year: y, month: m, day: d)
     }
 

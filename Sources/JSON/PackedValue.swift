@@ -1,0 +1,186 @@
+/// One packed value (``PackedJSON``) read in place: only the values asked for
+/// become Swift values, so reading a few fields of a stored payload builds no
+/// ``JSONValue`` tree.
+///
+/// Made with ``whole(_:)``, which accepts exactly what ``PackedJSON/decode(_:)``
+/// accepts (tags, lengths, counts, nesting, no trailing bytes); values found
+/// inside one lie within checked bytes. The view lends the buffer it was made
+/// from and must not outlive it.
+public struct PackedValue {
+    /// The value's bytes, tag first.
+    public let bytes: UnsafeRawBufferPointer
+
+    fileprivate init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    /// The value that fills `bytes`, or nil when they are not one well-formed
+    /// packed value (where ``PackedJSON/decode(_:)`` would throw).
+    public static func whole(_ bytes: UnsafeRawBufferPointer) -> PackedValue? {
+        var cursor = Cursor(bytes)
+        guard cursor.skipValue(depth: 0), cursor.offset == bytes.count else { return nil }
+        return PackedValue(bytes)
+    }
+
+    private var tag: UInt8 { bytes.isEmpty ? 0xFF : bytes[0] }
+
+    public var isNull: Bool { tag == PackedJSON.Tag.null.rawValue }
+
+    /// The boolean, when the value is one.
+    public var bool: Bool? {
+        switch tag {
+        case PackedJSON.Tag.false.rawValue: false
+        case PackedJSON.Tag.true.rawValue: true
+        default: nil
+        }
+    }
+
+    /// A string's UTF-8 bytes, when the value is a string.
+    public var stringBytes: UnsafeRawBufferPointer? {
+        guard tag == PackedJSON.Tag.string.rawValue else { return nil }
+        var cursor = Cursor(bytes)
+        cursor.offset = 1
+        return cursor.readCounted()
+    }
+
+    /// The string, when the value is one (decoded as ``PackedJSON`` decodes it).
+    public var string: String? { stringBytes.map { String(decoding: $0, as: UTF8.self) } }
+
+    /// The members, when the value is an object.
+    public var object: PackedObject? { PackedObject(bytes) }
+
+    /// The items, when the value is an array.
+    public var items: [PackedValue]? {
+        guard tag == PackedJSON.Tag.array.rawValue else { return nil }
+        var cursor = Cursor(bytes)
+        cursor.offset = 1
+        guard let count = cursor.readCount() else { return nil }
+        var out: [PackedValue] = []
+        out.reserveCapacity(count)
+        for _ in 0..<count {
+            let start = cursor.offset
+            guard cursor.skipValue(depth: 1) else { return nil }
+            out.append(PackedValue(cursor.slice(start)))
+        }
+        return out
+    }
+}
+
+/// A packed object's members, found in one pass over its bytes.
+public struct PackedObject {
+    /// Where each member's name and value lie in the object's bytes, in order.
+    private var members: [(name: Range<Int>, value: Range<Int>)] = []
+    private let bytes: UnsafeRawBufferPointer
+    /// Whether every member's name is ASCII.
+    public private(set) var namesAreASCII = true
+
+    /// The object that fills `bytes`, or nil when they are not one well-formed
+    /// packed object: ``PackedValue/whole(_:)`` and ``PackedValue/object`` in one pass.
+    public static func whole(_ bytes: UnsafeRawBufferPointer) -> PackedObject? {
+        guard let object = PackedObject(bytes), object.end == bytes.count else { return nil }
+        return object
+    }
+
+    /// Where the members end.
+    private var end = 0
+
+    fileprivate init?(_ bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+        guard bytes.first == PackedJSON.Tag.object.rawValue else { return nil }
+        var cursor = Cursor(bytes)
+        cursor.offset = 1
+        guard let count = cursor.readCount() else { return nil }
+        members.reserveCapacity(count)
+        for _ in 0..<count {
+            guard let n = cursor.readCount() else { return nil }
+            let name = cursor.offset..<cursor.offset + n
+            cursor.offset += n
+            let start = cursor.offset
+            guard cursor.skipValue(depth: 1) else { return nil }
+            if namesAreASCII, UnsafeRawBufferPointer(rebasing: bytes[name]).contains(where: { $0 >= 0x80 }) { namesAreASCII = false }
+            members.append((name, start..<cursor.offset))
+        }
+        end = cursor.offset
+    }
+
+    /// The number of members.
+    public var count: Int { members.count }
+
+    /// The first member whose name has the bytes of `key`.
+    public func member(_ key: String) -> PackedValue? {
+        var key = key
+        return key.withUTF8 { wanted in
+            for m in members where m.name.count == wanted.count
+                && memcmpEqual(bytes.baseAddress! + m.name.lowerBound, wanted.baseAddress, wanted.count) {
+                return PackedValue(UnsafeRawBufferPointer(rebasing: bytes[m.value]))
+            }
+            return nil
+        }
+    }
+}
+
+@inline(__always)
+private func memcmpEqual(_ a: UnsafeRawPointer, _ b: UnsafePointer<UInt8>?, _ count: Int) -> Bool {
+    guard count > 0, let b else { return true }
+    for i in 0..<count where a.load(fromByteOffset: i, as: UInt8.self) != b[i] { return false }
+    return true
+}
+
+/// Steps through packed bytes with the checks ``PackedJSON/decode(_:)`` makes.
+private struct Cursor {
+    let bytes: UnsafeRawBufferPointer
+    var offset = 0
+
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    func slice(_ start: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: bytes[start..<offset]) }
+
+    @inline(__always)
+    mutating func readVarint() -> UInt64? {
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        while offset < bytes.count, shift < 64 {
+            let b = bytes[offset]
+            offset += 1
+            result |= UInt64(b & 0x7F) << shift
+            if b < 0x80 { return result }
+            shift += 7
+        }
+        return nil
+    }
+
+    /// A count or length, at most the bytes left (as the decoder requires of a count).
+    @inline(__always)
+    mutating func readCount() -> Int? {
+        guard let n = readVarint(), n <= UInt64(bytes.count - offset) else { return nil }
+        return Int(n)
+    }
+
+    /// A varint length and that many bytes.
+    @inline(__always)
+    mutating func readCounted() -> UnsafeRawBufferPointer? {
+        guard let n = readCount() else { return nil }
+        defer { offset += n }
+        return UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + n])
+    }
+
+    /// Steps over one value; false where decoding would throw.
+    mutating func skipValue(depth: Int) -> Bool {
+        guard depth <= JSONParser.maximumDepth, offset < bytes.count, let tag = PackedJSON.Tag(rawValue: bytes[offset]) else { return false }
+        offset += 1
+        switch tag {
+        case .null, .false, .true:
+            return true
+        case .number, .string:
+            return readCounted() != nil
+        case .array:
+            guard let n = readCount() else { return false }
+            for _ in 0..<n where !skipValue(depth: depth + 1) { return false }
+            return true
+        case .object:
+            guard let n = readCount() else { return false }
+            for _ in 0..<n {
+                guard readCounted() != nil, skipValue(depth: depth + 1) else { return false }
+            }
+            return true
+        }
+    }
+}
