@@ -20,6 +20,11 @@ public struct EventID: Hashable, Sendable, CustomStringConvertible, ContiguousBy
         bytes = (hi, lo)
     }
 
+    /// From 16 stored bytes (the caller has checked the count).
+    init(bigEndian b: UnsafeRawBufferPointer) {
+        bytes = (UInt64(bigEndian: b.loadUnaligned(as: UInt64.self)), UInt64(bigEndian: b.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+    }
+
     /// Parses the canonical 8-4-4-4-12 hex form (either case).
     public init?(string: String) {
         var hi: UInt64 = 0, lo: UInt64 = 0

@@ -455,29 +455,40 @@ public final class EventStore: Sendable {
     }
 
     func readStream(_ txn: borrowing some Transaction & ~Copyable, _ stream: String, from version: UInt64, backwards: Bool, limit: Int) throws -> [RecordedEvent] {
+        var strings = StringTable()
+        return try readStream(txn, stream, from: version, backwards: backwards, limit: limit, strings: &strings)
+    }
+
+    func readStream(_ txn: borrowing some Transaction & ~Copyable, _ stream: String, from version: UInt64, backwards: Bool, limit: Int,
+                    strings: inout StringTable) throws -> [RecordedEvent] {
         let prefix = Array(stream.utf8) + [0]
-        var positions: [[UInt8]] = []
+        strings.stream = (Array(stream.utf8), stream)
+        var positions: [UInt64?] = []
         try txn.scan(streamIndex, from: Self.streamKey(stream, version: version), reverse: backwards) { key, value in
             guard key.count == prefix.count + 8, key.starts(with: prefix) else { return false }
-            positions.append(Array(value))
+            positions.append(readBigEndianUInt64(value))
             return positions.count < limit
         }
-        return try positions.map { key in
-            let position = key.withUnsafeBytes { readBigEndianUInt64($0) } ?? 0
-            guard let event = try txn.withValue(events, key: key, { bytes in try? RecordCodec.decode(position: position, bytes) }),
-                  let event else {
-                throw LogError(.damaged, "the stream index of \(stream) points at position \(position), which does not decode")
+        var out: [RecordedEvent] = []
+        out.reserveCapacity(positions.count)
+        for position in positions {
+            guard let position, let event = try txn.withValue(events, key: PositionKey(position: position), { bytes in
+                try? RecordCodec.decode(position: position, bytes, strings: &strings)
+            }), let event else {
+                throw LogError(.damaged, "the stream index of \(stream) points at position \(position ?? 0), which does not decode")
             }
-            return event
+            out.append(event)
         }
+        return out
     }
 
     /// The events of each of `streams` at log positions up to `position`, read
     /// in one read transaction (a rebuild reads the log a few hundred streams at a time).
     public func read(streams: [String], through position: UInt64) throws -> [[RecordedEvent]] {
         try environment.read { txn in
-            try streams.map { stream in
-                try readStream(txn, stream, from: 1, backwards: false, limit: .max).filter { $0.position <= position }
+            var strings = StringTable()
+            return try streams.map { stream in
+                try readStream(txn, stream, from: 1, backwards: false, limit: .max, strings: &strings).filter { $0.position <= position }
             }
         }
     }

@@ -70,8 +70,10 @@ enum RecordCodec {
     }
 
     /// Decodes a stored record.
+    /// - Parameter strings: strings already made by this read (the stream,
+    ///   types, actors), reused instead of made again for every record.
     /// - Throws: ``DamagedRecord`` when the bytes are not a well-formed record.
-    static func decode(position: UInt64, _ bytes: UnsafeRawBufferPointer) throws(DamagedRecord) -> RecordedEvent {
+    static func decode(position: UInt64, _ bytes: UnsafeRawBufferPointer, strings: inout StringTable) throws(DamagedRecord) -> RecordedEvent {
         var r = ByteReader(bytes)
         guard bytes.count >= headerSize + hashSize,
               r.readByte() == format,
@@ -80,13 +82,14 @@ enum RecordCodec {
               let day = r.readBigEndian(UInt32.self),
               let version = r.readBigEndian(UInt64.self),
               let recorded = r.readBigEndian(UInt64.self),
-              let idBytes = r.readBytes(16), let id = EventID(bytes: idBytes),
-              let stream = readString(&r),
-              let type = readString(&r)
+              let idBytes = r.readBytes(16),
+              let stream = readString(&r, &strings),
+              let type = readString(&r, &strings)
         else { throw DamagedRecord(position: position, reason: "the record's header does not decode") }
+        let id = EventID(bigEndian: idBytes)
         var actor: String?
         if flags & flagActor != 0 {
-            guard let a = readString(&r) else { throw DamagedRecord(position: position, reason: "the actor does not decode") }
+            guard let a = readString(&r, &strings) else { throw DamagedRecord(position: position, reason: "the actor does not decode") }
             actor = a
         }
         guard let length = r.readVarint(), length <= UInt64(r.remaining - hashSize),
@@ -114,9 +117,15 @@ enum RecordCodec {
         return Array(bytes[(bytes.count - hashSize)...])
     }
 
-    private static func readString(_ r: inout ByteReader) -> String? {
+    /// Decodes a stored record, making every string anew.
+    static func decode(position: UInt64, _ bytes: UnsafeRawBufferPointer) throws(DamagedRecord) -> RecordedEvent {
+        var strings = StringTable()
+        return try decode(position: position, bytes, strings: &strings)
+    }
+
+    private static func readString(_ r: inout ByteReader, _ strings: inout StringTable) -> String? {
         guard let n = r.readVarint(), let b = r.readBytes(Int(clamping: n)) else { return nil }
-        return String(validUTF8: b)
+        return strings.string(b)
     }
 
     private static func appendField(_ utf8: String.UTF8View, to out: inout [UInt8]) {
@@ -137,6 +146,40 @@ func bigEndianBytes(_ value: UInt64) -> [UInt8] {
     out.reserveCapacity(8)
     appendBigEndian(value, to: &out)
     return out
+}
+
+/// A log position as the 8 big-endian bytes that key it, without an array.
+struct PositionKey: ContiguousBytes {
+    var position: UInt64
+
+    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        var bigEndian = position.bigEndian
+        return try Swift.withUnsafeBytes(of: &bigEndian, body)
+    }
+}
+
+/// The strings a read has made from stored UTF-8 (streams, types, actors), so
+/// that a record whose bytes match one reuses it: the catalogue has a few dozen
+/// types and a case a few actors, and each new string is a check of its bytes
+/// and, past 15 bytes, an allocation. Holds at most 64; later ones are made anew.
+struct StringTable {
+    private var entries: [(bytes: [UInt8], string: String)] = []
+    /// The stream being read: its records name it, so it is looked at first
+    /// and takes no entry.
+    var stream: (bytes: [UInt8], string: String)?
+
+    /// The string of `bytes`, or nil when they are not valid UTF-8.
+    mutating func string(_ bytes: UnsafeRawBufferPointer) -> String? {
+        if let stream, Self.equal(stream.bytes, bytes) { return stream.string }
+        for entry in entries where Self.equal(entry.bytes, bytes) { return entry.string }
+        guard let string = String(validUTF8: bytes) else { return nil }
+        if entries.count < 64 { entries.append((Array(bytes), string)) }
+        return string
+    }
+
+    private static func equal(_ a: [UInt8], _ b: UnsafeRawBufferPointer) -> Bool {
+        a.count == b.count && (b.isEmpty || a.withUnsafeBytes { memcmp($0.baseAddress!, b.baseAddress!, b.count) == 0 })
+    }
 }
 
 func readBigEndianUInt64(_ bytes: UnsafeRawBufferPointer) -> UInt64? {
