@@ -13,22 +13,27 @@ final class FoldBox<P: Projection> {
     let projection: P
     private var values: [String: P.Value?] = [:]
     private var dirty: Set<String> = []
-    /// The key last folded and its value: changed, and not in `values`.
-    private var current: (key: String, value: P.Value?)?
+    /// The key last folded and its value: changed, and not in `values`. Two
+    /// properties, not an optional tuple: this code runs unspecialized (the
+    /// projections arrive as existentials), and a tuple of a generic type has
+    /// its metadata looked up on every use.
+    private var currentKey: String?
+    private var currentValue: P.Value??
     var position: UInt64 = 0
     var failure: (position: UInt64, reason: String)?
 
     init(_ projection: P) { self.projection = projection }
 
     /// Values held in memory.
-    var count: Int { values.count + (current == nil ? 0 : 1) }
+    var count: Int { values.count + (currentKey == nil ? 0 : 1) }
 
     /// Puts the held value back with the others.
     private func settle() {
-        guard let held = current else { return }
-        current = nil
-        values[held.key] = held.value
-        dirty.insert(held.key)
+        guard let key = currentKey else { return }
+        values[key] = currentValue!
+        currentKey = nil
+        currentValue = nil
+        dirty.insert(key)
     }
 
     /// Folds one event; `decoded` decodes it (once, shared by every box), `load`
@@ -41,11 +46,12 @@ final class FoldBox<P: Projection> {
         }
         // Taken out while folded, so it has one reference and mutates in place.
         var value: P.Value?
-        let wasCurrent = current?.key == key
+        let wasCurrent = currentKey == key
         do {
             if wasCurrent {
-                value = current!.value
-                current = nil
+                value = currentValue!
+                currentKey = nil
+                currentValue = nil
             } else {
                 settle()
                 if let cached = values.removeValue(forKey: key) { value = cached } else { value = try load(key) }
@@ -58,14 +64,15 @@ final class FoldBox<P: Projection> {
             failure = (event.position, "\(event.type) in \(event.stream): \(error)")
             return
         }
-        current = (key, value)
+        currentKey = key
+        currentValue = .some(value)
         position = event.position
     }
 
     /// Forgets every value held in memory (after they were written): the next
     /// event of a key reads it back from the slot.
     func dropValues() {
-        precondition(dirty.isEmpty && current == nil, "drain before dropping")
+        precondition(dirty.isEmpty && currentKey == nil, "drain before dropping")
         values = [:]
     }
 
