@@ -40,8 +40,8 @@ let package = Package(
             path: "Sources/Domain"
         ),
         .target(name: "ProjectionKit", dependencies: ["EventLog", "Domain", "LMDB", "BinaryCodable"], path: "Projections/ProjectionKit"),
-        .target(name: "CaseStatus", dependencies: ["ProjectionKit", "Domain", "EventLog"], path: "Projections/CaseStatus"),
-        .target(name: "Deviations", dependencies: ["ProjectionKit", "CaseStatus", "Domain", "EventLog", "JSON"], path: "Projections/Deviations"),
+        .target(name: "CaseStatus", dependencies: ["ProjectionKit", "Domain", "EventLog", "BinaryCodable"], path: "Projections/CaseStatus"),
+        .target(name: "Deviations", dependencies: ["ProjectionKit", "CaseStatus", "Domain", "EventLog", "JSON", "BinaryCodable"], path: "Projections/Deviations"),
         .target(
             name: "CoordinatorWorkload",
             dependencies: ["ProjectionKit", "CaseStatus", "Deviations", "Domain", "EventLog"],

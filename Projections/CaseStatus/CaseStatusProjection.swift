@@ -1,3 +1,4 @@
+import BinaryCodable
 import Domain
 import EventLog
 import ProjectionKit
@@ -40,5 +41,12 @@ public struct CaseStatusProjection: Projection {
             record.caseState = s
         }
         value = record
+    }
+}
+
+extension StatusRecord: CompactCodable {
+    public func write(to w: inout CompactWriter) { w.write(version); w.write(caseState); w.write(coordinator) }
+    public init(from r: inout CompactReader) throws(CompactError) {
+        self.init(version: try r.read(), caseState: try r.read(), coordinator: try r.read())
     }
 }

@@ -1,3 +1,4 @@
+import BinaryCodable
 import Domain
 import EventLog
 
@@ -219,5 +220,24 @@ public struct DeviationTracker: Hashable, Sendable, Codable {
 
     private mutating func planWorkConsentMayEnd(on date: BusinessDate) {
         if state.individualPlanGranted, state.consentInForce(.individualPlan) { end(.planWorkWithoutConsent, on: date) }
+    }
+}
+
+extension DeviationRule: CompactCodable {}
+
+extension DeviationInterval: CompactCodable {
+    public func write(to w: inout CompactWriter) { w.write(rule); w.write(ref); w.write(start); w.write(deadline); w.write(end) }
+    public init(from r: inout CompactReader) throws(CompactError) {
+        self.init(rule: try r.read(), ref: try r.read(), start: try r.read(), deadline: try r.read(), end: try r.read())
+    }
+}
+
+extension DeviationTracker: CompactCodable {
+    public func write(to w: inout CompactWriter) { w.write(state); w.write(intervals); w.write(latestOccurredOn) }
+    public init(from r: inout CompactReader) throws(CompactError) {
+        self.init()
+        state = try r.read()
+        intervals = try r.read()
+        latestOccurredOn = try r.read()
     }
 }

@@ -47,12 +47,22 @@ public final class ViewStore: Sendable {
         (checkpoints, slots) = opened
     }
 
-    /// The encoding of view values: 2 is ``BinaryCoder`` (1 was JSON).
-    public static let valueFormat = 3
+    /// The encoding of view values: 4 is ``CompactCodable`` for the values
+    /// that have it (a case's state and deviations) and ``BinaryCoder`` for the
+    /// others; 3 was ``BinaryCoder`` for all, 1 JSON.
+    public static let valueFormat = 4
 
-    static func encode<V: Encodable>(_ value: V) throws -> [UInt8] { try BinaryCoder.encode(value) }
+    static func encode<V: Encodable>(_ value: V) throws -> [UInt8] {
+        if let compact = value as? any CompactCodable { return compact.compactBytes }
+        return try BinaryCoder.encode(value)
+    }
+
     static func decode<V: Decodable>(_ type: V.Type, _ bytes: UnsafeRawBufferPointer) throws -> V {
-        try BinaryCoder.decode(type, from: Array(bytes))
+        if let compact = V.self as? any CompactCodable.Type {
+            guard let value = try compact.init(compactBytes: bytes) as? V else { throw CompactError("\(V.self): not compact") }
+            return value
+        }
+        return try BinaryCoder.decode(type, from: Array(bytes))
     }
 
     /// Writes encoded values (nil deletes the key) into a slot.

@@ -3,12 +3,14 @@ import EventLog
 /// Everything the rules and the audit replay need to know about one case: a
 /// pure fold over the case's events (`events.reduce(CaseState(), apply)`).
 ///
-/// Codable only for snapshots, which are derived data: a snapshot of another
-/// ``CaseState/snapshotFormat`` is discarded and the state refolded from the log.
+/// Stored (``CompactCodable``) in snapshots and read models, which are derived
+/// data: a snapshot of another ``CaseState/snapshotFormat`` is discarded and the
+/// state refolded from the log.
 public struct CaseState: Hashable, Sendable, Codable {
     /// Raised whenever a stored field or the snapshot encoding changes
-    /// (2: the binary coder instead of JSON; 3: no person id, the person's key slot).
-    public static let snapshotFormat = 3
+    /// (2: the binary coder instead of JSON; 3: no person id, the person's key
+    /// slot; 4: the compact form, ``CompactCodable``).
+    public static let snapshotFormat = 4
 
     public struct Appointment: Hashable, Sendable, Codable {
         public var coordinatorId: String

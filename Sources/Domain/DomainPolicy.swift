@@ -207,23 +207,26 @@ public struct DomainPolicy: AppendPolicy {
         var out: [UInt8] = [UInt8(CaseState.snapshotFormat)]
         var version = entry.version.bigEndian
         withUnsafeBytes(of: &version) { out.append(contentsOf: $0) }
+        var writer = CompactWriter()
         switch entry.folded {
-        case .caseState(let s): out.append(contentsOf: try BinaryCoder.encode(s))
-        case .coordinator(let s): out.append(contentsOf: try BinaryCoder.encode(s))
+        case .caseState(let s): s.write(to: &writer)
+        case .coordinator(let s): s.write(to: &writer)
         }
+        out.append(contentsOf: writer.bytes)
         return out
     }
 
     static func decodeSnapshot(_ bytes: [UInt8], stream: String) -> Entry? {
         guard bytes.count > 9, bytes[0] == UInt8(CaseState.snapshotFormat) else { return nil }
         let version = bytes[1..<9].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        let body = Array(bytes[9...])
-        if StreamKind(stream: stream) == .coordinator {
-            guard let s = try? BinaryCoder.decode(CoordinatorState.self, from: body) else { return nil }
-            return Entry(folded: .coordinator(s), version: version, snapshotVersion: version)
+        return bytes[9...].withUnsafeBytes { body in
+            if StreamKind(stream: stream) == .coordinator {
+                guard let s = try? CoordinatorState(compactBytes: body) else { return nil }
+                return Entry(folded: .coordinator(s), version: version, snapshotVersion: version)
+            }
+            guard let s = try? CaseState(compactBytes: body) else { return nil }
+            return Entry(folded: .caseState(s), version: version, snapshotVersion: version)
         }
-        guard let s = try? BinaryCoder.decode(CaseState.self, from: body) else { return nil }
-        return Entry(folded: .caseState(s), version: version, snapshotVersion: version)
     }
 
     // MARK: Personal values and the person index
