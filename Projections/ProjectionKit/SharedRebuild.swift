@@ -174,6 +174,7 @@ extension ProjectionRunner {
     /// than `valuesInMemory` values writes them out and forgets them.
     private func fold(_ events: some Sequence<RecordedEvent>, into boxes: [AnyFoldBox], slot: (AnyFoldBox) -> Database,
                       valuesInMemory: Int) throws {
+        let slots = boxes.map(slot)  // looked up once, not for every event
         try views.environment.read { txn in
             let reference = txn.unsafeReference
             for event in events {
@@ -184,7 +185,7 @@ extension ProjectionRunner {
                     decoded = d
                     return d
                 }
-                for box in boxes { box.fold(event, decode, reference, slot(box)) }
+                for (box, slot) in zip(boxes, slots) { box.fold(event, decode, reference, slot) }
             }
         }
         for box in boxes where box.valueCount() > valuesInMemory {
