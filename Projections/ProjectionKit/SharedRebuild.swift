@@ -178,14 +178,10 @@ extension ProjectionRunner {
         try views.environment.read { txn in
             let reference = txn.unsafeReference
             for event in events {
-                var decoded: DomainEvent?
-                let decode = { () throws -> DomainEvent in
-                    if let decoded { return decoded }
-                    let d = try decodeEvent(event, keys: log.personKeys)
-                    decoded = d
-                    return d
-                }
-                for (box, slot) in zip(boxes, slots) { box.fold(event, decode, reference, slot) }
+                // Decoded once for every box (each case and coordinator event is
+                // folded by the case status); a failure is each box's to report.
+                let decoded = Result { try decodeEvent(event, keys: log.personKeys) }
+                for (box, slot) in zip(boxes, slots) { box.fold(event, { try decoded.get() }, reference, slot) }
             }
         }
         for box in boxes where box.valueCount() > valuesInMemory {

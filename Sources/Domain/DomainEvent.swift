@@ -8,8 +8,9 @@ public enum StreamKind: Sendable, Hashable {
 
     /// The kind of `stream`, or nil when it is neither.
     public init?(stream: String) {
-        if stream.hasPrefix("case-"), stream.count > 5 { self = .case }
-        else if stream.hasPrefix("coordinator-"), stream.count > 12 { self = .coordinator }
+        // UTF-8 counts, not `count`, which walks the grapheme clusters (this runs for every event folded).
+        if stream.hasPrefix("case-"), stream.utf8.count > 5 { self = .case }
+        else if stream.hasPrefix("coordinator-"), stream.utf8.count > 12 { self = .coordinator }
         else { return nil }
     }
 
