@@ -2,8 +2,9 @@ import BinaryCodable
 import CaseStatus
 import Deviations
 import Domain
+import CoordinatorWorkload
 import EventLog
-import ProjectionKit
+@testable import ProjectionKit
 import Testing
 
 /// The read models' large values and the rules' snapshots are stored in their
@@ -70,6 +71,44 @@ struct CompactValueTests {
     @Test func theCompactFormCoversEveryStoredFieldOfTheCaseState() {
         #expect(Mirror(reflecting: CaseState()).children.count == 27)
         #expect(CaseState.snapshotFormat == 4 && ViewStore.valueFormat == 4)
+    }
+
+    /// Read models written by the version before (value format 3: every value
+    /// through `BinaryCoder`) are regenerated on the next catch-up, which is
+    /// what every report does first, instead of being read as compact bytes.
+    @Test func readModelsOfTheFormerValueFormatAreRebuiltBeforeTheyAreRead() throws {
+        try withStoreDirectory { dir in
+            let log = try EventStore(directory: dir, durable: false)
+            let runner = ProjectionRunner(log: log, views: try views(dir))
+            var policy = DomainPolicy(today: sampleToday)
+            try log.append(sampleEvents(cases: 40), policy: &policy)
+            try catchUpAll(runner)
+            let expected = try Snapshot(runner.views)
+            // Make the active views what the version before left: its encoding, format 3.
+            let environment = runner.views.environment
+            for name in [CaseStatusProjection.name, DeviationsProjection.name] {
+                var checkpoint = try runner.views.checkpoint(name)
+                let slot = runner.views.slot(name, checkpoint.generation)
+                try environment.write { txn in
+                    for (key, value) in expected.status where name == CaseStatusProjection.name {
+                        try txn.put(slot, key: Array(key.utf8), value: try BinaryCoder.encode(value))
+                    }
+                    for (key, value) in expected.deviations where name == DeviationsProjection.name {
+                        try txn.put(slot, key: Array(key.utf8), value: try BinaryCoder.encode(value))
+                    }
+                    checkpoint.format = 3
+                    try runner.views.setCheckpoint(txn, name, checkpoint)
+                }
+            }
+            #expect(throws: (any Error).self) { try Snapshot(runner.views) }  // unreadable as they stand
+            try catchUpAll(runner)
+            #expect(try Snapshot(runner.views) == expected)
+            for name in [CaseStatusProjection.name, DeviationsProjection.name] {
+                let checkpoint = try runner.views.checkpoint(name)
+                let head = try log.head().position
+                #expect(checkpoint.format == 4 && checkpoint.generation == 1 && checkpoint.position == head)
+            }
+        }
     }
 
     @Test func cutOrPaddedBytesAreRefused() throws {
