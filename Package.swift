@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "Deviations", dependencies: ["ProjectionKit", "CaseStatus", "Domain", "EventLog", "JSON", "BinaryCodable"], path: "Projections/Deviations"),
         .target(
             name: "CoordinatorWorkload",
-            dependencies: ["ProjectionKit", "CaseStatus", "Deviations", "Domain", "EventLog"],
+            dependencies: ["ProjectionKit", "CaseStatus", "Deviations", "Domain", "EventLog", "JSON"],
             path: "Projections/CoordinatorWorkload"
         ),
         .target(

@@ -1,5 +1,6 @@
 import Domain
 import EventLog
+import JSON
 import ProjectionKit
 
 /// The coordinator workload read model's fold: per coordinator, the cases they
@@ -11,8 +12,15 @@ public struct CoordinatorWorkloadProjection: Projection {
     public init() {}
 
     public func key(for event: RecordedEvent) -> String? {
-        guard event.type == "CoordinatorAppointed", let id = (try? event.payload())?["coordinatorId"]?.stringValue else { return nil }
-        return "coordinator-" + id
+        guard event.type == "CoordinatorAppointed" else { return nil }
+        // Read in place; a member name that is not ASCII (never in a payload the
+        // catalogue wrote) is looked up as the JSON form compares names.
+        let id = event.packedPayload.withUnsafeBytes { bytes -> String? in
+            guard let object = PackedObject.whole(bytes) else { return nil }
+            guard object.namesAreASCII else { return (try? event.payload())?["coordinatorId"]?.stringValue }
+            return object.member("coordinatorId")?.string
+        }
+        return id.map { "coordinator-" + $0 }
     }
 
     public func apply(_ event: RecordedEvent, decoded: DomainEvent, to value: inout [String]?) throws {
