@@ -36,7 +36,7 @@ struct ConcurrencyAndCrashTests {
         var racers: [(Process, String)] = []
         for id in ["a", "b"] {
             let out = box.directory + "/racer-\(id)"
-            FileManager.default.createFile(atPath: out, contents: nil)
+            _ = FileManager.default.createFile(atPath: out, contents: nil)
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/bin/bash")
             p.arguments = ["-c", Self.racer]

@@ -21,7 +21,7 @@ struct FaultTests {
         env["STORE"] = box.store
         limited.environment = env
         let err = box.directory + "/limited.err"
-        FileManager.default.createFile(atPath: err, contents: nil)
+        _ = FileManager.default.createFile(atPath: err, contents: nil)
         limited.standardError = FileHandle(forWritingAtPath: err)
         limited.standardOutput = FileHandle.nullDevice
         try limited.run()
@@ -100,7 +100,7 @@ struct FaultTests {
     @Test func appendsKilledMidwayKeepEveryAcknowledgedEvent() throws {
         let box = try Sandbox()
         let out = box.directory + "/acks"
-        FileManager.default.createFile(atPath: out, contents: nil)
+        _ = FileManager.default.createFile(atPath: out, contents: nil)
         let appender = Process()
         appender.executableURL = URL(fileURLWithPath: "/bin/bash")
         appender.arguments = ["-c", #"""

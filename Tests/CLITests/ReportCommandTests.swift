@@ -12,6 +12,29 @@ func municipality(cases: Int = 80) throws -> Sandbox {
 }
 
 struct ReportCommandTests {
+    /// Business dates are Norway's: without `IPLOG_TODAY`, today is the date in
+    /// Oslo whatever the machine's zone. The zone is one whose date differs
+    /// from Oslo's at this moment, so a binary that fell back to the machine's
+    /// zone (as a static binary without the named zones would) shows here.
+    @Test func todayIsTheDateInOsloWhateverTheMachinesZone() throws {
+        let box = try municipality(cases: 5)
+        func date(in zone: String) -> String {
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: zone)!
+            let c = calendar.dateComponents([.year, .month, .day], from: Date())
+            return String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
+        }
+        let oslo = date(in: "Europe/Oslo")
+        let zone = try #require(["Pacific/Kiritimati", "Pacific/Pago_Pago"].first { date(in: $0) != oslo })
+        var environment = testEnvironment
+        environment["IPLOG_TODAY"] = nil
+        environment["TZ"] = zone
+        let run = try runBinary(iplogBinary, ["deviations", "--json", "--store", box.store], in: box.directory, environment: environment)
+        guard date(in: "Europe/Oslo") == oslo else { return }  // Oslo's midnight came during the run
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect((run.json as? [String: Any])?["asOf"] as? String == oslo, "with TZ=\(zone)")
+    }
+
     @Test func deviationsAsJSONCSVAndForPeople() throws {
         let box = try municipality()
         let json = try box.iplog(["deviations", "--as-of", "2025-06-30", "--json"])

@@ -70,11 +70,12 @@ func runIplog(_ arguments: [String], stdin: String? = nil, in directory: String)
     try runBinary(iplogBinary, arguments, stdin: stdin, in: directory)
 }
 
-/// Runs `executable` to its end, with the tests' environment; output captured through files.
-func runBinary(_ executable: String, _ arguments: [String], stdin: String? = nil, in directory: String) throws -> Run {
+/// Runs `executable` to its end, with the tests' environment unless given; output captured through files.
+func runBinary(_ executable: String, _ arguments: [String], stdin: String? = nil, in directory: String,
+               environment: [String: String] = testEnvironment) throws -> Run {
     let out = directory + "/.out-\(UUID().uuidString)", err = directory + "/.err-\(UUID().uuidString)"
-    FileManager.default.createFile(atPath: out, contents: nil)
-    FileManager.default.createFile(atPath: err, contents: nil)
+    _ = FileManager.default.createFile(atPath: out, contents: nil)
+    _ = FileManager.default.createFile(atPath: err, contents: nil)
     defer {
         try? FileManager.default.removeItem(atPath: out)
         try? FileManager.default.removeItem(atPath: err)
@@ -82,7 +83,7 @@ func runBinary(_ executable: String, _ arguments: [String], stdin: String? = nil
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
-    process.environment = testEnvironment
+    process.environment = environment
     process.standardOutput = FileHandle(forWritingAtPath: out)
     process.standardError = FileHandle(forWritingAtPath: err)
     if let stdin {
