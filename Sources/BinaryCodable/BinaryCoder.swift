@@ -181,7 +181,8 @@ func varintSize(_ value: UInt64) -> Int {
     value == 0 ? 1 : (64 - value.leadingZeroBitCount + 6) / 7
 }
 
-@inline(__always)
+/// Appends `value` as an unsigned LEB128 varint (both coders' integers and lengths).
+@usableFromInline @inline(__always)
 func varint(_ value: UInt64, _ out: inout [UInt8]) {
     var v = value
     while v >= 0x80 {
@@ -189,6 +190,22 @@ func varint(_ value: UInt64, _ out: inout [UInt8]) {
         v >>= 7
     }
     out.append(UInt8(v))
+}
+
+/// Reads an unsigned LEB128 varint at `offset` and moves past it; nil when the
+/// bytes end first or it runs past 64 bits.
+@usableFromInline @inline(__always)
+func readVarint(_ bytes: UnsafeRawBufferPointer, _ offset: inout Int) -> UInt64? {
+    var result: UInt64 = 0
+    var shift: UInt64 = 0
+    while offset < bytes.count, shift < 64 {
+        let b = bytes[offset]
+        offset += 1
+        result |= UInt64(b & 0x7F) << shift
+        if b < 0x80 { return result }
+        shift += 7
+    }
+    return nil
 }
 
 /// The encoder handed to one value's `encode(to:)`: its container is opened
@@ -327,14 +344,8 @@ struct Reader {
     }
 
     mutating func varint() throws -> UInt64 {
-        var result: UInt64 = 0, shift: UInt64 = 0
-        while shift < 64 {
-            let b = try byte()
-            result |= UInt64(b & 0x7F) << shift
-            if b < 0x80 { return result }
-            shift += 7
-        }
-        throw BinaryCoderError(description: "bad varint")
+        guard let value = readVarint(bytes, &offset) else { throw BinaryCoderError(description: "bad varint") }
+        return value
     }
 
     mutating func string() throws -> String {

@@ -54,14 +54,7 @@ public struct CompactWriter {
     public init() { bytes.reserveCapacity(512) }
 
     @inlinable
-    public mutating func varint(_ value: UInt64) {
-        var v = value
-        while v >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
-            v >>= 7
-        }
-        bytes.append(UInt8(v))
-    }
+    public mutating func varint(_ value: UInt64) { BinaryCodable.varint(value, &bytes) }
 
     @inlinable
     public mutating func write<T: CompactCodable>(_ value: T) { value.write(to: &self) }
@@ -79,16 +72,8 @@ public struct CompactReader {
 
     @inlinable
     public mutating func varint() throws(CompactError) -> UInt64 {
-        var result: UInt64 = 0
-        var shift: UInt64 = 0
-        while offset < bytes.count, shift < 64 {
-            let b = bytes[offset]
-            offset += 1
-            result |= UInt64(b & 0x7F) << shift
-            if b < 0x80 { return result }
-            shift += 7
-        }
-        throw CompactError("a number is cut short")
+        guard let value = readVarint(bytes, &offset) else { throw CompactError("a number is cut short") }
+        return value
     }
 
     /// A count of elements that follow: at most the bytes left (each takes one at least).
@@ -188,11 +173,17 @@ extension Optional: CompactCodable where Wrapped: CompactCodable {
     }
 }
 
-extension Array: CompactCodable where Element: CompactCodable {
-    @inlinable public func write(to w: inout CompactWriter) {
-        w.varint(UInt64(count))
-        for element in self { element.write(to: &w) }
+extension CompactWriter {
+    /// A count, then each element.
+    @inlinable
+    public mutating func writeElements<C: Collection>(_ elements: C) where C.Element: CompactCodable {
+        varint(UInt64(elements.count))
+        for element in elements { element.write(to: &self) }
     }
+}
+
+extension Array: CompactCodable where Element: CompactCodable {
+    @inlinable public func write(to w: inout CompactWriter) { w.writeElements(self) }
     @inlinable public init(from r: inout CompactReader) throws(CompactError) {
         let n = try r.count()
         self = []
@@ -202,10 +193,7 @@ extension Array: CompactCodable where Element: CompactCodable {
 }
 
 extension Set: CompactCodable where Element: CompactCodable {
-    @inlinable public func write(to w: inout CompactWriter) {
-        w.varint(UInt64(count))
-        for element in self { element.write(to: &w) }
-    }
+    @inlinable public func write(to w: inout CompactWriter) { w.writeElements(self) }
     @inlinable public init(from r: inout CompactReader) throws(CompactError) {
         let n = try r.count()
         self = []

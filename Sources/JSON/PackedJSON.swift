@@ -158,14 +158,14 @@ public struct ByteReader {
     @inlinable
     public var isAtEnd: Bool { offset == bytes.count }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readByte() -> UInt8? {
         guard offset < bytes.count else { return nil }
         defer { offset += 1 }
         return bytes[offset]
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readVarint() -> UInt64? {
         var result: UInt64 = 0
         var shift: UInt64 = 0
@@ -180,7 +180,7 @@ public struct ByteReader {
     }
 
     /// Lends the next `count` bytes (a slice of the underlying buffer).
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readBytes(_ count: Int) -> UnsafeRawBufferPointer? {
         guard count >= 0, count <= remaining else { return nil }
         defer { offset += count }

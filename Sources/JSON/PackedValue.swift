@@ -126,31 +126,21 @@ private func memcmpEqual(_ a: UnsafeRawPointer, _ b: UnsafePointer<UInt8>?, _ co
 
 /// Steps through packed bytes with the checks ``PackedJSON/decode(_:)`` makes.
 private struct Cursor {
-    let bytes: UnsafeRawBufferPointer
-    var offset = 0
+    var reader: ByteReader
 
-    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    init(_ bytes: UnsafeRawBufferPointer) { reader = ByteReader(bytes) }
 
-    func slice(_ start: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: bytes[start..<offset]) }
-
-    @inline(__always)
-    mutating func readVarint() -> UInt64? {
-        var result: UInt64 = 0
-        var shift: UInt64 = 0
-        while offset < bytes.count, shift < 64 {
-            let b = bytes[offset]
-            offset += 1
-            result |= UInt64(b & 0x7F) << shift
-            if b < 0x80 { return result }
-            shift += 7
-        }
-        return nil
+    var offset: Int {
+        get { reader.offset }
+        set { reader.offset = newValue }
     }
+
+    func slice(_ start: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: reader.bytes[start..<reader.offset]) }
 
     /// A count or length, at most the bytes left (as the decoder requires of a count).
     @inline(__always)
     mutating func readCount() -> Int? {
-        guard let n = readVarint(), n <= UInt64(bytes.count - offset) else { return nil }
+        guard let n = reader.readVarint(), n <= UInt64(reader.remaining) else { return nil }
         return Int(n)
     }
 
@@ -158,14 +148,12 @@ private struct Cursor {
     @inline(__always)
     mutating func readCounted() -> UnsafeRawBufferPointer? {
         guard let n = readCount() else { return nil }
-        defer { offset += n }
-        return UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + n])
+        return reader.readBytes(n)
     }
 
     /// Steps over one value; false where decoding would throw.
     mutating func skipValue(depth: Int) -> Bool {
-        guard depth <= JSONParser.maximumDepth, offset < bytes.count, let tag = PackedJSON.Tag(rawValue: bytes[offset]) else { return false }
-        offset += 1
+        guard depth <= JSONParser.maximumDepth, let raw = reader.readByte(), let tag = PackedJSON.Tag(rawValue: raw) else { return false }
         switch tag {
         case .null, .false, .true:
             return true

@@ -1,11 +1,23 @@
 import EventLog
 import Foundation
 import JSON
+import SampleData
 @testable import Domain
 
 let today = BusinessDate(iso: "2026-11-23")!
 
 func d(_ s: String) -> BusinessDate { BusinessDate(iso: s)! }
+
+/// A generated municipality's events as import items, each checked by the catalogue.
+func sampleItems(cases: Int, seed: Int) -> [ImportItem] {
+    var items: [ImportItem] = []
+    SampleData.generate(.init(cases: cases, seed: seed)) { envelope in
+        items.append(ImportItem(line: items.count + 1, event: Result {
+            try Catalogue.validate(try Envelope.decode(envelope, today: today, dateField: DomainEvent.dateField))
+        }))
+    }
+    return items
+}
 
 /// A fresh store in a temporary directory, removed at the end.
 func withStore<R>(_ body: (EventStore) throws -> R) throws -> R {

@@ -9,16 +9,7 @@ struct GeneratedHistoryTests {
     /// refusal, and each case's history refolds to the state the policy kept.
     @Test func aGeneratedMunicipalityImportsAndReplaysToTheSameState() throws {
         try withStore { store in
-            var items: [ImportItem] = []
-            var line = 0
-            let options = SampleData.Options(cases: 1200, seed: 7)
-            SampleData.generate(options) { envelope in
-                line += 1
-                let event = Result<ProposedEvent, any Error> {
-                    try Catalogue.validate(try Envelope.decode(envelope, today: today, dateField: DomainEvent.dateField))
-                }
-                items.append(ImportItem(line: line, event: event))
-            }
+            let items = sampleItems(cases: 1200, seed: 7)
             #expect(items.count > 40_000)
             var policy = DomainPolicy(today: today)
             let summary = try store.importEvents(items, batchSize: 2000, policy: &policy)

@@ -1,6 +1,5 @@
 @testable import EventLog
 import JSON
-import SampleData
 import Testing
 @testable import Domain
 
@@ -31,12 +30,7 @@ struct PackedDecodeTests {
     /// reads the packed way (no fallback) to the event its JSON form gives.
     @Test func everyStoredEventReadsTheSameFromItsPackedBytes() throws {
         try withStore { store in
-            var items: [ImportItem] = []
-            SampleData.generate(.init(cases: 150, seed: 11)) { envelope in
-                items.append(ImportItem(line: items.count + 1, event: Result {
-                    try Catalogue.validate(try Envelope.decode(envelope, today: today, dateField: DomainEvent.dateField))
-                }))
-            }
+            let items = sampleItems(cases: 150, seed: 11)
             var policy = DomainPolicy(today: today)
             _ = try store.importEvents(items, batchSize: 1000, policy: &policy)
             var types: Set<String> = []

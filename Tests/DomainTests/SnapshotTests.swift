@@ -1,6 +1,5 @@
 @testable import EventLog
 import JSON
-import SampleData
 import Testing
 @testable import Domain
 
@@ -11,12 +10,7 @@ struct SnapshotTests {
     /// A generated municipality imported with a snapshot every 5 versions.
     func withSnapshots(_ body: (EventStore) throws -> Void) throws {
         try withStore { store in
-            var items: [ImportItem] = []
-            SampleData.generate(.init(cases: 120, seed: 9)) { envelope in
-                items.append(ImportItem(line: items.count + 1, event: Result {
-                    try Catalogue.validate(try Envelope.decode(envelope, today: today, dateField: DomainEvent.dateField))
-                }))
-            }
+            let items = sampleItems(cases: 120, seed: 9)
             var policy = DomainPolicy(today: today)
             policy.snapshotInterval = 5
             _ = try store.importEvents(items, batchSize: 500, policy: &policy)
