@@ -19,7 +19,10 @@
 /// | Dictionary | varint count, per entry key then value |
 /// | enum with a String raw value | the raw value |
 public protocol CompactCodable {
+    /// Appends the value's fields, in declaration order.
     func write(to writer: inout CompactWriter)
+    /// Reads the fields back in the order ``write(to:)`` wrote them.
+    /// - Throws: ``CompactError`` when the bytes end too soon or do not fit.
     init(from reader: inout CompactReader) throws(CompactError)
 }
 
@@ -47,19 +50,26 @@ extension CompactCodable {
     }
 }
 
+/// Collects a value's compact bytes; each type appends its fields in order.
 public struct CompactWriter {
+    /// The bytes written so far.
     public var bytes: [UInt8] = []
 
     @inlinable
     public init() { bytes.reserveCapacity(512) }
 
+    /// Appends an unsigned LEB128 varint.
     @inlinable
     public mutating func varint(_ value: UInt64) { BinaryCodable.varint(value, &bytes) }
 
+    /// Appends a field.
     @inlinable
     public mutating func write<T: CompactCodable>(_ value: T) { value.write(to: &self) }
 }
 
+/// Reads compact bytes field by field, throwing (never trapping) where they
+/// end too soon or do not fit the type. Lends the buffer it reads: it must not
+/// outlive it.
 public struct CompactReader {
     @usableFromInline let bytes: UnsafeRawBufferPointer
     @usableFromInline var offset = 0
@@ -67,9 +77,11 @@ public struct CompactReader {
     @inlinable
     public init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
+    /// Whether every byte has been read.
     @inlinable
     public var isAtEnd: Bool { offset == bytes.count }
 
+    /// An unsigned LEB128 varint.
     @inlinable
     public mutating func varint() throws(CompactError) -> UInt64 {
         guard let value = readVarint(bytes, &offset) else { throw CompactError("a number is cut short") }
@@ -84,6 +96,7 @@ public struct CompactReader {
         return Int(n)
     }
 
+    /// The next `n` bytes, lent from the buffer.
     @inlinable
     public mutating func take(_ n: Int) throws(CompactError) -> UnsafeRawBufferPointer {
         guard n <= bytes.count - offset else { throw CompactError("a string is cut short") }
@@ -91,6 +104,7 @@ public struct CompactReader {
         return UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + n])
     }
 
+    /// The next field, of the type the caller expects.
     @inlinable
     public mutating func read<T: CompactCodable>(_: T.Type = T.self) throws(CompactError) -> T { try T(from: &self) }
 }

@@ -22,6 +22,7 @@ public struct PackedValue {
 
     private var tag: UInt8 { bytes.isEmpty ? 0xFF : bytes[0] }
 
+    /// Whether the value is JSON's `null`.
     public var isNull: Bool { tag == PackedJSON.Tag.null.rawValue }
 
     /// The boolean, when the value is one.
