@@ -23,7 +23,7 @@ let package = Package(
         ),
         .target(name: "LMDB", dependencies: ["CLMDB"], path: "Sources/LMDB"),
         .target(name: "JSON", path: "Sources/JSON"),
-        .target(name: "BinaryCodable", path: "Sources/BinaryCodable"),
+        .target(name: "BinaryCodable", dependencies: ["JSON"], path: "Sources/BinaryCodable"),
         .target(
             name: "AccessLog",
             dependencies: ["LMDB", "EventLog", .product(name: "Crypto", package: "swift-crypto")],
@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "Deviations", dependencies: ["ProjectionKit", "CaseStatus", "Domain", "EventLog", "JSON", "BinaryCodable"], path: "Projections/Deviations"),
         .target(
             name: "CoordinatorWorkload",
-            dependencies: ["ProjectionKit", "CaseStatus", "Deviations", "Domain", "EventLog", "JSON"],
+            dependencies: ["ProjectionKit", "CaseStatus", "Deviations", "Domain", "EventLog", "JSON", "BinaryCodable"],
             path: "Projections/CoordinatorWorkload"
         ),
         .target(

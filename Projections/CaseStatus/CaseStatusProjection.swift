@@ -6,7 +6,7 @@ import ProjectionKit
 /// What the case status read model keeps per stream: for a case its
 /// ``CaseState``, for a coordinator its ``CoordinatorState`` (the registry), and
 /// the stream's version.
-public struct StatusRecord: Hashable, Sendable, Codable {
+public struct StatusRecord: Hashable, Sendable {
     public var version: UInt64 = 0
     public var caseState: CaseState?
     public var coordinator: CoordinatorState?

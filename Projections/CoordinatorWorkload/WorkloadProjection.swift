@@ -1,3 +1,4 @@
+import BinaryCodable
 import Domain
 import EventLog
 import JSON

@@ -3,7 +3,7 @@ import Foundation
 import JSON
 
 /// The deviation rules' codes (DOMAIN.md).
-public enum DeviationRule: String, CaseIterable, Codable, Sendable, Hashable {
+public enum DeviationRule: String, CaseIterable, Sendable, Hashable {
     case preliminaryReplyMissing = "preliminaryReplyMissing"
     case decisionOverdue = "decisionOverdue"
     case appealInformationMissing = "appealInformationMissing"

@@ -8,7 +8,7 @@ import EventLog
 /// `since` is not stored: it depends on the configured period, so it is
 /// computed when a report is made (``since(config:)``), and a changed
 /// configuration needs no rebuild.
-public struct DeviationInterval: Hashable, Sendable, Codable {
+public struct DeviationInterval: Hashable, Sendable {
     public var rule: DeviationRule
     /// The meeting, item, coordinator or deviation id, where the rule fires more than once in a case.
     public var ref: String?
@@ -34,7 +34,7 @@ public struct DeviationInterval: Hashable, Sendable, Codable {
 /// Rules that depend on another stream (`coordinatorUntrained`: the coordinator's
 /// training) are resolved when a report is made, against the registry as of the
 /// report's date.
-public struct DeviationTracker: Hashable, Sendable, Codable {
+public struct DeviationTracker: Hashable, Sendable {
     public var state = CaseState()
     public var intervals: [DeviationInterval] = []
     /// The latest business date among the case's events: the tracker answers for

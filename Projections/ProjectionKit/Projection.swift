@@ -1,3 +1,4 @@
+import BinaryCodable
 import Domain
 import EventLog
 
@@ -12,7 +13,8 @@ import EventLog
 /// log interleaves streams: catch-up folds in log order, a rebuild stream by
 /// stream, and both must give the same read model.
 public protocol Projection: Sendable {
-    associatedtype Value: Codable & Sendable
+    /// Stored in its compact form (``CompactCodable``).
+    associatedtype Value: CompactCodable & Sendable
 
     /// The projection's name (`caseStatus`, `deviations`, `coordinatorWorkload`).
     static var name: String { get }

@@ -77,10 +77,10 @@ final class FoldBox<P: Projection> {
     }
 
     /// The changed values, encoded, and forgets that they changed.
-    func drain() throws -> [(key: String, bytes: [UInt8]?)] {
+    func drain() -> [(key: String, bytes: [UInt8]?)] {
         settle()
         defer { dirty = [] }
-        return try dirty.map { key in (key, try values[key].flatMap { $0 }.map { try ViewStore.encode($0) }) }
+        return dirty.map { key in (key, values[key].flatMap { $0 }.map { ViewStore.encode($0) }) }
     }
 }
 
@@ -89,7 +89,7 @@ struct AnyFoldBox {
     let name: String
     /// Folds an event; the reference reads the slot being built.
     let fold: (RecordedEvent, () throws -> DomainEvent, UnsafeTransactionReference, Database) -> Void
-    let drain: () throws -> [(key: String, bytes: [UInt8]?)]
+    let drain: () -> [(key: String, bytes: [UInt8]?)]
     let dropValues: () -> Void
     let valueCount: () -> Int
     let state: () -> (position: UInt64, failure: (position: UInt64, reason: String)?)
@@ -102,7 +102,7 @@ struct AnyFoldBox {
                 try txn.withValue(slot, key: Array(key.utf8)) { try ViewStore.decode(P.Value.self, $0) }
             }
         }
-        drain = { try box.drain() }
+        drain = { box.drain() }
         dropValues = { box.dropValues() }
         valueCount = { box.count }
         state = { (box.position, box.failure) }
@@ -164,7 +164,7 @@ extension ProjectionRunner {
 
     /// Writes a box's changed values to its new slot.
     private func flush(_ box: AnyFoldBox, to slot: Database) throws {
-        let changes = try box.drain()
+        let changes = box.drain()
         guard !changes.isEmpty else { return }
         try views.environment.write { txn in try ViewStore.write(changes, to: slot, txn) }
     }

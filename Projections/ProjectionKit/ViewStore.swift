@@ -47,23 +47,12 @@ public final class ViewStore: Sendable {
         (checkpoints, slots) = opened
     }
 
-    /// The encoding of view values: 4 is ``CompactCodable`` for the values
-    /// that have it (a case's state and deviations) and ``BinaryCoder`` for the
-    /// others; 3 was ``BinaryCoder`` for all, 1 JSON.
+    /// The encoding of view values: 4 is their compact form (``CompactCodable``);
+    /// 3 was `BinaryCoder`, a `Codable` coder, 1 JSON.
     public static let valueFormat = 4
 
-    static func encode<V: Encodable>(_ value: V) throws -> [UInt8] {
-        if let compact = value as? any CompactCodable { return compact.compactBytes }
-        return try BinaryCoder.encode(value)
-    }
-
-    static func decode<V: Decodable>(_ type: V.Type, _ bytes: UnsafeRawBufferPointer) throws -> V {
-        if let compact = V.self as? any CompactCodable.Type {
-            guard let value = try compact.init(compactBytes: bytes) as? V else { throw CompactError("\(V.self): not compact") }
-            return value
-        }
-        return try BinaryCoder.decode(type, from: Array(bytes))
-    }
+    static func encode<V: CompactCodable>(_ value: V) -> [UInt8] { value.compactBytes }
+    static func decode<V: CompactCodable>(_ type: V.Type, _ bytes: UnsafeRawBufferPointer) throws -> V { try V(compactBytes: bytes) }
 
     /// Writes encoded values (nil deletes the key) into a slot.
     static func write(_ changes: [(key: String, bytes: [UInt8]?)], to slot: Database, _ txn: borrowing WriteTransaction) throws {
@@ -93,7 +82,7 @@ public final class ViewStore: Sendable {
     }
 
     /// The value under `key` in the projection's active view.
-    public func value<V: Decodable>(_ type: V.Type, projection name: String, key: String) throws -> V? {
+    public func value<V: CompactCodable>(_ type: V.Type, projection name: String, key: String) throws -> V? {
         try environment.read { txn in
             let cp = try checkpoint(txn, name)
             return try txn.withValue(slot(name, cp.generation), key: Array(key.utf8)) { try Self.decode(V.self, $0) }
@@ -102,7 +91,7 @@ public final class ViewStore: Sendable {
 
     /// Every key and value of the projection's active view, in key order, from
     /// one consistent snapshot; `prefix` filters keys.
-    public func values<V: Decodable>(_ type: V.Type, projection name: String, prefix: String = "") throws -> [(key: String, value: V)] {
+    public func values<V: CompactCodable>(_ type: V.Type, projection name: String, prefix: String = "") throws -> [(key: String, value: V)] {
         try environment.read { txn in
             let cp = try checkpoint(txn, name)
             let p = Array(prefix.utf8)

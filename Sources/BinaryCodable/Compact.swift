@@ -1,6 +1,8 @@
+import JSON
+
 /// A value written field by field in a fixed order, without names or tags:
-/// what the read models store for their large values (a case's state, its
-/// deviations), because going through `Codable` cost a quarter of a rebuild.
+/// what the read models and the rules' snapshots store (going through `Codable`
+/// had cost a quarter of a rebuild).
 ///
 /// Each type writes its fields in declaration order and reads them back in
 /// the same order; the bytes carry no field names, so adding, removing or
@@ -60,7 +62,7 @@ public struct CompactWriter {
 
     /// Appends an unsigned LEB128 varint.
     @inlinable
-    public mutating func varint(_ value: UInt64) { BinaryCodable.varint(value, &bytes) }
+    public mutating func varint(_ value: UInt64) { Varint.append(value, to: &bytes) }
 
     /// Appends a field.
     @inlinable
@@ -71,20 +73,19 @@ public struct CompactWriter {
 /// end too soon or do not fit the type. Lends the buffer it reads: it must not
 /// outlive it.
 public struct CompactReader {
-    @usableFromInline let bytes: UnsafeRawBufferPointer
-    @usableFromInline var offset = 0
+    @usableFromInline var reader: ByteReader
 
     @inlinable
-    public init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    public init(_ bytes: UnsafeRawBufferPointer) { reader = ByteReader(bytes) }
 
     /// Whether every byte has been read.
     @inlinable
-    public var isAtEnd: Bool { offset == bytes.count }
+    public var isAtEnd: Bool { reader.isAtEnd }
 
     /// An unsigned LEB128 varint.
     @inlinable
     public mutating func varint() throws(CompactError) -> UInt64 {
-        guard let value = readVarint(bytes, &offset) else { throw CompactError("a number is cut short") }
+        guard let value = reader.readVarint() else { throw CompactError("a number is cut short") }
         return value
     }
 
@@ -92,16 +93,15 @@ public struct CompactReader {
     @inlinable
     public mutating func count() throws(CompactError) -> Int {
         let n = try varint()
-        guard n <= UInt64(bytes.count - offset) else { throw CompactError("a count exceeds the bytes left") }
+        guard n <= UInt64(reader.remaining) else { throw CompactError("a count exceeds the bytes left") }
         return Int(n)
     }
 
     /// The next `n` bytes, lent from the buffer.
     @inlinable
     public mutating func take(_ n: Int) throws(CompactError) -> UnsafeRawBufferPointer {
-        guard n <= bytes.count - offset else { throw CompactError("a string is cut short") }
-        defer { offset += n }
-        return UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + n])
+        guard let bytes = reader.readBytes(n) else { throw CompactError("a string is cut short") }
+        return bytes
     }
 
     /// The next field, of the type the caller expects.
@@ -208,12 +208,7 @@ extension Array: CompactCodable where Element: CompactCodable {
 
 extension Set: CompactCodable where Element: CompactCodable {
     @inlinable public func write(to w: inout CompactWriter) { w.writeElements(self) }
-    @inlinable public init(from r: inout CompactReader) throws(CompactError) {
-        let n = try r.count()
-        self = []
-        reserveCapacity(n)
-        for _ in 0..<n { insert(try Element(from: &r)) }
-    }
+    @inlinable public init(from r: inout CompactReader) throws(CompactError) { self.init(try [Element](from: &r)) }
 }
 
 extension Dictionary: CompactCodable where Key: CompactCodable, Value: CompactCodable {

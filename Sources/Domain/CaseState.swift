@@ -6,19 +6,19 @@ import EventLog
 /// Stored (``CompactCodable``) in snapshots and read models, which are derived
 /// data: a snapshot of another ``CaseState/snapshotFormat`` is discarded and the
 /// state refolded from the log.
-public struct CaseState: Hashable, Sendable, Codable {
+public struct CaseState: Hashable, Sendable {
     /// Raised whenever a stored field or the snapshot encoding changes
     /// (2: the binary coder instead of JSON; 3: no person id, the person's key
     /// slot; 4: the compact form, ``CompactCodable``).
     public static let snapshotFormat = 4
 
-    public struct Appointment: Hashable, Sendable, Codable {
+    public struct Appointment: Hashable, Sendable {
         public var coordinatorId: String
         public var appointedOn: BusinessDate
         public var releasedOn: BusinessDate?
     }
 
-    public struct Meeting: Hashable, Sendable, Codable {
+    public struct Meeting: Hashable, Sendable {
         public var scheduledFor: BusinessDate?
         public var heldOn: BusinessDate?
         public var cancelledOn: BusinessDate?
@@ -26,25 +26,25 @@ public struct CaseState: Hashable, Sendable, Codable {
         public var minutesWrittenOn: BusinessDate?
     }
 
-    public struct Item: Hashable, Sendable, Codable {
+    public struct Item: Hashable, Sendable {
         public var meetingId: String
         public var dueOn: BusinessDate
         public var completedOn: BusinessDate?
     }
 
-    public struct PlanGoal: Hashable, Sendable, Codable {
+    public struct PlanGoal: Hashable, Sendable {
         public var horizon: Horizon
         public var achievedOn: BusinessDate?
     }
 
-    public struct Appeal: Hashable, Sendable, Codable {
+    public struct Appeal: Hashable, Sendable {
         public var receivedOn: BusinessDate
         public var forwardedOn: BusinessDate?
         public var decidedOn: BusinessDate?
         public var outcome: AppealOutcome?
     }
 
-    public struct Deviation: Hashable, Sendable, Codable {
+    public struct Deviation: Hashable, Sendable {
         public var reportedOn: BusinessDate
         public var category: String
         public var resolvedOn: BusinessDate?
@@ -226,7 +226,7 @@ public struct CaseState: Hashable, Sendable, Codable {
 }
 
 /// A coordinator's registration and training: a fold over a coordinator stream.
-public struct CoordinatorState: Hashable, Sendable, Codable {
+public struct CoordinatorState: Hashable, Sendable {
     public var registered: CoordinatorRegistered?
     public var trainings: [CoordinatorTrained] = []
     public var deactivatedOn: BusinessDate?

@@ -5,7 +5,7 @@ import JSON
 // from a payload (naming the field of any shape error) and lists its own dates
 // (checked by rule 10) apart from the dates that look ahead.
 
-public struct ApplicationReceived: Hashable, Sendable, Codable {
+public struct ApplicationReceived: Hashable, Sendable {
     public var personId: String
     public var receivedOn: BusinessDate
     public var requested: [Service]
@@ -13,12 +13,12 @@ public struct ApplicationReceived: Hashable, Sendable, Codable {
     public var unit: String
 }
 
-public struct PreliminaryReplySent: Hashable, Sendable, Codable {
+public struct PreliminaryReplySent: Hashable, Sendable {
     public var sentOn: BusinessDate
     public var expectedDecisionBy: BusinessDate
 }
 
-public struct AssessmentCompleted: Hashable, Sendable, Codable {
+public struct AssessmentCompleted: Hashable, Sendable {
     public var completedOn: BusinessDate
     public var longTermNeed: Bool
     public var services: [String]
@@ -29,18 +29,18 @@ public struct AssessmentCompleted: Hashable, Sendable, Codable {
     public var coordinatedNeed: Bool { Set(services).count >= 2 }
 }
 
-public struct ConsentGiven: Hashable, Sendable, Codable {
+public struct ConsentGiven: Hashable, Sendable {
     public var givenOn: BusinessDate
     public var scope: [ConsentScope]
     public var givenBy: ConsentGiver
 }
 
-public struct ConsentWithdrawn: Hashable, Sendable, Codable {
+public struct ConsentWithdrawn: Hashable, Sendable {
     public var withdrawnOn: BusinessDate
     public var scope: [ConsentScope]
 }
 
-public struct DecisionMade: Hashable, Sendable, Codable {
+public struct DecisionMade: Hashable, Sendable {
     public var decidedOn: BusinessDate
     public var individualPlan: Verdict
     public var coordinator: Verdict
@@ -54,63 +54,63 @@ public struct DecisionMade: Hashable, Sendable, Codable {
     public var grantsCoordinator: Bool { individualPlan == .granted || coordinator == .granted || childCoordinator == .granted }
 }
 
-public struct DecisionSent: Hashable, Sendable, Codable {
+public struct DecisionSent: Hashable, Sendable {
     public var sentOn: BusinessDate
     public var channel: Channel
     public var appealInformationIncluded: Bool
 }
 
-public struct AppealReceived: Hashable, Sendable, Codable {
+public struct AppealReceived: Hashable, Sendable {
     public var receivedOn: BusinessDate
     public var grounds: String
 }
 
-public struct AppealForwarded: Hashable, Sendable, Codable {
+public struct AppealForwarded: Hashable, Sendable {
     public var forwardedOn: BusinessDate
 }
 
-public struct AppealDecided: Hashable, Sendable, Codable {
+public struct AppealDecided: Hashable, Sendable {
     public var decidedOn: BusinessDate
     public var decidedBy: AppealBody
     public var outcome: AppealOutcome
 }
 
-public struct CoordinatorAppointed: Hashable, Sendable, Codable {
+public struct CoordinatorAppointed: Hashable, Sendable {
     public var coordinatorId: String
     public var appointedOn: BusinessDate
 }
 
-public struct CoordinatorReleased: Hashable, Sendable, Codable {
+public struct CoordinatorReleased: Hashable, Sendable {
     public var coordinatorId: String
     public var releasedOn: BusinessDate
     public var reason: String
 }
 
-public struct GroupMemberAdded: Hashable, Sendable, Codable {
+public struct GroupMemberAdded: Hashable, Sendable {
     public var memberId: String
     public var role: String
     public var organisation: String
     public var addedOn: BusinessDate
 }
 
-public struct GroupMemberRemoved: Hashable, Sendable, Codable {
+public struct GroupMemberRemoved: Hashable, Sendable {
     public var memberId: String
     public var removedOn: BusinessDate
 }
 
-public struct MeetingScheduled: Hashable, Sendable, Codable {
+public struct MeetingScheduled: Hashable, Sendable {
     public var meetingId: String
     public var scheduledFor: BusinessDate
 }
 
-public struct ActionItem: Hashable, Sendable, Codable {
+public struct ActionItem: Hashable, Sendable {
     public var itemId: String
     public var description: String
     public var responsible: String
     public var dueOn: BusinessDate
 }
 
-public struct MeetingHeld: Hashable, Sendable, Codable {
+public struct MeetingHeld: Hashable, Sendable {
     public var meetingId: String
     public var heldOn: BusinessDate
     public var attendees: [String]
@@ -118,68 +118,68 @@ public struct MeetingHeld: Hashable, Sendable, Codable {
     public var actionItems: [ActionItem]
 }
 
-public struct MinutesWritten: Hashable, Sendable, Codable {
+public struct MinutesWritten: Hashable, Sendable {
     public var meetingId: String
     public var writtenOn: BusinessDate
 }
 
-public struct MeetingCancelled: Hashable, Sendable, Codable {
+public struct MeetingCancelled: Hashable, Sendable {
     public var meetingId: String
     public var cancelledOn: BusinessDate
     public var reason: String
 }
 
-public struct ActionItemCompleted: Hashable, Sendable, Codable {
+public struct ActionItemCompleted: Hashable, Sendable {
     public var itemId: String
     public var completedOn: BusinessDate
 }
 
-public struct Goal: Hashable, Sendable, Codable {
+public struct Goal: Hashable, Sendable {
     public var goalId: String
     public var description: String
     public var horizon: Horizon
 }
 
-public struct Measure: Hashable, Sendable, Codable {
+public struct Measure: Hashable, Sendable {
     public var measureId: String
     public var description: String
     public var responsible: String?
 }
 
-public struct PlanEstablished: Hashable, Sendable, Codable {
+public struct PlanEstablished: Hashable, Sendable {
     public var establishedOn: BusinessDate
     public var goals: [Goal]
     public var measures: [Measure]
     public var nextEvaluationDue: BusinessDate?
 }
 
-public struct GoalAdded: Hashable, Sendable, Codable {
+public struct GoalAdded: Hashable, Sendable {
     public var goal: Goal
     public var addedOn: BusinessDate
 }
 
-public struct GoalAchieved: Hashable, Sendable, Codable {
+public struct GoalAchieved: Hashable, Sendable {
     public var goalId: String
     public var achievedOn: BusinessDate
 }
 
-public struct MeasureAdded: Hashable, Sendable, Codable {
+public struct MeasureAdded: Hashable, Sendable {
     public var measure: Measure
     public var addedOn: BusinessDate
 }
 
-public struct PlanEvaluated: Hashable, Sendable, Codable {
+public struct PlanEvaluated: Hashable, Sendable {
     public var evaluatedOn: BusinessDate
     public var nextEvaluationDue: BusinessDate
     public var summary: String
 }
 
-public struct TransitionPlanned: Hashable, Sendable, Codable {
+public struct TransitionPlanned: Hashable, Sendable {
     public var transition: String
     public var plannedFor: BusinessDate
 }
 
-public struct DeviationReported: Hashable, Sendable, Codable {
+public struct DeviationReported: Hashable, Sendable {
     public var deviationId: String
     public var reportedOn: BusinessDate
     public var category: String
@@ -187,18 +187,18 @@ public struct DeviationReported: Hashable, Sendable, Codable {
     public var externalRef: String?
 }
 
-public struct DeviationResolved: Hashable, Sendable, Codable {
+public struct DeviationResolved: Hashable, Sendable {
     public var deviationId: String
     public var resolvedOn: BusinessDate
     public var resolution: String
 }
 
-public struct PlanClosed: Hashable, Sendable, Codable {
+public struct PlanClosed: Hashable, Sendable {
     public var closedOn: BusinessDate
     public var reason: CloseReason
 }
 
-public struct CoordinatorRegistered: Hashable, Sendable, Codable {
+public struct CoordinatorRegistered: Hashable, Sendable {
     public var coordinatorId: String
     public var name: String
     public var unit: String
@@ -206,22 +206,11 @@ public struct CoordinatorRegistered: Hashable, Sendable, Codable {
     public var registeredOn: BusinessDate
 }
 
-public struct CoordinatorTrained: Hashable, Sendable, Codable {
+public struct CoordinatorTrained: Hashable, Sendable {
     public var trainedOn: BusinessDate
     public var course: String
 }
 
-public struct CoordinatorDeactivated: Hashable, Sendable, Codable {
+public struct CoordinatorDeactivated: Hashable, Sendable {
     public var deactivatedOn: BusinessDate
-}
-
-extension BusinessDate: Codable {
-    public init(from decoder: any Decoder) throws {
-        self.init(daysSinceEpoch: try decoder.singleValueContainer().decode(Int32.self))
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(daysSinceEpoch)
-    }
 }

@@ -2,14 +2,14 @@
 /// stored spelling, written out so that renaming a case never changes stored data.
 
 /// A service one can ask for and be granted.
-public enum Service: String, CaseIterable, Codable, Sendable, Hashable {
+public enum Service: String, CaseIterable, Sendable, Hashable {
     case individualPlan = "individualPlan"
     case coordinator = "coordinator"
     case childCoordinator = "childCoordinator"
 }
 
 /// How a case came to the municipality.
-public enum Origin: String, CaseIterable, Codable, Sendable {
+public enum Origin: String, CaseIterable, Sendable {
     case application = "application"
     /// Health personnel reported a need (helsepersonelloven §38a).
     case needReported = "needReported"
@@ -18,14 +18,14 @@ public enum Origin: String, CaseIterable, Codable, Sendable {
 }
 
 /// What a consent covers.
-public enum ConsentScope: String, CaseIterable, Codable, Sendable, Hashable {
+public enum ConsentScope: String, CaseIterable, Sendable, Hashable {
     case individualPlan = "individualPlan"
     case coordinator = "coordinator"
     case informationSharing = "informationSharing"
 }
 
 /// Who gave a consent.
-public enum ConsentGiver: String, CaseIterable, Codable, Sendable {
+public enum ConsentGiver: String, CaseIterable, Sendable {
     case person = "person"
     case parent = "parent"
     case guardian = "guardian"
@@ -33,36 +33,36 @@ public enum ConsentGiver: String, CaseIterable, Codable, Sendable {
 }
 
 /// A decision's answer for one service.
-public enum Verdict: String, CaseIterable, Codable, Sendable {
+public enum Verdict: String, CaseIterable, Sendable {
     case granted = "granted"
     case denied = "denied"
     case notRequested = "notRequested"
 }
 
-public enum Channel: String, CaseIterable, Codable, Sendable {
+public enum Channel: String, CaseIterable, Sendable {
     case digital = "digital"
     case post = "post"
 }
 
 /// Who decided an appeal.
-public enum AppealBody: String, CaseIterable, Codable, Sendable {
+public enum AppealBody: String, CaseIterable, Sendable {
     case municipality = "municipality"
     /// Statsforvalteren (earlier Fylkesmannen).
     case countyGovernor = "countyGovernor"
 }
 
-public enum AppealOutcome: String, CaseIterable, Codable, Sendable {
+public enum AppealOutcome: String, CaseIterable, Sendable {
     case upheld = "upheld"
     case reversed = "reversed"
     case partlyReversed = "partlyReversed"
 }
 
-public enum Horizon: String, CaseIterable, Codable, Sendable {
+public enum Horizon: String, CaseIterable, Sendable {
     case short = "short"
     case long = "long"
 }
 
-public enum CloseReason: String, CaseIterable, Codable, Sendable {
+public enum CloseReason: String, CaseIterable, Sendable {
     case needEnded = "needEnded"
     case personRequested = "personRequested"
     case movedAway = "movedAway"
@@ -72,7 +72,7 @@ public enum CloseReason: String, CaseIterable, Codable, Sendable {
 }
 
 /// A case's status (DOMAIN.md's status table).
-public enum CaseStatus: String, CaseIterable, Codable, Sendable {
+public enum CaseStatus: String, CaseIterable, Sendable {
     case received = "received"
     case assessed = "assessed"
     case decided = "decided"

@@ -260,9 +260,10 @@ public final class EventStore: Sendable {
                     let (record, hash) = RecordCodec.encode(
                         position: position, version: version, event: event, packedPayload: stored,
                         sealed: sealed, recordedAt: clock(), previousHash: head.hash)
-                    try txn.put(events, key: bigEndianBytes(position), value: record, flags: .append)
-                    try txn.put(streamIndex, key: Self.streamKey(event.stream, version: version), value: bigEndianBytes(position), flags: .noOverwrite)
-                    try txn.put(eventIDs, key: event.eventID, value: bigEndianBytes(position), flags: .noOverwrite)
+                    let positionKey = PositionKey(position: position)
+                    try txn.put(events, key: positionKey, value: record, flags: .append)
+                    try txn.put(streamIndex, key: Self.streamKey(event.stream, version: version), value: positionKey, flags: .noOverwrite)
+                    try txn.put(eventIDs, key: event.eventID, value: positionKey, flags: .noOverwrite)
                     head = Head(position: position, hash: hash)
                     heads[event.stream] = version
                     written[event.eventID] = (i, position, version)

@@ -148,7 +148,8 @@ func bigEndianBytes(_ value: UInt64) -> [UInt8] {
     return out
 }
 
-/// A log position as the 8 big-endian bytes that key it, without an array.
+/// A log position as the 8 big-endian bytes that key an event (and that the
+/// indexes hold), without an array.
 struct PositionKey: ContiguousBytes {
     var position: UInt64
 

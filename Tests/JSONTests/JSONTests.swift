@@ -85,112 +85,43 @@ struct PackedTests {
 
 import BinaryCodable
 
-struct BinaryCoderTests {
-    struct Sample: Codable, Equatable {
-        enum Kind: String, Codable { case a, b }
-        var name: String
-        var count: Int
-        var big: UInt64
-        var flag: Bool
-        var ratio: Double
-        var optional: String?
-        var missing: Int?
-        var list: [Int32]
-        var nested: [String: [Kind]]
-        var keyedByEnum: [Kind: String]
-        var tuples: [Sample2]
-    }
-    struct Sample2: Codable, Equatable { var x: Int8; var y: String? }
-
-    @Test func roundTripsNestedValues() throws {
-        let value = Sample(name: "Ærlig", count: -42, big: .max, flag: true, ratio: 0.25, optional: "x", missing: nil,
-                           list: [1, -2, 3], nested: ["k": [.a, .b], "": []], keyedByEnum: [.a: "1", .b: "2"],
-                           tuples: [Sample2(x: -1, y: nil), Sample2(x: 7, y: "z")])
-        #expect(try BinaryCoder.decode(Sample.self, from: BinaryCoder.encode(value)) == value)
+/// The compact form's building blocks, at the edges of their encodings.
+struct CompactFormTests {
+    func roundTrip<T: CompactCodable & Equatable>(_ value: T) throws -> T {
+        try value.compactBytes.withUnsafeBytes { try T(compactBytes: $0) }
     }
 
-    /// Containers write their byte length first, computed before the body:
-    /// lengths across the varint boundaries (127/128, 16,383/16,384 bytes) read back.
-    @Test func containerLengthsAcrossVarintBoundaries() throws {
-        for n in [0, 1, 110, 120, 126, 127, 128, 129, 200, 16_370, 16_380, 16_383, 16_384, 20_000] {
-            let value = [Sample2(x: 1, y: String(repeating: "a", count: n)), Sample2(x: 2, y: nil)]
-            #expect(try BinaryCoder.decode([Sample2].self, from: BinaryCoder.encode(value)) == value, "\(n)")
+    @Test func integersAtTheirLimits() throws {
+        for v: Int64 in [0, 1, -1, 63, -64, 64, -65, .max, .min] { #expect(try roundTrip(v) == v) }
+        for v: UInt64 in [0, 127, 128, 16_383, 16_384, .max] { #expect(try roundTrip(v) == v) }
+        for v: Int32 in [.max, .min] { #expect(try roundTrip(v) == v) }
+        #expect(Int64(-1).compactBytes == [1] && Int64(1).compactBytes == [2])  // zigzag
+        // A number that does not fit the type read is refused, not truncated.
+        #expect(throws: CompactError.self) { try Int64(Int64(Int32.max) + 1).compactBytes.withUnsafeBytes { try Int32(compactBytes: $0) } }
+        #expect(throws: CompactError.self) { try (UInt64(UInt32.max) + 1).compactBytes.withUnsafeBytes { try UInt32(compactBytes: $0) } }
+    }
+
+    /// Lengths across the varint boundaries (127/128, 16,383/16,384 bytes) read back.
+    @Test func stringsAndCollectionsAcrossLengthBoundaries() throws {
+        for n in [0, 1, 127, 128, 16_383, 16_384, 20_000] {
+            let text = String(repeating: "a", count: n)
+            #expect(try roundTrip(text) == text, "\(n)")
+            #expect(try roundTrip([text, "Ærlig"]) == [text, "Ærlig"])
         }
-    }
-
-    /// Walks encoded bytes by the format's rules and checks that every
-    /// container's stated byte length and count match its body; returns the
-    /// number of containers seen.
-    static func checkLengths(_ bytes: [UInt8]) throws -> Int {
-        var at = 0, containers = 0
-        func varint() throws -> Int {
-            var result = 0, shift = 0
-            while true {
-                let b = bytes[at]; at += 1
-                result |= Int(b & 0x7F) << shift
-                if b < 0x80 { return result }
-                shift += 7
-            }
-        }
-        func value() throws {
-            let tag = bytes[at]; at += 1
-            switch tag {
-            case 0, 1, 2: break
-            case 3: _ = try varint()
-            case 4: at += try varint()
-            case 5: at += 8
-            case 6, 7:
-                containers += 1
-                let length = try varint()
-                let bodyStart = at
-                let count = try varint()
-                for _ in 0..<count {
-                    if tag == 6 { at += try varint() }
-                    try value()
-                }
-                #expect(at - bodyStart == length, "container length")
-            default: Issue.record("bad tag \(tag)")
-            }
-        }
-        try value()
-        #expect(at == bytes.count)
-        return containers
-    }
-
-    @Test func containerLengthsAndCountsMatchTheirBodies() throws {
-        let value = Sample(name: "Ærlig", count: -42, big: .max, flag: true, ratio: 0.25, optional: "x", missing: nil,
-                           list: [1, -2, 3], nested: ["k": [.a, .b], "": []], keyedByEnum: [.a: "1", .b: "2"],
-                           tuples: [Sample2(x: -1, y: nil), Sample2(x: 7, y: "z")])
-        #expect(try Self.checkLengths(BinaryCoder.encode(value)) == 9)
-        // Bodies past the 3 bytes reserved for a length (2 MB) and a count (2,097,152 entries).
-        let long = [Sample2(x: 1, y: String(repeating: "é", count: 1_100_000)), Sample2(x: 2, y: "after")]
-        let longBytes = try BinaryCoder.encode(long)
-        #expect(try Self.checkLengths(longBytes) == 3)
-        #expect(try BinaryCoder.decode([Sample2].self, from: longBytes) == long)
-        let many = [[Bool]](repeating: [], count: 1) + [[Bool](repeating: true, count: 2_097_153)]
-        #expect(try Self.checkLengths(BinaryCoder.encode(many)) == 3)
-    }
-
-    /// Nested containers are written in place, so writing into one after a
-    /// sibling was opened is refused rather than written out of order.
-    @Test func writingIntoAClosedContainerThrows() {
-        struct OutOfOrder: Encodable {
-            enum K: CodingKey { case a, b }
-            func encode(to encoder: any Encoder) throws {
-                var c = encoder.container(keyedBy: K.self)
-                var a = c.nestedUnkeyedContainer(forKey: .a)
-                var b = c.nestedUnkeyedContainer(forKey: .b)
-                try b.encode(1)
-                try a.encode(2)
-            }
-        }
-        #expect(throws: EncodingError.self) { _ = try BinaryCoder.encode(OutOfOrder()) }
+        let nested: [String: [String?]] = ["k": ["x", nil, ""], "": []]
+        #expect(try roundTrip(nested) == nested)
+        #expect(try roundTrip(Set(["a", "b", "c"])) == Set(["a", "b", "c"]))
+        let optional: String?? = .some(nil)
+        #expect(try roundTrip(optional) == optional)
     }
 
     @Test func damagedBytesAreAnErrorNotACrash() throws {
-        let bytes = try BinaryCoder.encode(Sample2(x: 3, y: "hello"))
+        let bytes = ["hello", "world"].compactBytes
         for cut in 0..<bytes.count {
-            #expect(throws: (any Error).self) { _ = try BinaryCoder.decode(Sample2.self, from: Array(bytes[..<cut])) }
+            #expect(throws: CompactError.self) { try Array(bytes[..<cut]).withUnsafeBytes { try [String](compactBytes: $0) } }
         }
+        // A count larger than the bytes left is refused before anything is reserved.
+        #expect(throws: CompactError.self) { try [UInt8](arrayLiteral: 0xFF, 0xFF, 0xFF, 0x7F).withUnsafeBytes { try [String](compactBytes: $0) } }
+        #expect(throws: CompactError.self) { try [UInt8]([2]).withUnsafeBytes { try Bool(compactBytes: $0) } }
     }
 }
