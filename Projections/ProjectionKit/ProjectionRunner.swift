@@ -46,7 +46,7 @@ public struct ProjectionRunner: Sendable {
                     }
                 }
             }
-            let changes = try box.drain()
+            let changes = box.drain()
             try views.environment.write { txn in
                 var checkpoint = try views.checkpoint(txn, P.name)
                 guard checkpoint == start else { return }  // another process got here first: read again from its checkpoint

@@ -331,6 +331,26 @@ public enum DomainEvent: Hashable, Sendable {
     }
 }
 
+extension ImportItem {
+    /// The item of one line of a JSON Lines import: parsed, its envelope read
+    /// and its payload checked against the catalogue (or why not); nil for a
+    /// blank line.
+    public static func parse(line: Int, _ bytes: [UInt8], today: BusinessDate) -> ImportItem? {
+        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
+        return ImportItem(line: line, event: Result {
+            try Catalogue.validate(try Envelope.decode(try JSONParser.parse(bytes), today: today, dateField: DomainEvent.dateField))
+        })
+    }
+
+    /// The lines of a JSON Lines import, numbered from 1, parsed into items on
+    /// a thread of their own while the log writes the ones before
+    /// (``ReadAhead``). Blank lines are skipped.
+    public static func parsedAhead<Lines: Sequence & Sendable>(_ lines: Lines, today: BusinessDate) -> ReadAhead<Lines, ImportItem>
+    where Lines.Element == (Int, [UInt8]) {
+        ReadAhead(lines) { line in parse(line: line.0, line.1, today: today) }
+    }
+}
+
 /// Checking an incoming event against the catalogue (the shape stage, before
 /// the rules): the type exists and belongs in this kind of stream, every field
 /// is there with the right type and value, dates exist, person ids are valid.

@@ -1,7 +1,7 @@
 import LMDB
 
 /// One line of an import: the event it holds, or why it could not be read.
-public struct ImportItem {
+public struct ImportItem: Sendable {
     /// Line number in the input, from 1.
     public var line: Int
     public var event: Result<ProposedEvent, any Error>

@@ -33,12 +33,8 @@ struct Workload {
 
     /// The lines as `iplog import` reads them: parsed, envelope decoded, checked
     /// against the catalogue. Lazy, so the work happens inside the timed import.
-    func items(today: BusinessDate) -> LazyMapSequence<EnumeratedSequence<[[UInt8]]>, ImportItem> {
-        lines.enumerated().lazy.map { i, bytes in
-            ImportItem(line: i + 1, event: Result {
-                try Catalogue.validate(try Envelope.decode(try JSONParser.parse(bytes), today: today, dateField: DomainEvent.dateField))
-            })
-        }
+    func items(today: BusinessDate) -> ReadAhead<Zip2Sequence<PartialRangeFrom<Int>, [[UInt8]]>, ImportItem> {
+        ImportItem.parsedAhead(zip(1..., lines), today: today)
     }
 }
 

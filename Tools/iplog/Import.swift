@@ -46,13 +46,7 @@ extension IPLog {
                 throw fail(error, json: output.json, output: out)
             }
             let today = BusinessDate.today()
-            let items = lines.lazy.compactMap { (number, bytes) -> ImportItem? in
-                if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
-                let event = Result<ProposedEvent, any Error> {
-                    try Catalogue.validate(try Envelope.decode(try JSONParser.parse(bytes), today: today, dateField: DomainEvent.dateField))
-                }
-                return ImportItem(line: number, event: event)
-            }
+            let items = ImportItem.parsedAhead(lines, today: today)
             let showProgress = standardErrorIsTerminal
             do {
                 let store = try storeOptions.open(create: true)
@@ -88,7 +82,7 @@ extension IPLog {
 
 /// Reads a file (or standard input) line by line, with line numbers from 1,
 /// without loading it whole.
-struct LineReader: Sequence {
+struct LineReader: Sequence, Sendable {
     let path: String
 
     init(path: String) throws {
