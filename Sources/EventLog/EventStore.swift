@@ -211,87 +211,129 @@ public final class EventStore: Sendable {
     ///   ``LogError`` or the policy's error); ``LMDBError`` when storage fails.
     @discardableResult
     public func append(_ batch: [ProposedEvent], policy: inout some AppendPolicy) throws -> [Outcome] {
+        var immediate: DeferredEventIDs?
+        return try append(batch, policy: &policy, deferring: false, deferred: &immediate)
+    }
+
+    /// ``append(_:policy:)``, and with `deferring` the batch's event ids go into
+    /// `deferred` instead of the event id index (an import's batches; see
+    /// ``DeferredEventIDs``). Without it, ids an earlier import deferred are put
+    /// into the index first.
+    func append(
+        _ batch: [ProposedEvent], policy: inout some AppendPolicy, deferring: Bool, deferred: inout DeferredEventIDs?
+    ) throws -> [Outcome] {
         for (i, event) in batch.enumerated() {
             if let problem = Self.envelopeProblem(event) { throw AppendFailure(index: i, error: problem) }
         }
-        let outcomes = try Self.reportingFullDisk { try environment.write { txn in
-            policy.beginBatch()
-            let allocator = KeyAllocator()
-            var head = try readHead(txn)
-            try checkChainHead(txn, head)
-            var heads: [String: UInt64] = [:]  // versions of the streams this batch wrote
-            var written: [EventID: (index: Int, position: UInt64, version: UInt64)] = [:]
-            var outcomes: [Outcome] = []
-            outcomes.reserveCapacity(batch.count)
-            for (i, event) in batch.enumerated() {
-                do {
-                    if let earlier = written[event.eventID] {
-                        let same = batch[earlier.index].stream == event.stream && batch[earlier.index].type == event.type
-                            && batch[earlier.index].occurredOn == event.occurredOn
-                            && PackedJSON.encode(batch[earlier.index].payload) == PackedJSON.encode(event.payload)
-                        guard same else { throw Self.duplicateIDError(event) }
-                        outcomes.append(Outcome(position: earlier.position, version: earlier.version, stream: event.stream, eventID: event.eventID, written: false))
-                        continue
-                    }
-                    if let existing = try existingOutcome(txn, event) {
-                        outcomes.append(existing)
-                        continue
-                    }
-                    let current = try heads[event.stream] ?? readStreamVersion(txn, event.stream)
-                    let sealing = try policy.admit(event, streamVersion: current,
-                                                   log: LogView(store: self, transaction: txn.unsafeReference, batchHeads: heads, keys: allocator))
-                    try Self.checkExpected(event, current: current)
-
-                    // The payload is packed once: sealed when the policy asks and
-                    // there is something to seal, else as it is.
-                    var stored: [UInt8]
-                    var sealed: SealedValues?
-                    if let sealing {
-                        let (clear, strings) = PackedJSON.encode(event.payload, sealing: sealing.fields)
-                        stored = clear
-                        if !strings.isEmpty {
-                            sealed = try SealedValues.seal(strings, key: sealing.key, slot: sealing.slot, eventID: event.eventID)
+        let committed: (outcomes: [Outcome], indexed: UInt64, head: UInt64, tailIsKept: Bool, written: [EventID: UInt64])
+        do {
+            // The import's ids, read inside the transaction; out of scope before they
+            // are added to (so they are not copied).
+            let kept = deferred
+            committed = try Self.reportingFullDisk { try environment.write { txn in
+                policy.beginBatch()
+                let allocator = KeyAllocator()
+                var head = try readHead(txn)
+                try checkChainHead(txn, head)
+                // The event id index is complete through `indexed`; the ids after it
+                // are the import's (`deferred`) when it wrote them, else caught up now.
+                let mark = try readIDsThrough(txn)
+                let stored = mark ?? head.position
+                var indexed = stored
+                let tailIsKept = kept?.through == stored && kept?.head == head.position
+                if !tailIsKept && stored < head.position {
+                    try catchUpEventIDs(txn, after: stored)
+                    indexed = head.position
+                }
+                var heads: [String: UInt64] = [:]  // versions of the streams this batch wrote
+                var written: [EventID: (index: Int, position: UInt64, version: UInt64)] = [:]
+                var outcomes: [Outcome] = []
+                outcomes.reserveCapacity(batch.count)
+                for (i, event) in batch.enumerated() {
+                    do {
+                        if let earlier = written[event.eventID] {
+                            let same = batch[earlier.index].stream == event.stream && batch[earlier.index].type == event.type
+                                && batch[earlier.index].occurredOn == event.occurredOn
+                                && PackedJSON.encode(batch[earlier.index].payload) == PackedJSON.encode(event.payload)
+                            guard same else { throw Self.duplicateIDError(event) }
+                            outcomes.append(Outcome(position: earlier.position, version: earlier.version, stream: event.stream, eventID: event.eventID, written: false))
+                            continue
                         }
-                    } else {
-                        stored = PackedJSON.encode(event.payload)
+                        let earlier = tailIsKept ? kept?.ids[event.eventID] : nil
+                        if let existing = try existingOutcome(txn, event, at: earlier) {
+                            outcomes.append(existing)
+                            continue
+                        }
+                        let current = try heads[event.stream] ?? readStreamVersion(txn, event.stream)
+                        let sealing = try policy.admit(event, streamVersion: current,
+                                                       log: LogView(store: self, transaction: txn.unsafeReference, batchHeads: heads, keys: allocator))
+                        try Self.checkExpected(event, current: current)
+
+                        // The payload is packed once: sealed when the policy asks and
+                        // there is something to seal, else as it is.
+                        var stored: [UInt8]
+                        var sealed: SealedValues?
+                        if let sealing {
+                            let (clear, strings) = PackedJSON.encode(event.payload, sealing: sealing.fields)
+                            stored = clear
+                            if !strings.isEmpty {
+                                sealed = try SealedValues.seal(strings, key: sealing.key, slot: sealing.slot, eventID: event.eventID)
+                            }
+                        } else {
+                            stored = PackedJSON.encode(event.payload)
+                        }
+                        let position = head.position + 1
+                        let version = current + 1
+                        let (record, hash) = RecordCodec.encode(
+                            position: position, version: version, event: event, packedPayload: stored,
+                            sealed: sealed, recordedAt: clock(), previousHash: head.hash)
+                        let positionKey = PositionKey(position: position)
+                        try txn.put(events, key: positionKey, value: record, flags: .append)
+                        try txn.put(streamIndex, key: Self.streamKey(event.stream, version: version), value: positionKey, flags: .noOverwrite)
+                        if !deferring {
+                            try txn.put(eventIDs, key: event.eventID, value: positionKey, flags: .noOverwrite)
+                        }
+                        head = Head(position: position, hash: hash)
+                        heads[event.stream] = version
+                        written[event.eventID] = (i, position, version)
+                        outcomes.append(Outcome(position: position, version: version, stream: event.stream, eventID: event.eventID, written: true))
+                    } catch let error as LMDBError {
+                        throw error  // Environment.write grows the map on mapFull and retries
+                    } catch {
+                        throw AppendFailure(index: i, error: error)
                     }
-                    let position = head.position + 1
-                    let version = current + 1
-                    let (record, hash) = RecordCodec.encode(
-                        position: position, version: version, event: event, packedPayload: stored,
-                        sealed: sealed, recordedAt: clock(), previousHash: head.hash)
-                    let positionKey = PositionKey(position: position)
-                    try txn.put(events, key: positionKey, value: record, flags: .append)
-                    try txn.put(streamIndex, key: Self.streamKey(event.stream, version: version), value: positionKey, flags: .noOverwrite)
-                    try txn.put(eventIDs, key: event.eventID, value: positionKey, flags: .noOverwrite)
-                    head = Head(position: position, hash: hash)
-                    heads[event.stream] = version
-                    written[event.eventID] = (i, position, version)
-                    outcomes.append(Outcome(position: position, version: version, stream: event.stream, eventID: event.eventID, written: true))
-                } catch let error as LMDBError {
-                    throw error  // Environment.write grows the map on mapFull and retries
-                } catch {
-                    throw AppendFailure(index: i, error: error)
                 }
-            }
-            for change in policy.endBatch() {
-                if let value = change.value {
-                    try txn.put(policyState, key: change.key, value: value)
-                } else {
-                    try txn.delete(policyState, key: change.key)
+                for change in policy.endBatch() {
+                    if let value = change.value {
+                        try txn.put(policyState, key: change.key, value: value)
+                    } else {
+                        try txn.delete(policyState, key: change.key)
+                    }
                 }
-            }
-            if let next = allocator.next {
-                if allocator.wroteKeys { try personKeys.sync() }  // the keys are on disk before any event sealed with them
-                try txn.put(main, key: KeyAllocator.nextKey, value: withUnsafeBytes(of: next.bigEndian) { Array($0) })
-            }
-            if !written.isEmpty {
-                try txn.put(main, key: Self.headKey, value: bigEndianBytes(head.position) + head.hash)
-            }
-            return outcomes
-        } }
+                if let next = allocator.next {
+                    if allocator.wroteKeys { try personKeys.sync() }  // the keys are on disk before any event sealed with them
+                    try txn.put(main, key: KeyAllocator.nextKey, value: withUnsafeBytes(of: next.bigEndian) { Array($0) })
+                }
+                if !written.isEmpty {
+                    try txn.put(main, key: Self.headKey, value: bigEndianBytes(head.position) + head.hash)
+                }
+                if !deferring { indexed = head.position }  // this batch's ids are in
+                if indexed < head.position {
+                    try txn.put(main, key: Self.idsThroughKey, value: bigEndianBytes(indexed))
+                } else if mark != nil {
+                    _ = try txn.delete(main, key: Self.idsThroughKey)
+                }
+                return (outcomes: outcomes, indexed: indexed, head: head.position, tailIsKept: tailIsKept, written: written.mapValues { $0.position })
+            } }
+        }
+        if deferring {
+            // Committed: the batch's ids join the import's (in place, not copied).
+            if !committed.tailIsKept { deferred = DeferredEventIDs(through: committed.indexed) }
+            for (id, position) in committed.written { deferred!.ids[id] = position }
+            deferred!.head = committed.head
+        }
         policy.didCommit()
-        return outcomes
+        return committed.outcomes
     }
 
     /// Runs `body`, turning LMDB's "no space" errors into ``LogError/Code/diskFull``:
@@ -316,8 +358,12 @@ public final class EventStore: Sendable {
 
     /// The outcome of an event whose id is already in the log with the same
     /// content, nil when the id is new; throws when the content differs.
-    private func existingOutcome(_ txn: borrowing WriteTransaction, _ event: ProposedEvent) throws -> Outcome? {
-        guard let positionBytes = try txn.get(eventIDs, key: event.eventID) else { return nil }
+    /// `deferred` is the id's position among the ids an import has not yet put
+    /// into the index (nil: look in the index).
+    private func existingOutcome(_ txn: borrowing WriteTransaction, _ event: ProposedEvent, at deferred: UInt64?) throws -> Outcome? {
+        let found: [UInt8]?
+        if let deferred { found = bigEndianBytes(deferred) } else { found = try txn.get(eventIDs, key: event.eventID) }
+        guard let positionBytes = found else { return nil }
         let position = positionBytes.withUnsafeBytes { readBigEndianUInt64($0) } ?? 0
         guard let stored = try txn.withValue(events, key: positionBytes, { bytes in
             try? RecordCodec.decode(position: position, bytes)

@@ -51,11 +51,24 @@ extension EventStore {
         _ items: some Sequence<ImportItem>, batchSize: Int = 1000, atomic: Bool = false,
         policy: inout some AppendPolicy, progress: (Int) -> Void = { _ in }
     ) throws -> ImportSummary {
+        try importEvents(items, batchSize: batchSize, atomic: atomic, policy: &policy, deferredIDLimit: Self.deferredIDLimit, progress: progress)
+    }
+
+    /// ``importEvents(_:batchSize:atomic:policy:progress:)``, putting the ids it
+    /// defers into the index whenever it holds `deferredIDLimit` of them.
+    func importEvents(
+        _ items: some Sequence<ImportItem>, batchSize: Int, atomic: Bool,
+        policy: inout some AppendPolicy, deferredIDLimit: Int, progress: (Int) -> Void
+    ) throws -> ImportSummary {
         var summary = ImportSummary()
         var pending: [ProposedEvent] = []
         var lines: [Int] = []
         var done = 0
         let limit = atomic ? Int.max : max(1, batchSize)
+        // Batch by batch, the ids go into the id index in bulk (one transaction
+        // has nothing to gain from it).
+        let deferring = !atomic
+        var deferred: DeferredEventIDs?
 
         func tally(_ outcomes: [Outcome]) {
             for outcome in outcomes {
@@ -69,13 +82,15 @@ extension EventStore {
             guard !pending.isEmpty else { return }
             defer { pending.removeAll(keepingCapacity: true); lines.removeAll(keepingCapacity: true) }
             do {
-                tally(try append(pending, policy: &policy))
+                tally(try append(pending, policy: &policy, deferring: deferring, deferred: &deferred))
                 progress(done)
+                if (deferred?.ids.count ?? 0) >= deferredIDLimit { try flushDeferredIDs(&deferred) }
             } catch let failure as AppendFailure {
                 if !atomic, failure.index > 0 {
-                    tally(try append(Array(pending[..<failure.index]), policy: &policy))
+                    tally(try append(Array(pending[..<failure.index]), policy: &policy, deferring: deferring, deferred: &deferred))
                     progress(done)
                 }
+                try? flushDeferredIDs(&deferred)  // else the next append puts them in, from the log
                 throw ImportFailure(line: lines[failure.index], error: failure.error, committed: atomic ? ImportSummary() : summary)
             } catch let error as LMDBError where error.code == -30788 /* MDB_TXN_FULL */ {
                 throw ImportFailure(line: lines.first ?? 0, error: LogError(.batchTooLarge, "the import is too large for one transaction; import without --atomic"), committed: ImportSummary())
@@ -89,6 +104,7 @@ extension EventStore {
                     throw ImportFailure(line: item.line, error: error, committed: ImportSummary())
                 }
                 try flush()
+                try? flushDeferredIDs(&deferred)  // else the next append puts them in, from the log
                 throw ImportFailure(line: item.line, error: error, committed: summary)
             case .success(let event):
                 pending.append(event)
@@ -97,6 +113,7 @@ extension EventStore {
             }
         }
         try flush()
+        try flushDeferredIDs(&deferred)
         return summary
     }
 }

@@ -33,7 +33,8 @@ extension EventStore {
 
     /// Recomputes the hash chain from the first event and checks every index
     /// against the log: each event is indexed under its stream and version and its
-    /// id, each index entry points at the event it names, and the chain head
+    /// id (an import's last ids may wait for the next append: ``DeferredEventIDs``),
+    /// each index entry points at the event it names, and the chain head
     /// matches. (A stream's head is its last index entry, so it is checked with them.) Runs in one read transaction (one consistent snapshot).
     public func verify() throws -> VerifyReport {
         try environment.read { txn in
@@ -53,6 +54,14 @@ extension EventStore {
             var count = 0
             var sealedCount = 0, erasedCount = 0
             var slots: [UInt32: Bool] = [:]  // slot → erased
+            // Ids after `idsThrough` are an import's still to be indexed (the next append puts them in).
+            let idsThrough: UInt64
+            do {
+                idsThrough = try readIDsThrough(txn) ?? .max
+            } catch {
+                report(nil, "damaged", "the event id index's high-water mark is not an 8-byte position")
+                idsThrough = 0
+            }
             try txn.scan(events) { key, value in
                 count += 1
                 guard let position = readBigEndianUInt64(key) else {
@@ -105,7 +114,7 @@ extension EventStore {
                 }
                 let byID = try txn.get(eventIDs, key: event.eventID)
                 if byID == nil {
-                    report(position, "missingIndexEntry", "not in the event id index")
+                    if position <= idsThrough { report(position, "missingIndexEntry", "not in the event id index") }
                 } else if byID != bigEndianBytes(position) {
                     report(position, "wrongIndexEntry", "the event id index entry points elsewhere")
                 }
@@ -140,6 +149,9 @@ extension EventStore {
             let head = try readHead(txn)
             if head.position != expectedPosition - 1 || head.hash != previousHash {
                 report(head.position, "chainHead", "the chain head does not match the last event")
+            }
+            if idsThrough != .max, idsThrough >= head.position {
+                report(nil, "damaged", "the event id index's high-water mark (\(idsThrough)) is not before the head (\(head.position))")
             }
             return VerifyReport(events: count, sealedEvents: sealedCount, erasedEvents: erasedCount, problems: problems, truncated: truncated)
         }
