@@ -49,8 +49,7 @@ struct SnapshotTests {
             let good = try #require(try snapshot(stream, store))
             // A snapshot of the empty state claiming to be at the stream's head:
             // trusted, it would hide every event.
-            var empty = try DomainPolicy.encodeSnapshot(.init(folded: .caseState(CaseState()), version: good[1..<9].reduce(0) { $0 << 8 | UInt64($1) },
-                                                                 snapshotVersion: 0))
+            var empty = try DomainPolicy.encodeSnapshot(.caseState(CaseState()), version: good[1..<9].reduce(0) { $0 << 8 | UInt64($1) })
             for bytes in [[UInt8(3)] + empty.dropFirst(), Array(empty.dropLast()), empty + [0]] {
                 try store.environment.write { txn in try txn.put(store.policyState, key: DomainPolicy.snapshotKey(stream), value: bytes) }
                 #expect(DomainPolicy.decodeSnapshot(bytes, stream: stream) == nil)
