@@ -120,14 +120,14 @@ public struct DomainPolicy: AppendPolicy {
             if wasOpen != state.isOpen, let slot = state.personKey {
                 try setOpen(state.isOpen, slot: slot, stream: stream, log: log)
             }
-            folded = .caseState(state)
+            folded = .caseState(consume state)
         case .coordinator(var state):
             if !lenient {
                 try Rules.checkCoordinator(decoded, type: event.type, occurredOn: event.occurredOn, stream: stream,
                                            state: state, inputs: RuleInputs(today: today))
             }
             state.apply(decoded)
-            folded = .coordinator(state)
+            folded = .coordinator(consume state)
         }
         states[stream] = folded
         versions[stream] = Versions(version: streamVersion + 1, snapshotVersion: snapshotVersion)

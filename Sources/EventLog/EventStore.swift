@@ -245,8 +245,8 @@ public final class EventStore: Sendable {
                     try catchUpEventIDs(txn, after: stored)
                     indexed = head.position
                 }
-                var heads: [String: UInt64] = [:]  // versions of the streams this batch wrote
-                var written: [EventID: (index: Int, position: UInt64, version: UInt64)] = [:]
+                var heads: [String: UInt64] = .init(minimumCapacity: batch.count)  // versions of the streams this batch wrote
+                var written: [EventID: (index: Int, position: UInt64, version: UInt64)] = .init(minimumCapacity: batch.count)
                 var outcomes: [Outcome] = []
                 outcomes.reserveCapacity(batch.count)
                 for (i, event) in batch.enumerated() {

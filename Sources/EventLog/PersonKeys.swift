@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import JSON
+import Synchronization
 
 /// The store's per-person keys (crypto-shredding): personal values in events
 /// are sealed with AES-256-GCM under the key of the person the case is about,
@@ -89,7 +90,7 @@ public final class PersonKeys: Sendable {
         let count = Int(min(Self.keysAhead, UInt32.max - slot))
         var bytes: [UInt8] = []
         bytes.reserveCapacity(count * Self.keySize)
-        for _ in 0..<count { bytes += SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) } }
+        for _ in 0..<count { bytes += SecureRandom.key().withUnsafeBytes { Array($0) } }
         try write(bytes, at: Self.offset(slot))
         return (SymmetricKey(data: bytes[0..<Self.keySize]), true)
     }
@@ -154,7 +155,7 @@ public struct SealedValues: Hashable, Sendable {
     /// cannot be moved to another event).
     static func seal(_ strings: [String], key: SymmetricKey, slot: UInt32, eventID: EventID) throws -> SealedValues {
         let plain = PackedJSON.encode(.array(strings.map(JSONValue.string)))
-        let box = try AES.GCM.seal(plain, using: key, authenticating: eventID.byteArray)
+        let box = try AES.GCM.seal(plain, using: key, nonce: SecureRandom.nonce(), authenticating: eventID.byteArray)
         return SealedValues(slot: slot, box: Array(box.combined!))
     }
 
@@ -166,6 +167,48 @@ public struct SealedValues: Hashable, Sendable {
         else { return nil }
         let strings = items.compactMap(\.stringValue)
         return strings.count == items.count ? strings : nil
+    }
+}
+
+/// Random bytes for keys and nonces from the system's generator, read 4 KB at a
+/// time: an import seals about one event in four and makes a key for each new
+/// person, and a system call for each was a percent of its time. Bytes are
+/// handed out once and wiped from the pool as they leave.
+enum SecureRandom {
+    private static let pool = Mutex<(bytes: [UInt8], used: Int, source: Int32)>(([], 0, -1))
+
+    /// `count` (at most 4,096) random bytes, or nil when the system's generator cannot be read.
+    static func bytes(_ count: Int) -> [UInt8]? {
+        pool.withLock { pool -> [UInt8]? in
+            if pool.used + count > pool.bytes.count {
+                if pool.source < 0 { pool.source = open("/dev/urandom", O_RDONLY | O_CLOEXEC) }
+                pool.bytes = [UInt8](repeating: 0, count: 4096)
+                pool.used = 0
+                var filled = 0
+                while filled < pool.bytes.count {
+                    let n = pool.bytes.withUnsafeMutableBytes { read(pool.source, $0.baseAddress! + filled, $0.count - filled) }
+                    if n <= 0 { pool.bytes = []; return nil }
+                    filled += n
+                }
+            }
+            guard pool.used + count <= pool.bytes.count else { return nil }
+            let range = pool.used..<pool.used + count
+            defer {
+                for i in range { pool.bytes[i] = 0 }
+                pool.used += count
+            }
+            return Array(pool.bytes[range])
+        }
+    }
+
+    /// A nonce for AES-GCM (the library's own when the pool fails).
+    static func nonce() -> AES.GCM.Nonce {
+        bytes(12).flatMap { try? AES.GCM.Nonce(data: $0) } ?? AES.GCM.Nonce()
+    }
+
+    /// A new AES-256 key (the library's own when the pool fails).
+    static func key() -> SymmetricKey {
+        bytes(32).map { SymmetricKey(data: $0) } ?? SymmetricKey(size: .bits256)
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import Synchronization
 import Testing
 @testable import EventLog
 
@@ -18,7 +19,7 @@ struct SealingTests {
         let paths = FileManager.default.enumerator(atPath: directory)?.compactMap { $0 as? String } ?? []
         return try paths.compactMap { p in
             var isDir: ObjCBool = false
-            FileManager.default.fileExists(atPath: directory + "/" + p, isDirectory: &isDir)
+            _ = FileManager.default.fileExists(atPath: directory + "/" + p, isDirectory: &isDir)
             return isDir.boolValue ? nil : (p, try Data(contentsOf: URL(fileURLWithPath: directory + "/" + p)))
         }
     }
@@ -67,6 +68,26 @@ struct SealingTests {
             let again = try store.append(secret("case-1", "Ingrid Solbakken", id: first), policy: &policy)
             #expect(!again.written && again.position == 1)
         }
+    }
+
+    @Test func randomBytesForKeysAndNoncesAreNeverHandedOutTwice() throws {
+        // Across several refills of the 4 KB pool, and from several threads.
+        let nonces = (0..<2_000).map { _ in SecureRandom.nonce().withUnsafeBytes { Array($0) } }
+        #expect(nonces.allSatisfy { $0.count == 12 })
+        #expect(Set(nonces).count == nonces.count)
+        let keys = (0..<600).map { _ in SecureRandom.key().withUnsafeBytes { Array($0) } }
+        #expect(keys.allSatisfy { $0.count == 32 } && Set(keys).count == keys.count)
+        let threads = 4, each = 500
+        let drawn = Mutex<[[UInt8]]>([])
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            let mine = (0..<each).map { _ in SecureRandom.bytes(16)! }
+            drawn.withLock { $0 += mine }
+        }
+        #expect(Set(drawn.withLock { $0 }).count == threads * each)
+        // The bytes look random: each bit of 2,000 nonces is set about half the time.
+        let ones = nonces.reduce(0) { $0 + $1.reduce(0) { $0 + $1.nonzeroBitCount } }
+        #expect(abs(Double(ones) / Double(nonces.count * 96) - 0.5) < 0.02)
+        #expect(SecureRandom.bytes(4_097) == nil)
     }
 
     @Test func keysAreWrittenAheadSoANewPersonUsuallyCostsNoWrite() throws {
