@@ -372,6 +372,7 @@ public enum Catalogue {
         out.payload = canonical
         out.schemaVersion = DomainEvent.schemaVersion
         out.checked = decoded  // the policy takes it instead of decoding the payload again
+        out.prepack(sealing: DomainEvent.sealedFields(of: event.type))  // the log takes it instead of packing in its transaction
         return out
     }
 }

@@ -15,22 +15,25 @@ extension DomainEvent {
     /// reads from the opened id (so a rebuild after an erasure no longer knows
     /// it; docs/STORAGE.md).
     public static func sealedFields(of type: String) -> SealedFields? {
-        switch type {
-        case "ApplicationReceived": .members(["personId": .all])
-        case "DecisionMade", "AppealReceived": .members(["grounds": .all])
-        case "CoordinatorReleased", "MeetingCancelled": .members(["reason": .all])
-        case "MeetingHeld": .members(["attendees": .all, "actionItems": .members(["description": .all, "responsible": .all])])
-        case "PlanEstablished":
-            .members(["goals": .members(["description": .all]), "measures": .members(["description": .all, "responsible": .all])])
-        case "GoalAdded": .members(["goal": .members(["description": .all])])
-        case "MeasureAdded": .members(["measure": .members(["description": .all, "responsible": .all])])
-        case "PlanEvaluated": .members(["summary": .all])
-        case "TransitionPlanned": .members(["transition": .all])
-        case "DeviationReported": .members(["description": .all])
-        case "DeviationResolved": .members(["resolution": .all])
-        default: nil
-        }
+        sealedFieldsByType[type]
     }
+
+    /// Made once: each append asks, and a spec is a tree of dictionaries.
+    private static let sealedFieldsByType: [String: SealedFields] = [
+        "ApplicationReceived": .members(["personId": .all]),
+        "DecisionMade": .members(["grounds": .all]),
+        "AppealReceived": .members(["grounds": .all]),
+        "CoordinatorReleased": .members(["reason": .all]),
+        "MeetingCancelled": .members(["reason": .all]),
+        "MeetingHeld": .members(["attendees": .all, "actionItems": .members(["description": .all, "responsible": .all])]),
+        "PlanEstablished": .members(["goals": .members(["description": .all]), "measures": .members(["description": .all, "responsible": .all])]),
+        "GoalAdded": .members(["goal": .members(["description": .all])]),
+        "MeasureAdded": .members(["measure": .members(["description": .all, "responsible": .all])]),
+        "PlanEvaluated": .members(["summary": .all]),
+        "TransitionPlanned": .members(["transition": .all]),
+        "DeviationReported": .members(["description": .all]),
+        "DeviationResolved": .members(["resolution": .all]),
+    ]
 
     /// Decodes a recorded event as the read models see it: personal values
     /// sealed (empty), except the person id of an application when `keys` are

@@ -103,20 +103,59 @@ public enum ExpectedVersion: Hashable, Sendable, CustomStringConvertible {
 /// position, version, `recordedAt` and hash.
 public struct ProposedEvent: Sendable, Hashable {
     public var stream: String
-    public var type: String { didSet { checked = nil } }
+    public var type: String { didSet { checked = nil; packed = nil } }
     /// The payload's schema version for this type (see docs/STORAGE.md, upcasting).
-    public var schemaVersion: UInt16 { didSet { checked = nil } }
+    public var schemaVersion: UInt16 { didSet { checked = nil; packed = nil } }
     public var eventID: EventID
     public var occurredOn: BusinessDate
     public var actor: String?
     /// The payload, a JSON object.
-    public var payload: JSONValue { didSet { checked = nil } }
+    public var payload: JSONValue { didSet { checked = nil; packed = nil } }
     public var expectedVersion: ExpectedVersion
     /// What checking the payload against a catalogue made of it (the domain's
     /// typed event), so that the policy need not decode it again. Forgotten
     /// whenever the type, schema version or payload changes; not part of the
     /// event's identity.
     public var checked: (any Sendable)?
+    /// The payload packed ahead (``prepack(sealing:)``), so that the log need not
+    /// pack it inside its write transaction. Forgotten like ``checked``; not part
+    /// of the event's identity.
+    public private(set) var packed: PackedPayload?
+
+    /// A payload in its stored form: packed with the strings `fields` names
+    /// taken out to be sealed (``PackedJSON/encode(_:sealing:)``), or whole
+    /// when `fields` is nil.
+    public struct PackedPayload: Sendable {
+        public var fields: SealedFields?
+        public var clear: [UInt8]
+        public var sealed: [String]
+    }
+
+    /// Packs the payload now, for the fields a policy will ask to seal (an
+    /// import does this on its parsing thread). The log uses it when the
+    /// policy's ``Sealing`` names the same fields, and packs again otherwise.
+    public mutating func prepack(sealing fields: SealedFields?) {
+        if let fields {
+            let (clear, sealed) = PackedJSON.encode(payload, sealing: fields)
+            packed = PackedPayload(fields: fields, clear: clear, sealed: sealed)
+        } else {
+            packed = PackedPayload(fields: nil, clear: PackedJSON.encode(payload), sealed: [])
+        }
+    }
+
+    /// The payload packed with the strings `fields` names taken out.
+    func packedPayload(sealing fields: SealedFields) -> (packed: [UInt8], sealed: [String]) {
+        if let packed, packed.fields == fields { return (packed.clear, packed.sealed) }
+        return PackedJSON.encode(payload, sealing: fields)
+    }
+
+    /// The payload packed whole.
+    func packedPayload() -> [UInt8] {
+        // Packing for sealing takes out only the strings it seals (and empty
+        // ones): with none taken out, the bytes are the whole payload's.
+        if let packed, packed.sealed.isEmpty { return packed.clear }
+        return PackedJSON.encode(payload)
+    }
 
     public init(
         stream: String, type: String, schemaVersion: UInt16 = 1, eventID: EventID = .random(),

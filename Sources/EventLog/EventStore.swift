@@ -254,7 +254,7 @@ public final class EventStore: Sendable {
                         if let earlier = written[event.eventID] {
                             let same = batch[earlier.index].stream == event.stream && batch[earlier.index].type == event.type
                                 && batch[earlier.index].occurredOn == event.occurredOn
-                                && PackedJSON.encode(batch[earlier.index].payload) == PackedJSON.encode(event.payload)
+                                && batch[earlier.index].packedPayload() == event.packedPayload()
                             guard same else { throw Self.duplicateIDError(event) }
                             outcomes.append(Outcome(position: earlier.position, version: earlier.version, stream: event.stream, eventID: event.eventID, written: false))
                             continue
@@ -274,13 +274,13 @@ public final class EventStore: Sendable {
                         var stored: [UInt8]
                         var sealed: SealedValues?
                         if let sealing {
-                            let (clear, strings) = PackedJSON.encode(event.payload, sealing: sealing.fields)
+                            let (clear, strings) = event.packedPayload(sealing: sealing.fields)
                             stored = clear
                             if !strings.isEmpty {
                                 sealed = try SealedValues.seal(strings, key: sealing.key, slot: sealing.slot, eventID: event.eventID)
                             }
                         } else {
-                            stored = PackedJSON.encode(event.payload)
+                            stored = event.packedPayload()
                         }
                         let position = head.position + 1
                         let version = current + 1
@@ -380,7 +380,7 @@ public final class EventStore: Sendable {
             guard let strings = try personKeys.unseal(sealed, eventID: recorded.eventID, position: position) else { return outcome }
             payload = PackedJSON.encode(try PackedJSON.decode(recorded.packedPayload, unsealing: strings))
         }
-        guard payload == PackedJSON.encode(event.payload) else { throw Self.duplicateIDError(event) }
+        guard payload == event.packedPayload() else { throw Self.duplicateIDError(event) }
         return outcome
     }
 

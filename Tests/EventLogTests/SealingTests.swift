@@ -70,6 +70,40 @@ struct SealingTests {
         }
     }
 
+    @Test func aPayloadPackedAheadIsStoredAsOnePackedInTheTransaction() throws {
+        try withTemporaryDirectory { dir in
+            let store = try EventStore(directory: dir)
+            var policy = CountingPolicy()  // seals `secret`
+            var ahead = secret("case-1", "Ingrid Solbakken", slot: 0)
+            ahead.prepack(sealing: .members(["secret": .all]))
+            var otherFields = secret("case-1", "Ola Nordmann", slot: 0)
+            otherFields.prepack(sealing: .members(["open": .all]))  // not what the policy seals: packed again
+            var whole = secret("case-1", "Kari Berg", slot: 0)
+            whole.prepack(sealing: nil)
+            var changed = secret("case-1", "Per Dahl", slot: 0)
+            changed.prepack(sealing: .members(["secret": .all]))
+            changed.payload = secret("case-1", "Liv Holm", slot: 0).payload  // what was packed is forgotten
+            #expect(changed.packed == nil && ahead.packed != nil)
+            try store.append([secret("case-1", "Nils Lie"), ahead, otherFields, whole, changed], policy: &policy)
+            var unsealedOnly = ProposedEvent(stream: "case-2", type: "Noted", occurredOn: day, payload: .object([.init("open", .string("synlig"))]))
+            unsealedOnly.prepack(sealing: .members(["secret": .all]))
+            try store.append(unsealedOnly, policy: &policy)
+
+            let stored = try store.read(stream: "case-1")
+            for (e, name) in zip(stored, ["Nils Lie", "Ingrid Solbakken", "Ola Nordmann", "Kari Berg", "Liv Holm"]) {
+                #expect(try e.payload()["secret"] == .string("") && e.payload()["open"] == .string("synlig"))
+                #expect(try e.payload(keys: store.personKeys)["secret"] == .string(name))
+            }
+            // Packed ahead or not, the same bytes are stored.
+            #expect(stored.count == 5 && Set(stored.dropFirst().map(\.packedPayload)).count == 1)
+            let plain = try store.read(stream: "case-2")[0]
+            #expect(plain.sealed == nil && plain.packedPayload == PackedJSON.encode(unsealedOnly.payload))
+            for name in ["Ingrid Solbakken", "Ola Nordmann", "Kari Berg", "Liv Holm"] {
+                #expect(try appears(Array(name.utf8), in: dir).isEmpty)
+            }
+        }
+    }
+
     @Test func randomBytesForKeysAndNoncesAreNeverHandedOutTwice() throws {
         // Across several refills of the 4 KB pool, and from several threads.
         let nonces = (0..<2_000).map { _ in SecureRandom.nonce().withUnsafeBytes { Array($0) } }
