@@ -96,7 +96,8 @@ public struct DomainPolicy: AppendPolicy {
         let stream = event.stream
         // Out of the cache while it is changed, so the state has one reference
         // and mutates in place instead of being copied.
-        let (taken, snapshotVersion) = try take(stream, at: streamVersion, log: log)
+        var snapshotVersion: UInt64 = 0
+        let taken = try take(stream, at: streamVersion, log: log, snapshotVersion: &snapshotVersion)
         var sealing: Sealing?
         let folded: Folded
         switch consume taken {
@@ -129,7 +130,7 @@ public struct DomainPolicy: AppendPolicy {
             state.apply(decoded)
             folded = .coordinator(consume state)
         }
-        states[stream] = folded
+        states[stream] = consume folded
         versions[stream] = Versions(version: streamVersion + 1, snapshotVersion: snapshotVersion)
         touched.insert(stream)
         return sealing
@@ -182,12 +183,14 @@ public struct DomainPolicy: AppendPolicy {
 
     /// Like ``load(_:at:log:)``, but takes the state out of the caches, so that
     /// the caller holds its only reference (and puts it back when done).
-    private mutating func take(_ stream: String, at version: UInt64, log: LogView) throws -> (Folded, snapshotVersion: UInt64) {
+    private mutating func take(_ stream: String, at version: UInt64, log: LogView, snapshotVersion: inout UInt64) throws -> Folded {
         if let kept = versions[stream], kept.version == version, let state = states.removeValue(forKey: stream) {
-            return (state, kept.snapshotVersion)
+            snapshotVersion = kept.snapshotVersion
+            return state
         }
         let entry = try refold(stream, at: version, log: log)
-        return (entry.folded, entry.snapshotVersion)
+        snapshotVersion = entry.snapshotVersion
+        return entry.folded
     }
 
     /// The stream's snapshot and the events after it, up to `version`.
