@@ -76,6 +76,26 @@ struct ImportExportTests {
         #expect((rerun.json as? [String: Any])?["skipped"] as? Int == 2)
     }
 
+    @Test func importsFromStandardInputAndStopsAtABadLineThere() throws {
+        // Lines are read and parsed on a second thread: from a pipe too, and
+        // the ids of what was committed before the bad line are in the index.
+        let box = try Sandbox()
+        var input = registrationLines(2_305)
+        let whole = try box.iplog(["import", "-", "--json"], stdin: input.prefix(2_000).joined(separator: "\n") + "\n\n")
+        #expect(whole.status == 0, "\(whole.stderr)")
+        #expect((whole.json as? [String: Any])?["imported"] as? Int == 2_000)
+        input[2_300] = "[1, 2"
+        // (A few lines past the bad one: what the import leaves unread must fit in the pipe.)
+        let broken = try box.iplog(["import", "-", "--batch-size", "100"], stdin: input.prefix(2_305).joined(separator: "\n"))
+        #expect(broken.status == 2)
+        #expect(broken.stderr.contains("line 2301: "), "\(broken.stderr)")
+        #expect(try box.iplog(["stats", "--json"]).stdout.contains(#""events":2300"#))
+        #expect(try box.iplog(["verify"]).status == 0)
+        // The committed lines are known by their ids: importing them again writes nothing.
+        let again = try box.iplog(["import", "-", "--json"], stdin: input.prefix(2_300).joined(separator: "\n"))
+        #expect((again.json as? [String: Any])?["skipped"] as? Int == 2_300)
+    }
+
     @Test func anAtomicImportWritesAllOrNothing() throws {
         let box = try Sandbox()
         var input = registrationLines(50)
