@@ -41,15 +41,17 @@ public struct DomainPolicy: AppendPolicy {
         case coordinator(CoordinatorState)
     }
 
-    struct Entry {
-        var folded: Folded
+    /// A folded state's version, and the version of its last snapshot.
+    struct Versions {
         var version: UInt64
         var snapshotVersion: UInt64
     }
 
-    struct Versions {
-        var version: UInt64
-        var snapshotVersion: UInt64
+    /// A state as folded from its snapshot and events.
+    struct Entry {
+        var folded: Folded
+        var versions: Versions
+        var version: UInt64 { versions.version }
     }
 
     /// Folded states by stream, each valid at its version in `versions`. Kept
@@ -177,7 +179,7 @@ public struct DomainPolicy: AppendPolicy {
         if versions[stream]?.version == version, let state = states[stream] { return state }
         let entry = try refold(stream, at: version, log: log)
         states[stream] = entry.folded
-        versions[stream] = Versions(version: entry.version, snapshotVersion: entry.snapshotVersion)
+        versions[stream] = entry.versions
         return entry.folded
     }
 
@@ -189,14 +191,14 @@ public struct DomainPolicy: AppendPolicy {
             return state
         }
         let entry = try refold(stream, at: version, log: log)
-        snapshotVersion = entry.snapshotVersion
+        snapshotVersion = entry.versions.snapshotVersion
         return entry.folded
     }
 
     /// The stream's snapshot and the events after it, up to `version`.
     private func refold(_ stream: String, at version: UInt64, log: LogView) throws -> Entry {
         var entry = Entry(folded: StreamKind(stream: stream) == .coordinator ? .coordinator(CoordinatorState()) : .caseState(CaseState()),
-                          version: 0, snapshotVersion: 0)
+                          versions: Versions(version: 0, snapshotVersion: 0))
         if let bytes = try log.state(Self.snapshotKey(stream)), let snapshot = Self.decodeSnapshot(bytes, stream: stream),
            snapshot.version <= version {
             entry = snapshot
@@ -214,7 +216,7 @@ public struct DomainPolicy: AppendPolicy {
                 s.apply(decoded)
                 entry.folded = .coordinator(s)
             }
-            entry.version = recorded.version
+            entry.versions.version = recorded.version
         }
         return entry
     }
@@ -238,10 +240,10 @@ public struct DomainPolicy: AppendPolicy {
         return bytes[9...].withUnsafeBytes { body in
             if StreamKind(stream: stream) == .coordinator {
                 guard let s = try? CoordinatorState(compactBytes: body) else { return nil }
-                return Entry(folded: .coordinator(s), version: version, snapshotVersion: version)
+                return Entry(folded: .coordinator(s), versions: Versions(version: version, snapshotVersion: version))
             }
             guard let s = try? CaseState(compactBytes: body) else { return nil }
-            return Entry(folded: .caseState(s), version: version, snapshotVersion: version)
+            return Entry(folded: .caseState(s), versions: Versions(version: version, snapshotVersion: version))
         }
     }
 

@@ -49,10 +49,10 @@ extension EventStore {
     func catchUpEventIDs(_ txn: borrowing WriteTransaction, after position: UInt64) throws {
         var entries: [(id: EventID, position: UInt64)] = []
         try txn.scan(events, from: bigEndianBytes(position + 1)) { key, record in
-            guard key.count == 8, let at = readBigEndianUInt64(key), record.count >= RecordCodec.headerSize else {
+            guard key.count == 8, let at = readBigEndianUInt64(key), let id = RecordCodec.storedEventID(record) else {
                 throw LogError(.damaged, "the event after position \(position) is damaged")
             }
-            entries.append((EventID(bigEndian: UnsafeRawBufferPointer(rebasing: record[24..<40])), at))
+            entries.append((id, at))
             return true
         }
         try putEventIDs(txn, entries)

@@ -225,7 +225,8 @@ public final class EventStore: Sendable {
         for (i, event) in batch.enumerated() {
             if let problem = Self.envelopeProblem(event) { throw AppendFailure(index: i, error: problem) }
         }
-        let committed: (outcomes: [Outcome], indexed: UInt64, head: UInt64, tailIsKept: Bool, written: [EventID: UInt64])
+        let committed: (outcomes: [Outcome], indexed: UInt64, head: UInt64, tailIsKept: Bool,
+                        written: [EventID: (index: Int, position: UInt64, version: UInt64)])
         do {
             // The import's ids, read inside the transaction; out of scope before they
             // are added to (so they are not copied).
@@ -323,13 +324,13 @@ public final class EventStore: Sendable {
                 } else if mark != nil {
                     _ = try txn.delete(main, key: Self.idsThroughKey)
                 }
-                return (outcomes: outcomes, indexed: indexed, head: head.position, tailIsKept: tailIsKept, written: written.mapValues { $0.position })
+                return (outcomes: outcomes, indexed: indexed, head: head.position, tailIsKept: tailIsKept, written: written)
             } }
         }
         if deferring {
             // Committed: the batch's ids join the import's (in place, not copied).
             if !committed.tailIsKept { deferred = DeferredEventIDs(through: committed.indexed) }
-            for (id, position) in committed.written { deferred!.ids[id] = position }
+            for (id, event) in committed.written { deferred!.ids[id] = event.position }
             deferred!.head = committed.head
         }
         policy.didCommit()

@@ -90,29 +90,32 @@ extension EventStore {
                     tally(try append(Array(pending[..<failure.index]), policy: &policy, deferring: deferring, deferred: &deferred))
                     progress(done)
                 }
-                try? flushDeferredIDs(&deferred)  // else the next append puts them in, from the log
                 throw ImportFailure(line: lines[failure.index], error: failure.error, committed: atomic ? ImportSummary() : summary)
             } catch let error as LMDBError where error.code == -30788 /* MDB_TXN_FULL */ {
                 throw ImportFailure(line: lines.first ?? 0, error: LogError(.batchTooLarge, "the import is too large for one transaction; import without --atomic"), committed: ImportSummary())
             }
         }
 
-        for item in items {
-            switch item.event {
-            case .failure(let error):
-                if atomic {
-                    throw ImportFailure(line: item.line, error: error, committed: ImportSummary())
+        do {
+            for item in items {
+                switch item.event {
+                case .failure(let error):
+                    if atomic {
+                        throw ImportFailure(line: item.line, error: error, committed: ImportSummary())
+                    }
+                    try flush()
+                    throw ImportFailure(line: item.line, error: error, committed: summary)
+                case .success(let event):
+                    pending.append(event)
+                    lines.append(item.line)
+                    if pending.count >= limit { try flush() }
                 }
-                try flush()
-                try? flushDeferredIDs(&deferred)  // else the next append puts them in, from the log
-                throw ImportFailure(line: item.line, error: error, committed: summary)
-            case .success(let event):
-                pending.append(event)
-                lines.append(item.line)
-                if pending.count >= limit { try flush() }
             }
+            try flush()
+        } catch {
+            try? flushDeferredIDs(&deferred)  // else the next append puts them in, from the log
+            throw error
         }
-        try flush()
         try flushDeferredIDs(&deferred)
         return summary
     }

@@ -88,9 +88,8 @@ public final class PersonKeys: Sendable {
     func key(forNew slot: UInt32) throws -> (key: SymmetricKey, written: Bool) {
         if case .key(let key) = try self.slot(slot) { return (key, false) }
         let count = Int(min(Self.keysAhead, UInt32.max - slot))
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(count * Self.keySize)
-        for _ in 0..<count { bytes += SecureRandom.key().withUnsafeBytes { Array($0) } }
+        let bytes = SecureRandom.bytes(count * Self.keySize)
+            ?? (0..<count).flatMap { _ in SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) } }
         try write(bytes, at: Self.offset(slot))
         return (SymmetricKey(data: bytes[0..<Self.keySize]), true)
     }
@@ -206,10 +205,6 @@ enum SecureRandom {
         bytes(12).flatMap { try? AES.GCM.Nonce(data: $0) } ?? AES.GCM.Nonce()
     }
 
-    /// A new AES-256 key (the library's own when the pool fails).
-    static func key() -> SymmetricKey {
-        bytes(32).map { SymmetricKey(data: $0) } ?? SymmetricKey(size: .bits256)
-    }
 }
 
 /// What a policy asks the log to seal in one event: the strings `fields` names,

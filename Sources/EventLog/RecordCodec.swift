@@ -117,6 +117,12 @@ enum RecordCodec {
         return Array(bytes[(bytes.count - hashSize)...])
     }
 
+    /// The event id of a record (its bytes 24–39), without decoding the rest.
+    static func storedEventID(_ bytes: UnsafeRawBufferPointer) -> EventID? {
+        guard bytes.count >= headerSize else { return nil }
+        return EventID(bigEndian: UnsafeRawBufferPointer(rebasing: bytes[24..<headerSize]))
+    }
+
     /// Decodes a stored record, making every string anew.
     static func decode(position: UInt64, _ bytes: UnsafeRawBufferPointer) throws(DamagedRecord) -> RecordedEvent {
         var strings = StringTable()

@@ -138,7 +138,7 @@ extension EventStore {
                 let position = readBigEndianUInt64(value)
                 let matches = try position.flatMap { p in
                     try txn.withValue(events, key: bigEndianBytes(p)) { record in
-                        record.count >= 40 && Array(record[24..<40]) == Array(key)
+                        RecordCodec.storedEventID(record).map { $0.byteArray == Array(key) } ?? false
                     }
                 } ?? false
                 if !matches {

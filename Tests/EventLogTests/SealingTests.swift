@@ -109,7 +109,7 @@ struct SealingTests {
         let nonces = (0..<2_000).map { _ in SecureRandom.nonce().withUnsafeBytes { Array($0) } }
         #expect(nonces.allSatisfy { $0.count == 12 })
         #expect(Set(nonces).count == nonces.count)
-        let keys = (0..<600).map { _ in SecureRandom.key().withUnsafeBytes { Array($0) } }
+        let keys = (0..<600).map { _ in SecureRandom.bytes(32)! }  // what a new person key is made of
         #expect(keys.allSatisfy { $0.count == 32 } && Set(keys).count == keys.count)
         let threads = 4, each = 500
         let drawn = Mutex<[[UInt8]]>([])
