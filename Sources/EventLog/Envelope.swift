@@ -129,9 +129,28 @@ extension BusinessDate {
     /// lets tests and demos fix the date.
     public static func today(environment: [String: String] = ProcessInfo.processInfo.environment) -> BusinessDate {
         if let fixed = environment["IPLOG_TODAY"], let date = BusinessDate(iso: fixed) { return date }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Europe/Oslo") ?? .current
-        let c = calendar.dateComponents([.year, .month, .day], from: Date())
-        return BusinessDate(year: c.year!, month: c.month!, day: c.day!)!
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return inNorway(secondsSince1970: Int64(now.tv_sec))
+    }
+
+    /// The date in Norway at an instant: Norwegian normal time is UTC+1, summer
+    /// time UTC+2 from 01:00 UTC on the last Sunday of March to 01:00 UTC on the
+    /// last Sunday of October (forskrift om sommertid, the EU's rule, in force
+    /// since 1996; earlier dates are not asked for). Worked out here rather than
+    /// through Foundation's calendar and time-zone data, whose set-up is a
+    /// noticeable part of starting `iplog append`; a test holds it to Foundation's
+    /// Europe/Oslo at every change of the clock from 1996 to 2037.
+    public static func inNorway(secondsSince1970 t: Int64) -> BusinessDate {
+        func day(_ seconds: Int64) -> Int64 { seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400 }
+        let year = BusinessDate(daysSinceEpoch: Int32(day(t))).parts.year
+        /// 01:00 UTC on the last Sunday of `month` (1970-01-01 was a Thursday).
+        func lastSunday(_ month: Int) -> Int64 {
+            let last = Int64(days(year: year, month: month, day: daysIn(month: month, year: year)))
+            let weekday = ((last + 4) % 7 + 7) % 7  // 0 is Sunday
+            return (last - weekday) * 86_400 + 3_600
+        }
+        let offset: Int64 = t >= lastSunday(3) && t < lastSunday(10) ? 7_200 : 3_600
+        return BusinessDate(daysSinceEpoch: Int32(day(t + offset)))
     }
 }

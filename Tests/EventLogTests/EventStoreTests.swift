@@ -236,6 +236,36 @@ struct BusinessDateTests {
         }
     }
 
+    /// Today's date is Norway's, worked out without Foundation's time zones; it
+    /// must agree with Foundation's Europe/Oslo around every local midnight and
+    /// every change of the clock from 1996 to 2037 (the midnights fail if summer
+    /// time starts or ends on another day, or is left out).
+    @Test func norwaysDateAgreesWithTheOsloTimeZone() throws {
+        let oslo = try #require(TimeZone(identifier: "Europe/Oslo"))
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = oslo
+        func foundation(_ t: Int64) -> BusinessDate {
+            let c = calendar.dateComponents([.year, .month, .day], from: Date(timeIntervalSince1970: TimeInterval(t)))
+            return BusinessDate(year: c.year!, month: c.month!, day: c.day!)!
+        }
+        let start = Int64(BusinessDate(iso: "1996-01-01")!.daysSinceEpoch) * 86_400
+        let end = Int64(BusinessDate(iso: "2038-01-01")!.daysSinceEpoch) * 86_400
+        var instants: [Int64] = []
+        var transition = Date(timeIntervalSince1970: TimeInterval(start))
+        while let next = oslo.nextDaylightSavingTimeTransition(after: transition), next.timeIntervalSince1970 < TimeInterval(end) {
+            let t = Int64(next.timeIntervalSince1970)
+            instants += [t - 3_601, t - 1, t, t + 1, t + 3_599]
+            transition = next
+        }
+        #expect(instants.count == 42 * 2 * 5)
+        for midnight in stride(from: start + 22 * 3_600, to: end, by: 86_400) {  // 23:00 or 24:00 in Oslo
+            instants += [midnight - 1, midnight, midnight + 3_599, midnight + 3_600, midnight + 3_601]
+        }
+        for t in instants {
+            #expect(BusinessDate.inNorway(secondsSince1970: t) == foundation(t), "at \(t)")
+        }
+    }
+
     @Test func formatsTimestampsInUTC() {
         #expect(Timestamp(microsecondsSinceEpoch: 0).description == "1970-01-01T00:00:00.000000Z")
         #expect(Timestamp(microsecondsSinceEpoch: 1_773_480_301_123_456).description == "2026-03-14T09:25:01.123456Z")

@@ -51,6 +51,31 @@ extension IPLog {
             }
         }
 
+        /// What the parsed options ask for.
+        var request: AppendRequest {
+            AppendRequest(store: storeOptions.store, json: output.json, stream: stream, type: type, data: data,
+                          dataFile: dataFile, occurredOn: occurredOn, actor: actor, eventId: eventId,
+                          expectedVersion: expectedVersion)
+        }
+
+        func run() throws { try request.run() }
+    }
+}
+
+extension IPLog {
+    /// What `iplog append` is asked to do, however its command line was read.
+    struct AppendRequest: Equatable {
+        var store: String?
+        var json = false
+        var stream: String
+        var type: String
+        var data: String?
+        var dataFile: String?
+        var occurredOn: String?
+        var actor: String?
+        var eventId: String?
+        var expectedVersion: String?
+
         func run() throws {
             let out = StandardOutput()
             do {
@@ -81,10 +106,10 @@ extension IPLog {
                 }
                 let today = BusinessDate.today()
                 let event = try Catalogue.validate(try Envelope.decode(.object(envelope), today: today, dateField: DomainEvent.dateField))
-                let store = try storeOptions.open(create: true)
+                let store = try StoreOptions(store).open(create: true)
                 var policy = DomainPolicy(today: today)
                 let outcome = try store.append(event, policy: &policy)
-                if output.json {
+                if json {
                     out.json(.object([
                         "position": .integer(outcome.position), "stream": .string(outcome.stream),
                         "version": .integer(outcome.version), "eventId": .string(outcome.eventID.description),
@@ -96,8 +121,50 @@ extension IPLog {
                     out.line("Already in the log: \(outcome.stream) version \(outcome.version) at position \(outcome.position); nothing written.")
                 }
             } catch {
-                throw fail(error, json: output.json, output: out)
+                throw fail(error, json: json, output: out)
             }
         }
+    }
+}
+
+extension IPLog.AppendRequest {
+    /// The options `append` takes a value for, as they are spelled on the command line.
+    private static let valued: Set<String> = [
+        "store", "stream", "type", "data", "data-file", "occurred-on", "actor", "event-id", "expected-version",
+    ]
+
+    /// Reads a plain `append` command line (the arguments after `append`)
+    /// without argument-parser, whose reflection over the command's options
+    /// costs more than the append itself when a process appends one event.
+    /// Only `--name value`, `--name=value` and `--json` are read, each at most
+    /// once, with no value starting with `-`, and the command's own check
+    /// (exactly one of `--data` and `--data-file`) must hold; anything else
+    /// (help, an unknown or repeated option, a missing value) is nil, and
+    /// argument-parser reads it, so what it prints for a bad command line is
+    /// unchanged. A test holds both readings to the same result.
+    init?(plainArguments arguments: some Sequence<String>) {
+        var values: [String: String] = [:]
+        var json = false
+        var rest = arguments.makeIterator()
+        while let argument = rest.next() {
+            guard argument.hasPrefix("--") else { return nil }
+            var name = String(argument.dropFirst(2)), value: String?
+            if let equals = name.firstIndex(of: "=") {
+                value = String(name[name.index(after: equals)...])
+                name = String(name[..<equals])
+            }
+            if name == "json", value == nil, !json {
+                json = true
+                continue
+            }
+            guard Self.valued.contains(name), values[name] == nil, let value = value ?? rest.next(),
+                  !value.hasPrefix("-") else { return nil }
+            values[name] = value
+        }
+        guard let stream = values["stream"], let type = values["type"],
+              (values["data"] == nil) != (values["data-file"] == nil) else { return nil }
+        self.init(store: values["store"], json: json, stream: stream, type: type, data: values["data"],
+                  dataFile: values["data-file"], occurredOn: values["occurred-on"], actor: values["actor"],
+                  eventId: values["event-id"], expectedVersion: values["expected-version"])
     }
 }

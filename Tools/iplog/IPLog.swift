@@ -26,6 +26,14 @@ struct IPLog: ParsableCommand {
     /// the contract gives exit code 2 (argument-parser's own default is 64).
     static func main() {
         do {
+            let arguments = CommandLine.arguments.dropFirst()
+            // `iplog append` is run once a process for every event: a plain
+            // command line of it is read without argument-parser (AppendRequest).
+            if arguments.first == Append.configuration.commandName,
+               let append = AppendRequest(plainArguments: arguments.dropFirst()) {
+                try append.run()
+                return
+            }
             var command = try parseAsRoot()
             try command.run()
         } catch {
@@ -38,3 +46,4 @@ struct IPLog: ParsableCommand {
         }
     }
 }
+
