@@ -24,19 +24,17 @@ public struct CaseStatusProjection: Projection {
     }
 
     public func apply(_ event: RecordedEvent, decoded: DomainEvent, to value: inout StatusRecord?) throws {
-        // Take the value out so that each state has one reference and mutates in place.
-        var record = value ?? StatusRecord()
-        value = nil
+        // Moved out (`take`), not copied, so that each state has one reference
+        // and mutates in place.
+        var record = value.take() ?? StatusRecord()
         record.version = event.version
         switch StreamKind(stream: event.stream) {
         case .coordinator:
-            var c = record.coordinator ?? CoordinatorState()
-            record.coordinator = nil
+            var c = record.coordinator.take() ?? CoordinatorState()
             c.apply(decoded)
             record.coordinator = c
         default:
-            var s = record.caseState ?? CaseState()
-            record.caseState = nil
+            var s = record.caseState.take() ?? CaseState()
             s.apply(decoded, occurredOn: event.occurredOn, personKey: event.sealed?.slot)
             record.caseState = s
         }

@@ -25,8 +25,7 @@ public struct CoordinatorWorkloadProjection: Projection {
     }
 
     public func apply(_ event: RecordedEvent, decoded: DomainEvent, to value: inout [String]?) throws {
-        var cases = value ?? []
-        value = nil
+        var cases = value.take() ?? []
         // Sorted, so the value does not depend on the order of streams in the log
         // (a rebuild folds stream by stream).
         let i = cases.firstIndex { $0 >= event.stream } ?? cases.count

@@ -14,8 +14,7 @@ public struct DeviationsProjection: Projection {
     }
 
     public func apply(_ event: RecordedEvent, decoded: DomainEvent, to value: inout DeviationTracker?) throws {
-        var tracker = value ?? DeviationTracker()
-        value = nil  // the tracker is now the only reference: mutating it copies nothing
+        var tracker = value.take() ?? DeviationTracker()  // moved out: the only reference, mutated in place
         tracker.apply(decoded, occurredOn: event.occurredOn)
         value = tracker
     }

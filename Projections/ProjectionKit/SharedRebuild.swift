@@ -13,6 +13,12 @@ final class FoldBox<P: Projection> {
     let projection: P
     private var values: [String: P.Value?] = [:]
     private var dirty: Set<String> = []
+    /// For a slot that was empty when the box began (a rebuild's): the hashes
+    /// of the keys written to it since. A key whose hash is not among them has
+    /// no value there and is not looked up (in a rebuild stream by stream, most
+    /// keys are new when they come). Nil when the slot holds values from before
+    /// (catch-up): every key not in memory is looked up.
+    private var written: Set<Int>?
     /// The key last folded and its value: changed, and not in `values`. Two
     /// properties, not an optional tuple: this code runs unspecialized (the
     /// projections arrive as existentials), and a tuple of a generic type has
@@ -22,7 +28,12 @@ final class FoldBox<P: Projection> {
     var position: UInt64 = 0
     var failure: (position: UInt64, reason: String)?
 
-    init(_ projection: P) { self.projection = projection }
+    /// - Parameter emptySlot: the slot the values are read back from was
+    ///   empty when the box began.
+    init(_ projection: P, emptySlot: Bool = false) {
+        self.projection = projection
+        written = emptySlot ? [] : nil
+    }
 
     /// Values held in memory.
     var count: Int { values.count + (currentKey == nil ? 0 : 1) }
@@ -30,42 +41,47 @@ final class FoldBox<P: Projection> {
     /// Puts the held value back with the others.
     private func settle() {
         guard let key = currentKey else { return }
-        values[key] = currentValue!
+        values[key] = currentValue.take()!
         currentKey = nil
-        currentValue = nil
         dirty.insert(key)
     }
 
-    /// Folds one event; `decoded` decodes it (once, shared by every box), `load`
-    /// reads a key's value from the slot being built when it is not in memory.
+    /// Folds one event; `decoded` decodes it (called only when the projection
+    /// has a key for it), `load` reads a key's value from the slot being built
+    /// when it is not in memory.
     func fold(_ event: RecordedEvent, decoded: () throws -> DomainEvent, load: (String) throws -> P.Value?) {
         guard failure == nil else { return }
         guard let key = projection.key(for: event) else {
             position = event.position
             return
         }
-        // Taken out while folded, so it has one reference and mutates in place.
+        // Moved out while folded (never copied: a copy retains every array and
+        // string of the value), so it has one reference and mutates in place.
         var value: P.Value?
         let wasCurrent = currentKey == key
         do {
             if wasCurrent {
-                value = currentValue!
+                value = currentValue.take()!
                 currentKey = nil
-                currentValue = nil
             } else {
                 settle()
-                if let cached = values.removeValue(forKey: key) { value = cached } else { value = try load(key) }
+                if let cached = values.removeValue(forKey: key) {
+                    value = cached
+                } else {
+                    let mayBeStored = written?.contains(key.hashValue) ?? true
+                    value = mayBeStored ? try load(key) : nil
+                }
             }
             try projection.apply(event, decoded: try decoded(), to: &value)
         } catch {
             // Kept as it was; changed (to be written) only if it had changed before.
-            values[key] = value
+            values[key] = consume value
             if wasCurrent { dirty.insert(key) }
             failure = (event.position, "\(event.type) in \(event.stream): \(error)")
             return
         }
         currentKey = key
-        currentValue = .some(value)
+        currentValue = .some(consume value)
         position = event.position
     }
 
@@ -80,25 +96,31 @@ final class FoldBox<P: Projection> {
     func drain() -> [(key: String, bytes: [UInt8]?)] {
         settle()
         defer { dirty = [] }
-        return dirty.map { key in (key, values[key].flatMap { $0 }.map { ViewStore.encode($0) }) }
+        return dirty.map { key in
+            written?.insert(key.hashValue)
+            return (key, values[key].flatMap { $0 }.map { ViewStore.encode($0) })
+        }
     }
 }
+
+/// An event read for a rebuild and its typed form, decoded once for every box.
+typealias DecodedEvent = (event: RecordedEvent, decoded: Result<DomainEvent, any Error>)
 
 /// A type-erased ``FoldBox``, so boxes of different projections share a pass.
 struct AnyFoldBox {
     let name: String
     /// Folds an event; the reference reads the slot being built.
-    let fold: (RecordedEvent, () throws -> DomainEvent, UnsafeTransactionReference, Database) -> Void
+    let fold: (RecordedEvent, Result<DomainEvent, any Error>, UnsafeTransactionReference, Database) -> Void
     let drain: () -> [(key: String, bytes: [UInt8]?)]
     let dropValues: () -> Void
     let valueCount: () -> Int
     let state: () -> (position: UInt64, failure: (position: UInt64, reason: String)?)
 
     init<P: Projection>(_ projection: P) {
-        let box = FoldBox(projection)
+        let box = FoldBox(projection, emptySlot: true)  // a rebuild empties its slot first
         name = P.name
         fold = { event, decoded, txn, slot in
-            box.fold(event, decoded: decoded) { key in
+            box.fold(event, decoded: { try decoded.get() }) { key in
                 try txn.withValue(slot, key: Array(key.utf8)) { try ViewStore.decode(P.Value.self, $0) }
             }
         }
@@ -169,19 +191,16 @@ extension ProjectionRunner {
         try views.environment.write { txn in try ViewStore.write(changes, to: slot, txn) }
     }
 
-    /// Folds `events` into every box, decoding each event once; values not in
-    /// memory are read back from the slot being built. Then a box holding more
-    /// than `valuesInMemory` values writes them out and forgets them.
-    private func fold(_ events: some Sequence<RecordedEvent>, into boxes: [AnyFoldBox], slot: (AnyFoldBox) -> Database,
+    /// Folds `events` into every box; values not in memory are read back from
+    /// the slot being built. Then a box holding more than `valuesInMemory`
+    /// values writes them out and forgets them.
+    private func fold(_ events: [DecodedEvent], into boxes: [AnyFoldBox], slot: (AnyFoldBox) -> Database,
                       valuesInMemory: Int) throws {
         let slots = boxes.map(slot)  // looked up once, not for every event
         try views.environment.read { txn in
             let reference = txn.unsafeReference
-            for event in events {
-                // Decoded once for every box (each case and coordinator event is
-                // folded by the case status); a failure is each box's to report.
-                let decoded = Result { try decodeEvent(event, keys: log.personKeys) }
-                for (box, slot) in zip(boxes, slots) { box.fold(event, { try decoded.get() }, reference, slot) }
+            for (event, decoded) in events {
+                for (box, slot) in zip(boxes, slots) { box.fold(event, decoded, reference, slot) }
             }
         }
         for box in boxes where box.valueCount() > valuesInMemory {
@@ -190,14 +209,30 @@ extension ProjectionRunner {
         }
     }
 
+    /// Reads and decodes `events` on the calling thread: each decoded once for
+    /// every box (each case and coordinator event is folded by the case status);
+    /// a failure to decode is each box's to report.
+    private static func decoded(_ events: some Sequence<RecordedEvent>, keys: PersonKeys) -> [DecodedEvent] {
+        events.map { event in (event, Result { try decodeEvent(event, keys: keys) }) }
+    }
+
+    /// The pass stream by stream. The streams are read from the log and decoded
+    /// on a second thread (``ReadAhead``), a chunk of them ahead, while this one
+    /// folds the chunk before into the boxes and writes their values: reading
+    /// and decoding are about half of a rebuild, and the machine has two cores.
     private func foldByStream(_ boxes: [AnyFoldBox], through head: UInt64, slot: (AnyFoldBox) -> Database,
                               valuesInMemory: Int, progress: (UInt64) -> Void) throws {
         let streams = try log.streams().map(\.stream)
+        let chunks = stride(from: 0, to: streams.count, by: 64).map { Array(streams[$0..<min($0 + 64, streams.count)]) }
+        let log = self.log
+        let ahead = ReadAhead(chunks, batch: 1, batchesAhead: 4) { chunk in
+            Result { Self.decoded(try log.read(streams: chunk, through: head).joined(), keys: log.personKeys) }
+        }
         var folded: UInt64 = 0
-        for start in stride(from: 0, to: streams.count, by: 256) {
-            let chunk = try log.read(streams: Array(streams[start..<min(start + 256, streams.count)]), through: head)
-            try fold(chunk.joined(), into: boxes, slot: slot, valuesInMemory: valuesInMemory)
-            folded += UInt64(chunk.reduce(0) { $0 + $1.count })
+        for chunk in ahead {
+            let events = try chunk.get()
+            try fold(events, into: boxes, slot: slot, valuesInMemory: valuesInMemory)
+            folded += UInt64(events.count)
             progress(folded)
         }
         for box in boxes { try flush(box, to: slot(box)) }
@@ -207,7 +242,7 @@ extension ProjectionRunner {
         var next: UInt64 = 1
         while next <= head {
             let events = try log.read(from: next, limit: batchSize).filter { $0.position <= head }
-            try fold(events, into: boxes, slot: slot, valuesInMemory: valuesInMemory)
+            try fold(Self.decoded(events, keys: log.personKeys), into: boxes, slot: slot, valuesInMemory: valuesInMemory)
             guard let last = events.last, events.count == batchSize else { break }
             next = last.position + 1
         }

@@ -11,27 +11,35 @@ import Foundation
 /// The source is iterated on the producer's thread only.
 public struct ReadAhead<Source: Sequence & Sendable, Element: Sendable>: Sequence {
     /// Elements handed over at a time.
-    public static var batch: Int { 256 }
+    public let batch: Int
     /// Batches the producer may be ahead.
-    public static var batchesAhead: Int { 8 }
+    public let batchesAhead: Int
 
     let source: Source
     let transform: @Sendable (Source.Element) -> Element?
 
-    public init(_ source: Source, transform: @escaping @Sendable (Source.Element) -> Element?) {
+    /// - Parameters:
+    ///   - batch: elements handed over at a time (an import's lines: 256; a
+    ///     rebuild's elements are large, a chunk of streams each).
+    ///   - batchesAhead: batches the producer may be ahead.
+    public init(_ source: Source, batch: Int = 256, batchesAhead: Int = 8,
+                transform: @escaping @Sendable (Source.Element) -> Element?) {
+        precondition(batch > 0 && batchesAhead > 0)
         self.source = source
+        self.batch = batch
+        self.batchesAhead = batchesAhead
         self.transform = transform
     }
 
     public func makeIterator() -> Iterator {
-        let channel = Channel<Element>(capacity: Self.batchesAhead)
-        let (source, transform) = (source, transform)
+        let channel = Channel<Element>(capacity: batchesAhead)
+        let (source, transform, size) = (source, transform, batch)
         let thread = Thread {
             var batch: [Element] = []
-            batch.reserveCapacity(Self.batch)
+            batch.reserveCapacity(size)
             for input in source {
                 if let element = transform(input) { batch.append(element) }
-                if batch.count == Self.batch {
+                if batch.count == size {
                     guard channel.put(batch) else { return }
                     batch.removeAll(keepingCapacity: true)
                 }

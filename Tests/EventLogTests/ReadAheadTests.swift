@@ -13,6 +13,13 @@ struct ReadAheadTests {
         #expect(elements == Array(0..<count))
     }
 
+    @Test(arguments: [(1, 1), (7, 2), (1_000, 1)])
+    func yieldsEveryElementInOrderWithOtherBatchSizes(batch: Int, ahead: Int) {
+        for count in [0, 1, batch - 1, batch, batch + 1, batch * ahead + 1, 5_003] where count >= 0 {
+            #expect(Array(ReadAhead(0..<count, batch: batch, batchesAhead: ahead) { $0 }) == Array(0..<count))
+        }
+    }
+
     @Test func dropsWhatTheTransformDrops() {
         let odd = Array(ReadAhead(0..<5_000) { $0 % 2 == 1 ? $0 : nil })
         #expect(odd == Array(stride(from: 1, to: 5_000, by: 2)))
@@ -27,14 +34,15 @@ struct ReadAheadTests {
 
     @Test func stopsReadingWhenTheConsumerStops() throws {
         let source = CountingSource(limit: 10_000_000)
+        let sequence = ReadAhead(source, batch: 100, batchesAhead: 3) { $0 }
         do {
-            let iterator = ReadAhead(source) { $0 }.makeIterator()
+            let iterator = sequence.makeIterator()
             for expected in 0..<10 { #expect(iterator.next() == expected) }
         }  // the iterator is gone: the producer stops at its next hand-over
         #expect(source.finished.wait(timeout: .now() + 30) == .success, "the producer thread did not stop")
         let read = source.pulled.withLock { $0 }
         // Ten taken, at most the batches ahead and the one being made besides.
-        #expect(read <= 10 + ReadAhead<CountingSource, Int>.batch * (ReadAhead<CountingSource, Int>.batchesAhead + 2))
+        #expect(read <= 10 + sequence.batch * (sequence.batchesAhead + 2))
         #expect(read < 10_000_000)
     }
 }
