@@ -2,7 +2,8 @@ import Foundation
 
 /// A sequence whose elements are made on a thread of their own while the caller
 /// works through the ones before: an import parses its lines ahead while the
-/// log checks, writes and syncs the batch before them.
+/// log checks, writes and syncs the batch before them; a rebuild reads and
+/// decodes streams ahead while it folds the ones before.
 ///
 /// Elements come in the source's order; `transform` returning nil drops one.
 /// The producer runs at most ``batch`` × ``batchesAhead`` elements in front of

@@ -81,7 +81,9 @@ struct RunnerTests {
             let shared = try runner.rebuild([CaseStatusProjection(), DeviationsProjection(), CoordinatorWorkloadProjection()])
             #expect(try Snapshot(runner.views) == incremental)
             #expect(shared.values.allSatisfy { $0.position == UInt64(events.count) && $0.generation == 2 && $0.stoppedAt == nil })
-            let bounded = try runner.rebuild([CaseStatusProjection(), DeviationsProjection(), CoordinatorWorkloadProjection()], valuesInMemory: 7)
+            // Fewer values than coordinators, so the workload's values are written
+            // mid-pass and a coordinator's comes back from the slot in a later chunk.
+            let bounded = try runner.rebuild([CaseStatusProjection(), DeviationsProjection(), CoordinatorWorkloadProjection()], valuesInMemory: 2)
             #expect(try Snapshot(runner.views) == incremental)
             #expect(bounded.values.allSatisfy { $0.position == UInt64(events.count) && $0.generation == 3 })
         }

@@ -8,12 +8,10 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The store directory (default: $IPLOG_STORE, else ./iplog-store).", valueName: "dir"))
     var store: String?
 
-    init() {}
+    var path: String { Self.path(store: store) }
 
-    /// The options as if `--store` had been given as `store` (nil: not given).
-    init(_ store: String?) { self.store = store }
-
-    var path: String {
+    /// The store directory for `--store` given as `store` (nil: not given).
+    static func path(store: String?) -> String {
         store ?? ProcessInfo.processInfo.environment["IPLOG_STORE"].flatMap { $0.isEmpty ? nil : $0 } ?? "./iplog-store"
     }
 
