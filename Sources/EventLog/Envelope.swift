@@ -127,8 +127,8 @@ extension LogError.Code {
 extension BusinessDate {
     /// Today in Norway (Europe/Oslo), or `IPLOG_TODAY` (YYYY-MM-DD) when set, which
     /// lets tests and demos fix the date.
-    public static func today(environment: [String: String] = ProcessInfo.processInfo.environment) -> BusinessDate {
-        if let fixed = environment["IPLOG_TODAY"], let date = BusinessDate(iso: fixed) { return date }
+    public static func today() -> BusinessDate {
+        if let fixed = ProcessEnvironment.value("IPLOG_TODAY"), let date = BusinessDate(iso: fixed) { return date }
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         return inNorway(secondsSince1970: Int64(now.tv_sec))

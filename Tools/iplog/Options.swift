@@ -12,7 +12,7 @@ struct StoreOptions: ParsableArguments {
 
     /// The store directory for `--store` given as `store` (nil: not given).
     static func path(store: String?) -> String {
-        store ?? ProcessInfo.processInfo.environment["IPLOG_STORE"].flatMap { $0.isEmpty ? nil : $0 } ?? "./iplog-store"
+        store ?? ProcessEnvironment.value("IPLOG_STORE").flatMap { $0.isEmpty ? nil : $0 } ?? "./iplog-store"
     }
 
     /// Opens the store; commands that only read refuse a missing store rather than create one.
@@ -40,7 +40,7 @@ struct AccessOptions: ParsableArguments {
     /// `actor`, else `$IPLOG_ACTOR`, else the OS user.
     static func who(actor: String?) -> String {
         if let actor { return actor }
-        if let env = ProcessInfo.processInfo.environment["IPLOG_ACTOR"], !env.isEmpty { return env }
+        if let env = ProcessEnvironment.value("IPLOG_ACTOR"), !env.isEmpty { return env }
         if let pw = getpwuid(getuid()) { return String(cString: pw.pointee.pw_name) }
         return "uid \(getuid())"
     }
