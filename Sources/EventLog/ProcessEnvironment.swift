@@ -7,8 +7,7 @@ import Darwin
 /// The process's environment variables, read one at a time.
 ///
 /// `ProcessInfo.processInfo.environment` copies every variable into a
-/// dictionary (a tenth of an `iplog append`'s start, measured); a command
-/// needs two or three of them.
+/// dictionary at each call; a command needs two or three of them, once.
 public enum ProcessEnvironment {
     /// The value of the variable `name`, or nil when it is not set.
     public static func value(_ name: String) -> String? {
