@@ -132,6 +132,24 @@ struct AppendCommandTests {
         #expect(exported.contains(#""occurredOn":"2025-01-02""#) && exported.contains(#""actor":"coordinating-unit""#))
     }
 
+    /// Without `--store` and `--actor`, the store and the actor come from
+    /// `IPLOG_STORE` and `IPLOG_ACTOR`, whatever the characters of their values.
+    @Test func theStoreAndTheActorComeFromTheEnvironment() throws {
+        let box = try Sandbox()
+        let store = box.directory + "/lager=Tromsø kommune", actor = "Tromsø kommune · rådgiver"
+        var environment = testEnvironment
+        environment["IPLOG_STORE"] = store
+        environment["IPLOG_ACTOR"] = actor
+        let run = try runBinary(iplogBinary, ["append", "--stream", "coordinator-0042", "--type", "CoordinatorRegistered", "--data", data],
+                                in: box.directory, environment: environment)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: box.directory + "/iplog-store"))  // not the default store
+        let exported = lines(try box.iplog(["export"], store: store).stdout)
+            .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(exported.count == 1)
+        #expect(exported.first?["actor"] as? String == actor)
+    }
+
     @Test func aVersionConflictExitsFourAndWritesNothing() throws {
         let box = try Sandbox()
         #expect(try box.iplog(["append", "--stream", "coordinator-0042", "--type", "CoordinatorRegistered", "--data", data, "--expected-version", "noStream"]).status == 0)

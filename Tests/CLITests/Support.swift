@@ -70,7 +70,7 @@ func runIplog(_ arguments: [String], stdin: String? = nil, in directory: String)
     try runBinary(iplogBinary, arguments, stdin: stdin, in: directory)
 }
 
-/// Runs `executable` to its end, with the tests' environment unless given; output captured through files.
+/// Runs `executable` to its end in `directory`, with the tests' environment unless given; output captured through files.
 func runBinary(_ executable: String, _ arguments: [String], stdin: String? = nil, in directory: String,
                environment: [String: String] = testEnvironment) throws -> Run {
     let out = directory + "/.out-\(UUID().uuidString)", err = directory + "/.err-\(UUID().uuidString)"
@@ -84,6 +84,7 @@ func runBinary(_ executable: String, _ arguments: [String], stdin: String? = nil
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     process.environment = environment
+    process.currentDirectoryURL = URL(fileURLWithPath: directory)  // a default store lands there, not in the package
     process.standardOutput = FileHandle(forWritingAtPath: out)
     process.standardError = FileHandle(forWritingAtPath: err)
     if let stdin {
