@@ -55,7 +55,7 @@ let package = Package(
         .executableTarget(
             name: "iplog",
             dependencies: [
-                "EventLog", "Domain", "JSON", "SampleData", "AccessLog",
+                "LMDB", "EventLog", "Domain", "JSON", "SampleData", "AccessLog",
                 "ProjectionKit", "CaseStatus", "Deviations", "CoordinatorWorkload",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -78,7 +78,7 @@ let package = Package(
             dependencies: ["ProjectionKit", "CaseStatus", "Deviations", "CoordinatorWorkload", "Domain", "EventLog", "JSON", "SampleData"],
             path: "Tests/ProjectionTests"
         ),
-        .testTarget(name: "CLITests", dependencies: ["iplog", "iplog-bench", "EventLog", "JSON"], path: "Tests/CLITests"),
+        .testTarget(name: "CLITests", dependencies: ["iplog", "iplog-bench", "EventLog", "JSON", "AccessLog"], path: "Tests/CLITests"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -111,6 +111,7 @@ extension ViewStore {
     public func backup(to directory: String) throws {
         let target = directory + "/projections"
         try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        chmod(target, 0o700)
         try environment.copy(to: target, flags: .compact)
     }
 }

@@ -40,7 +40,14 @@ public final class AccessLog: Sendable {
     public init(directory: String) throws {
         let path = directory + "/access"
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        environment = try Environment(path: path, mapSize: 64 << 20, maxDatabases: 4)
+        do {
+            // An emptied data file would otherwise start a new, empty access log.
+            environment = try Environment(path: path, mapSize: 64 << 20, maxDatabases: 4, requireData: true)
+        } catch let damage as StorageDamage {
+            throw LogError(.damaged, "the access log: \(damage.message); restore access/ from a backup")
+        } catch let error as LMDBError where [ENOSPC, EFBIG, EDQUOT].contains(error.code) {
+            throw LogError(.diskFull, "no space to open the access log (\(error.message)); free space and run the command again")
+        }
         try environment.clearStaleReaders()
         (entries, byPerson, meta, secret) = try environment.write { txn in
             let e = try txn.openDatabase(named: "entries", flags: .create)
@@ -59,29 +66,66 @@ public final class AccessLog: Sendable {
         Array(HMAC<SHA256>.authenticationCode(for: Array(person.utf8), using: SymmetricKey(data: secret)))
     }
 
+    /// The person's key in this access log's index, in hex (an HMAC under the
+    /// log's own secret, not the id): what ``forget(accessKey:)`` takes.
+    public func accessKey(forPerson person: String) -> String {
+        personKey(person).map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+    }
+
     /// Records one read that showed `persons`' data. Durable before it returns.
-    public func record(actor: String, command: String, subject: String, reason: String?, persons: some Collection<String>) throws {
-        let micros = EventStore.systemClock().microsecondsSinceEpoch
+    ///
+    /// - Parameters:
+    ///   - at: the entry's time in µs since the epoch (default: now).
+    ///   - once: write nothing when an entry of that time with the same content
+    ///     is there already (finishing an erasure whose record may have been
+    ///     written before the process was stopped).
+    public func record(actor: String, command: String, subject: String, reason: String?, persons: some Collection<String>,
+                       at: Int64? = nil, once: Bool = false) throws {
+        let micros = at ?? EventStore.systemClock().microsecondsSinceEpoch
         let entry = Entry(at: Timestamp(microsecondsSinceEpoch: micros).description, actor: actor, command: command, subject: subject, reason: reason, persons: Set(persons).count)
-        let body = try JSONEncoder().encode(entry)
-        try environment.write { txn in
+        let body = Array(try JSONEncoder().encode(entry))
+        try Self.reportingFullDisk { try environment.write { txn in
             // Key: the time, then a sequence number for reads in the same microsecond.
             var key = withUnsafeBytes(of: UInt64(bitPattern: micros).bigEndian) { Array($0) }
             var sequence: UInt32 = 0
-            while try txn.get(entries, key: key + withUnsafeBytes(of: sequence.bigEndian) { Array($0) }) != nil { sequence += 1 }
+            while let existing = try txn.get(entries, key: key + withUnsafeBytes(of: sequence.bigEndian) { Array($0) }) {
+                if once && existing == body { return }
+                sequence += 1
+            }
             key += withUnsafeBytes(of: sequence.bigEndian) { Array($0) }
-            try txn.put(entries, key: key, value: Array(body))
+            try txn.put(entries, key: key, value: body)
             for person in Set(persons) {
                 try txn.put(byPerson, key: personKey(person) + key, value: [UInt8]())
             }
+        } }
+    }
+
+    static func reportingFullDisk<R>(_ body: () throws -> R) throws -> R {
+        do {
+            return try body()
+        } catch let error as LMDBError where [ENOSPC, EFBIG, EDQUOT, EIO].contains(error.code) {
+            throw LogError(.diskFull, "no space for the access log (\(error.message)); free space and run the command again")
         }
     }
 
     /// Removes the index from `person` to the reads that showed their data (at
     /// their erasure): the reads stay, naming streams only.
     public func forget(person: String) throws {
-        let prefix = personKey(person)
-        try environment.write { txn in
+        try forget(prefix: personKey(person))
+    }
+
+    /// ``forget(person:)`` by the person's ``accessKey(forPerson:)``.
+    public func forget(accessKey: String) throws {
+        var bytes: [UInt8] = []
+        var hex = accessKey.utf8.makeIterator()
+        while let high = hex.next(), let low = hex.next(),
+              let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16) { bytes.append(value) }
+        guard bytes.count == 32 else { throw LogError(.damaged, "a pending erasure's access-log key is damaged") }
+        try forget(prefix: bytes)
+    }
+
+    private func forget(prefix: [UInt8]) throws {
+        try Self.reportingFullDisk { try environment.write { txn in
             var keys: [[UInt8]] = []
             try txn.scan(byPerson, from: prefix) { key, _ in
                 guard key.starts(with: prefix) else { return false }
@@ -89,7 +133,15 @@ public final class AccessLog: Sendable {
                 return true
             }
             for key in keys { try txn.delete(byPerson, key: key) }
-        }
+        } }
+    }
+
+    /// Writes a consistent, compacted copy of the access log to `directory`'s `access/`.
+    public func backup(to directory: String) throws {
+        let target = directory + "/access"
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        chmod(target, 0o700)
+        try Self.reportingFullDisk { try environment.copy(to: target, flags: .compact) }
     }
 
     /// Every recorded read that showed `person`'s data, oldest first.

@@ -349,12 +349,45 @@ extension ImportItem {
     where Lines.Element == (Int, [UInt8]) {
         ReadAhead(lines) { line in parse(line: line.0, line.1, today: today) }
     }
+
+    /// ``parsedAhead(_:today:)`` for lines read from a file, where reading may
+    /// fail: a line that could not be read becomes an item with the error, so
+    /// the import stops there (keeping what it committed before) instead of
+    /// taking the failure for the end of the file.
+    public static func parsedAhead<Lines: Sequence & Sendable>(_ lines: Lines, today: BusinessDate) -> ReadAhead<Lines, ImportItem>
+    where Lines.Element == (Int, Result<[UInt8], LogError>) {
+        ReadAhead(lines) { line in
+            switch line.1 {
+            case .success(let bytes): parse(line: line.0, bytes, today: today)
+            case .failure(let error): ImportItem(line: line.0, event: .failure(error))
+            }
+        }
+    }
 }
 
 /// Checking an incoming event against the catalogue (the shape stage, before
 /// the rules): the type exists and belongs in this kind of stream, every field
 /// is there with the right type and value, dates exist, person ids are valid.
 public enum Catalogue {
+    /// The path of the first string in `value` that holds a control character
+    /// (input only: what is stored already stays readable as it is).
+    static func controlCharacterField(_ value: JSONValue, path: String) -> String? {
+        switch value {
+        case .string(let text): return EventStore.containsControlCharacter(text) ? path : nil
+        case .array(let items):
+            for (i, item) in items.enumerated() {
+                if let found = controlCharacterField(item, path: "\(path)[\(i)]") { return found }
+            }
+            return nil
+        case .object(let members):
+            for member in members {
+                if let found = controlCharacterField(member.value, path: "\(path).\(member.key)") { return found }
+            }
+            return nil
+        default: return nil
+        }
+    }
+
     /// The event with its canonical payload and schema version, ready for the log.
     /// - Throws: ``LogError`` (`invalidShape`, `invalidDate`, `invalidPersonId`), naming the field.
     public static func validate(_ event: ProposedEvent) throws(LogError) -> ProposedEvent {
@@ -362,6 +395,9 @@ public enum Catalogue {
             throw Envelope.shapeError("stream", "a case-<id> or coordinator-<id> stream expected")
         }
         let (decoded, canonical) = try DomainEvent.decode(type: event.type, payload: event.payload)
+        if let field = controlCharacterField(canonical, path: "data") {
+            throw Envelope.shapeError(field, "must not contain control characters (a terminal escape, CR, NUL, …)")
+        }
         guard decoded.streamKind == kind else {
             throw Envelope.shapeError("stream", "\(event.type) belongs in a \(decoded.streamKind == .case ? "case-" : "coordinator-") stream")
         }

@@ -47,6 +47,17 @@ public struct LogView {
         try transaction.get(store.policyState, key: key)
     }
 
+    /// Every value of the policy's own state whose key starts with `prefix`, in key order.
+    public func states(prefix: [UInt8]) throws -> [(key: [UInt8], value: [UInt8])] {
+        var out: [(key: [UInt8], value: [UInt8])] = []
+        try transaction.scan(store.policyState, from: prefix) { key, value in
+            guard key.starts(with: prefix) else { return false }
+            out.append((Array(key), Array(value)))
+            return true
+        }
+        return out
+    }
+
     /// The stream's version, counting the batch's earlier events.
     public func version(of stream: String) throws -> UInt64 {
         try batchHeads[stream] ?? store.readStreamVersion(transaction, stream)
@@ -81,15 +92,19 @@ final class KeyAllocator {
     /// Keys were written to the key file (it must be synced before the commit).
     var wroteKeys = false
 
+    /// How many key slots have been handed out (`keys/next`; 0 when none).
+    static func keysGiven(_ txn: borrowing some Transaction & ~Copyable, main: Database) throws -> UInt32 {
+        guard let stored = try txn.get(main, key: nextKey) else { return 0 }
+        guard stored.count == 4 else { throw LogError(.damaged, "the key counter is damaged") }
+        return stored.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+    }
+
     func allocate(store: EventStore, transaction: UnsafeTransactionReference) throws -> (slot: UInt32, key: SymmetricKey) {
         let slot: UInt32
         if let next {
             slot = next
-        } else if let stored = try transaction.get(store.main, key: Self.nextKey) {
-            guard stored.count == 4 else { throw LogError(.damaged, "the key counter is damaged") }
-            slot = stored.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         } else {
-            slot = 0
+            slot = try Self.keysGiven(transaction, main: store.main)
         }
         guard slot < UInt32.max else { throw LogError(.damaged, "no key slots left") }
         let (key, written) = try store.personKeys.key(forNew: slot)
@@ -126,8 +141,22 @@ extension EventStore {
     /// Used to erase a person: the key is destroyed and the person's entries
     /// removed while no append can hand the key out.
     public func updatePolicyState<R>(_ body: (LogView) throws -> (R, [(key: [UInt8], value: [UInt8]?)])) throws -> R {
-        try Self.reportingFullDisk { try environment.write { txn in
-            let (result, changes) = try body(LogView(store: self, transaction: txn.unsafeReference, batchHeads: [:], keys: nil))
+        try erasingKey { log in
+            let (result, changes) = try body(log)
+            return (result, nil, changes)
+        }
+    }
+
+    /// Like ``updatePolicyState(_:)``, and when `body` names a key slot, erases it:
+    /// the erasure is recorded in the log (`erased/<slot>`, kept for good, and
+    /// `keyErasing/<slot>` until the key is gone) in the same transaction as the
+    /// policy's changes, and the key is destroyed after the commit. So an
+    /// erasure is recorded before it is done, and one cut short (killed, disk
+    /// full) is finished by the next writer to open the store
+    /// (``finishKeyErasures()``); there is never a destroyed key with no record.
+    public func erasingKey<R>(_ body: (LogView) throws -> (R, erase: UInt32?, changes: [(key: [UInt8], value: [UInt8]?)])) throws -> R {
+        let (result, slot) = try Self.reportingFullDisk { try environment.write { txn -> (R, UInt32?) in
+            let (result, slot, changes) = try body(LogView(store: self, transaction: txn.unsafeReference, batchHeads: [:], keys: nil))
             for change in changes {
                 if let value = change.value {
                     try txn.put(policyState, key: change.key, value: value)
@@ -135,7 +164,52 @@ extension EventStore {
                     try txn.delete(policyState, key: change.key)
                 }
             }
-            return result
+            if let slot {
+                try txn.put(main, key: Self.erasureKey(slot), value: bigEndianBytes(UInt64(bitPattern: clock().microsecondsSinceEpoch)))
+                try txn.put(main, key: Self.pendingErasureKey(slot), value: [UInt8]())
+            }
+            return (result, slot)
         } }
+        if slot != nil {
+            FaultPoint.reach("erase.afterCommit")
+            try finishKeyErasures()
+        }
+        return result
+    }
+
+    static let erasurePrefix = Array("erased/".utf8)
+    static let pendingErasurePrefix = Array("keyErasing/".utf8)
+    static func erasureKey(_ slot: UInt32) -> [UInt8] { erasurePrefix + withUnsafeBytes(of: slot.bigEndian) { Array($0) } }
+    static func pendingErasureKey(_ slot: UInt32) -> [UInt8] { pendingErasurePrefix + withUnsafeBytes(of: slot.bigEndian) { Array($0) } }
+
+    /// The slots of `prefix`'s keys in the main database.
+    static func slots(_ txn: borrowing some Transaction & ~Copyable, main: Database, prefix: [UInt8]) throws -> [UInt32] {
+        var slots: [UInt32] = []
+        try txn.scan(main, from: prefix) { key, _ in
+            guard key.starts(with: prefix) else { return false }
+            guard key.count == prefix.count + 4 else { throw LogError(.damaged, "an erasure record's key is damaged") }
+            slots.append(key[prefix.count...].reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
+            return true
+        }
+        return slots
+    }
+
+    /// Destroys the keys of erasures recorded but not finished (a process
+    /// killed, or a disk full, between the erasure's commit and the key's
+    /// overwrite), then clears their marks. Returns the slots finished.
+    @discardableResult
+    public func finishKeyErasures() throws -> [UInt32] {
+        let pending = try environment.read { txn in try Self.slots(txn, main: main, prefix: Self.pendingErasurePrefix) }
+        guard !pending.isEmpty else { return [] }
+        for slot in pending { try personKeys.erase(slot) }
+        try Self.reportingFullDisk { try environment.write { txn in
+            for slot in pending { try txn.delete(main, key: Self.pendingErasureKey(slot)) }
+        } }
+        return pending
+    }
+
+    /// The slots whose erasure the log records.
+    public func erasedSlots() throws -> Set<UInt32> {
+        try environment.read { txn in Set(try Self.slots(txn, main: main, prefix: Self.erasurePrefix)) }
     }
 }

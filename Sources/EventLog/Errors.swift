@@ -27,6 +27,9 @@ public struct LogError: Error, Hashable, Sendable, CustomStringConvertible {
         /// No space for the store: the disk (or the quota, or the file size
         /// limit) is full. Nothing of the batch was written.
         public static let diskFull = Code(rawValue: "diskFull")
+        /// Reading the input or writing the output failed (exit 1): the
+        /// command stopped there.
+        public static let ioError = Code(rawValue: "ioError")
         /// The batch is larger than one LMDB transaction can hold (`--atomic`).
         public static let batchTooLarge = Code(rawValue: "batchTooLarge")
     }

@@ -39,26 +39,84 @@ public final class EventStore: Sendable {
     ///   false, or the store has another format; ``LMDBError`` when LMDB fails.
     public init(
         directory: String, create: Bool = true, mapSize: Int = 256 << 20, durable: Bool = true,
-        clock: @escaping @Sendable () -> Timestamp = EventStore.systemClock
+        clock: @escaping @Sendable () -> Timestamp = EventStore.systemClock, allowDamagedKeys: Bool = false
     ) throws {
         self.directory = directory
         self.clock = clock
-        let logPath = directory + "/log"
-        let fm = FileManager.default
-        if !fm.fileExists(atPath: logPath + "/data.mdb") {
-            guard create else { throw LogError(.noStore, "no store at \(directory)") }
-            try fm.createDirectory(atPath: logPath, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            try? fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory)
+        let layout = StoreDirectory(path: directory)
+        let isNew = try layout.prepare(create: create)
+        let environment = try Self.reportingFullDisk {
+            try Self.reportingDamage { try Environment(path: layout.logPath, mapSize: mapSize, maxDatabases: 8, flags: durable ? [] : [.noSync]) }
         }
-        personKeys = try PersonKeys(directory: directory)
-        environment = try Environment(path: logPath, mapSize: mapSize, maxDatabases: 8, flags: durable ? [] : [.noSync])
-        try environment.clearStaleReaders()
-        let handles = try environment.write { txn -> [Database] in
-            let main = try txn.mainDatabase()
-            try Self.settleFormat(txn, main: main, directory: directory)
-            return try [main] + ["events", "streamIndex", "eventIds", "policyState"].map { try txn.openDatabase(named: $0, flags: .create) }
+        self.environment = environment
+        let opened: (handles: [Database], keysGiven: UInt32)
+        do {
+            opened = try Self.reportingFullDisk {
+                if !isNew, let handles = try Self.openForReading(environment, directory: directory) { return handles }
+                guard create || !isNew else { throw LogError(.noStore, "no store at \(directory)") }
+                try environment.clearStaleReaders()
+                return try environment.write { txn in
+                    let main = try txn.mainDatabase()
+                    try Self.settleFormat(txn, main: main, directory: directory, create: create)
+                    let handles = try [main] + Self.databaseNames.map { try txn.openDatabase(named: $0, flags: .create) }
+                    return (handles, try KeyAllocator.keysGiven(txn, main: main))
+                }
+            }
+        } catch let error as LMDBError {
+            throw Self.damage(error, directory: directory) ?? error
         }
+        let handles = opened.handles
         (main, events, streamIndex, eventIDs, policyState) = (handles[0], handles[1], handles[2], handles[3], handles[4])
+        personKeys = try PersonKeys(directory: directory, keysGiven: opened.keysGiven, create: create, allowDamage: allowDamagedKeys)
+        if create {
+            if personKeys.isLegacy { try upgradeKeyFile(keysGiven: opened.keysGiven) }
+            try finishKeyErasures()
+        }
+    }
+
+    /// Brings a key file of format 1 (where an erased slot was zeros) to format
+    /// 2: each zero slot is recorded as erased in the log, then marked in the file.
+    private func upgradeKeyFile(keysGiven: UInt32) throws {
+        try Self.reportingFullDisk { try environment.write { txn in
+            for slot in 0..<keysGiven where try txn.get(main, key: Self.erasureKey(slot)) == nil {
+                if case .erased = try personKeys.slot(slot) {
+                    try txn.put(main, key: Self.erasureKey(slot), value: bigEndianBytes(UInt64(0)))  // time unknown
+                }
+            }
+        } }
+        _ = try personKeys.upgrade(keysGiven: keysGiven)
+    }
+
+    static let databaseNames = ["events", "streamIndex", "eventIds", "policyState"]
+
+    /// The databases of a store of this format, opened in a read transaction, so
+    /// that a command that only reads writes nothing; nil when the store must
+    /// first be settled in a write transaction (new, or of format 1).
+    private static func openForReading(_ environment: Environment, directory: String) throws -> (handles: [Database], keysGiven: UInt32)? {
+        let main = try environment.mainDatabase()
+        let ready = try environment.read { txn -> UInt32? in
+            guard try txn.get(main, key: formatKey) == bigEndianBytes(storageFormat) else { return nil }
+            return try KeyAllocator.keysGiven(txn, main: main)
+        }
+        guard let keysGiven = ready else { return nil }
+        return ([main] + (try databaseNames.map { try environment.openDatabase(named: $0) }), keysGiven)
+    }
+
+    /// A ``LogError`` `.damaged` for what LMDB says of a damaged file, else nil.
+    static func damage(_ error: LMDBError, directory: String) -> LogError? {
+        guard [LMDBError.corrupted, .invalid, .pageNotFound, .versionMismatch].contains(error) else { return nil }
+        return LogError(.damaged, "the log of \(directory) is damaged (\(error.message)); run `iplog verify` and restore from a backup")
+    }
+
+    /// Runs `body`, turning ``StorageDamage`` and LMDB's own damage codes into ``LogError`` `.damaged`.
+    static func reportingDamage<R>(_ body: () throws -> R) throws -> R {
+        do {
+            return try body()
+        } catch let error as StorageDamage {
+            throw LogError(.damaged, error.message + "; restore the store from a backup")
+        } catch let error as LMDBError {
+            throw damage(error, directory: "the store") ?? error
+        }
     }
 
     static let formatKey = Array("format".utf8)
@@ -74,7 +132,7 @@ public final class EventStore: Sendable {
     /// as it is. `meta` stays, holding only `format` = 2, never written again:
     /// code of format 1 reads the format there and refuses the store, instead of
     /// taking it for an empty one.
-    static func settleFormat(_ txn: borrowing WriteTransaction, main: Database, directory: String) throws {
+    static func settleFormat(_ txn: borrowing WriteTransaction, main: Database, directory: String, create: Bool = true) throws {
         let unreadable = LogError(.noStore, "the store at \(directory) has a storage format this version does not read")
         if let format = try txn.get(main, key: formatKey) {
             guard format == bigEndianBytes(storageFormat) else { throw unreadable }
@@ -101,6 +159,7 @@ public final class EventStore: Sendable {
         } else if let events = try txn.existingDatabase(named: "events"), try txn.statistics(events).entries > 0 {
             throw LogError(.damaged, "the store at \(directory) holds events but no storage format record; restore it from a backup")
         } else {
+            guard create else { throw LogError(.noStore, "no store at \(directory): its log was never initialised (a store creation that was cut short?); the next import or append makes it") }
             legacyMeta = try txn.openDatabase(named: "meta", flags: .create)
         }
         try txn.put(legacyMeta, key: formatKey, value: bigEndianBytes(storageFormat))
@@ -344,7 +403,7 @@ public final class EventStore: Sendable {
         do {
             return try body()
         } catch let error as LMDBError where [ENOSPC, EFBIG, EDQUOT].contains(error.code) {
-            throw LogError(.diskFull, "no space for the store (\(error.message)): nothing of this batch was written; free space and run the command again")
+            throw LogError(.diskFull, "no space for the store (\(error.message)): nothing was written; free space and run the command again")
         } catch let error as LMDBError where error.code == EIO {
             // LMDB reports a short write (what a full disk gives) as EIO.
             throw LogError(.diskFull, "the store could not be written (\(error.message); is the disk full?): nothing of this batch was written; free space, check the disk, and run the command again")
@@ -442,7 +501,7 @@ public final class EventStore: Sendable {
 
     /// Whether `text` has a control character (Unicode category Cc: U+0000–U+001F,
     /// U+007F–U+009F), read from its UTF-8 bytes (C1 controls are 0xC2 0x80–0x9F).
-    static func containsControlCharacter(_ text: String) -> Bool {
+    public static func containsControlCharacter(_ text: String) -> Bool {
         var previous: UInt8 = 0
         for b in text.utf8 {
             if b < 0x20 || b == 0x7F || (previous == 0xC2 && b >= 0x80 && b <= 0x9F) { return true }
@@ -580,7 +639,8 @@ public final class EventStore: Sendable {
     public func backup(to target: String) throws {
         let logTarget = target + "/log"
         try FileManager.default.createDirectory(atPath: logTarget, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        try environment.copy(to: logTarget, flags: .compact)
+        chmod(logTarget, 0o700)
+        try Self.reportingFullDisk { try environment.copy(to: logTarget, flags: .compact) }
         try personKeys.copy(to: target)  // after the log: it holds every key the copy uses
     }
 }

@@ -14,3 +14,13 @@ public enum ProcessEnvironment {
         getenv(name).map { String(cString: $0) }
     }
 }
+
+/// Named moments where the fault-injection tests stop a process as a crash
+/// would (SIGKILL, no clean-up): set `IPLOG_FAULT_POINT` to the name. Unset,
+/// which is always so outside the tests, it costs one `getenv`.
+public enum FaultPoint {
+    /// Kills this process here when `IPLOG_FAULT_POINT` is `name`.
+    public static func reach(_ name: String) {
+        if ProcessEnvironment.value("IPLOG_FAULT_POINT") == name { kill(getpid(), SIGKILL) }
+    }
+}

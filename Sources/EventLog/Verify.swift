@@ -8,9 +8,19 @@ public struct VerifyReport: Sendable {
         public var position: UInt64?
         /// A stable name: `gap`, `damaged`, `hashMismatch`, `versionGap`,
         /// `missingIndexEntry`, `wrongIndexEntry`, `strayIndexEntry`, `chainHead`,
-        /// `missingKey` (a sealed event's key slot is not in the key file).
+        /// `missingKey` (a key slot handed out holds no key: lost, never erased),
+        /// `wrongKey` (a sealed event does not open with its slot's key: another
+        /// store's key file?), `erasedWithoutRecord` (a slot marked erased that
+        /// the log records no erasure of), `erasureIncomplete` (an erasure the log
+        /// records whose key is still there).
         public var kind: String
         public var message: String
+
+        public init(position: UInt64?, kind: String, message: String) {
+            self.position = position
+            self.kind = kind
+            self.message = message
+        }
 
         public var description: String {
             (position.map { "position \($0): " } ?? "") + message
@@ -48,12 +58,14 @@ extension EventStore {
                 }
             }
 
+            let keysGiven = try KeyAllocator.keysGiven(txn, main: main)
             var expectedPosition: UInt64 = 1
             var previousHash = Self.zeroHash
             var lastVersion: [String: UInt64] = [:]
             var count = 0
             var sealedCount = 0, erasedCount = 0
-            var slots: [UInt32: Bool] = [:]  // slot → erased
+            var slots: [UInt32: PersonKeys.Slot] = [:]
+            var wrongKeys: [UInt32: Int] = [:]  // slot → sealed events its key does not open
             // Ids after `idsThrough` are an import's still to be indexed (the next append puts them in).
             let idsThrough: UInt64
             do {
@@ -96,15 +108,22 @@ extension EventStore {
                 if let sealed = event.sealed {
                     sealedCount += 1
                     if slots[sealed.slot] == nil {
-                        switch try personKeys.slot(sealed.slot) {
-                        case .key: slots[sealed.slot] = false
-                        case .erased: slots[sealed.slot] = true
-                        case .missing:
-                            slots[sealed.slot] = false
-                            report(position, "missingKey", "key slot \(sealed.slot) of its sealed values is not in the key file")
+                        slots[sealed.slot] = try personKeys.slot(sealed.slot)
+                        if case .missing = slots[sealed.slot]!, sealed.slot >= keysGiven {
+                            report(position, "missingKey", "key slot \(sealed.slot) of its sealed values was never handed out")
                         }
                     }
-                    if slots[sealed.slot] == true { erasedCount += 1 }
+                    switch slots[sealed.slot]! {
+                    case .erased: erasedCount += 1
+                    case .key(let key):
+                        if sealed.open(key: key, eventID: event.eventID) == nil {
+                            if wrongKeys[sealed.slot] == nil && wrongKeys.count < 10 {
+                                report(position, "wrongKey", "its sealed values do not open with the key in slot \(sealed.slot): the key file is not this log's (swapped or restored from another store?)")
+                            }
+                            wrongKeys[sealed.slot, default: 0] += 1
+                        }
+                    case .missing: break  // reported below, slot by slot
+                    }
                 }
                 let indexed = try txn.get(streamIndex, key: Self.streamKey(event.stream, version: event.version))
                 if indexed == nil {
@@ -150,6 +169,10 @@ extension EventStore {
             if head.position != expectedPosition - 1 || head.hash != previousHash {
                 report(head.position, "chainHead", "the chain head does not match the last event")
             }
+            if wrongKeys.count > 10 {
+                report(nil, "wrongKey", "the sealed values of \(wrongKeys.values.reduce(0, +)) events under \(wrongKeys.count) key slots do not open with their keys (the first 10 slots are listed above)")
+            }
+            try verifyKeySlots(txn, keysGiven: keysGiven, report: report)
             if idsThrough != .max, idsThrough >= head.position {
                 report(nil, "damaged", "the event id index's high-water mark (\(idsThrough)) is not before the head (\(head.position))")
             }
@@ -159,6 +182,40 @@ extension EventStore {
 }
 
 extension EventStore {
+    /// Checks that every key slot the log has handed out holds a key or an
+    /// erasure's marker, and that marks and the log's erasure records agree.
+    private func verifyKeySlots(_ txn: borrowing ReadTransaction, keysGiven: UInt32,
+                                report: (UInt64?, String, String) -> Void) throws {
+        let recorded = Set(try Self.slots(txn, main: main, prefix: Self.erasurePrefix))
+        let pending = Set(try Self.slots(txn, main: main, prefix: Self.pendingErasurePrefix))
+        var missing: [ClosedRange<UInt32>] = []
+        for slot in 0..<keysGiven {
+            switch try personKeys.slot(slot) {
+            case .missing:
+                if let last = missing.last, last.upperBound == slot - 1 {
+                    missing[missing.count - 1] = last.lowerBound...slot
+                } else {
+                    missing.append(slot...slot)
+                }
+            case .erased:
+                if !recorded.contains(slot) && !personKeys.isLegacy {
+                    report(nil, "erasedWithoutRecord", "key slot \(slot) is marked erased, but the log records no erasure of it")
+                }
+            case .key:
+                if recorded.contains(slot) {
+                    report(nil, "erasureIncomplete", "key slot \(slot) was erased (the log records it) but its key is still in the key file"
+                           + (pending.contains(slot) ? "; the next command that writes finishes it" : ""))
+                }
+            }
+        }
+        if !missing.isEmpty {
+            let count = missing.reduce(0) { $0 + $1.count }
+            let shown = missing.prefix(10).map { $0.count == 1 ? "\($0.lowerBound)" : "\($0.lowerBound)–\($0.upperBound)" }.joined(separator: ", ")
+            report(nil, "missingKey", "\(count) of the \(keysGiven) key slots handed out hold no key (slots \(shown)\(missing.count > 10 ? ", …" : "")): "
+                   + "the key file was lost, cut or replaced; restore keys/person.keys from the backup taken with the log")
+        }
+    }
+
     /// Checks the chain at each of `positions`: the record hashes to its stored
     /// hash from its predecessor's stored hash. Returns the positions that fail
     /// (empty when all hold). Used by the audit replay to vouch for what it shows.

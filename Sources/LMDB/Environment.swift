@@ -26,6 +26,8 @@ public final class Environment: @unchecked Sendable {
 
     private let handle: OpaquePointer
     private let mapLock = ReadWriteLock()
+    /// Where the data file is mapped, for bounding what transactions lend out.
+    let bounds: MapBounds
 
     /// The directory (or, with `.noSubdirectory`, the file) the environment was opened at.
     public let path: String
@@ -41,7 +43,16 @@ public final class Environment: @unchecked Sendable {
     ///   - maxDatabases: how many named databases may be opened.
     ///   - mode: permissions of newly created files; `0o600` keeps health data
     ///     readable by its owner only.
-    /// - Throws: ``LMDBError`` when LMDB cannot open the files.
+    /// Before LMDB maps the lock file, its blocks are allocated on disk
+    /// (`posix_fallocate`): LMDB creates it sparse and writes it through the map,
+    /// so on a full disk the first touch of a page would kill the process with
+    /// SIGBUS instead of failing. After opening, the data file must be as long as
+    /// its last commit says, else reading a page past its end would do the same.
+    ///
+    /// - Throws: ``LMDBError`` when LMDB cannot open the files (`ENOSPC` when
+    ///   the lock file finds no room); ``StorageDamage`` when the data file is
+    ///   shorter than its pages in use, or empty where `requireData` says it
+    ///   must not be (LMDB would take an empty file for a new environment).
     public init(
         path: String,
         mapSize: Int = 256 << 20,
@@ -49,8 +60,20 @@ public final class Environment: @unchecked Sendable {
         maxReaders: Int = 126,
         flags: EnvironmentFlags = [],
         mode: mode_t = 0o600,
-        maximumGrowth: Int = 4 << 30
-    ) throws(LMDBError) {
+        maximumGrowth: Int = 4 << 30,
+        requireData: Bool = false
+    ) throws {
+        let subdirectory = !flags.contains(.noSubdirectory)
+        let dataPath = subdirectory ? path + "/data.mdb" : path
+        if requireData {
+            var st = stat()
+            if stat(dataPath, &st) == 0, st.st_size == 0 {
+                throw StorageDamage("\(dataPath) is empty (0 bytes): its data is lost or was never written")
+            }
+        }
+        if !flags.contains(.readOnly) {
+            try Self.allocateLockFile(subdirectory ? path + "/lock.mdb" : path + "-lock", readers: maxReaders, mode: mode)
+        }
         var env: OpaquePointer?
         try check(mdb_env_create(&env))
         guard let env else { throw LMDBError(code: ENOMEM) }
@@ -66,6 +89,30 @@ public final class Environment: @unchecked Sendable {
         self.handle = env
         self.path = path
         self.maximumGrowth = maximumGrowth
+        var fd: Int32 = -1
+        mdb_env_get_fd(env, &fd)
+        bounds = MapBounds(descriptor: fd)
+        bounds.locate(mapSize: Self.info(env).mapSize)
+        let info = Self.info(env)
+        let used = info.usedBytes
+        if bounds.fileSize() < used {
+            throw StorageDamage("\(dataPath) is cut short: \(bounds.fileSize()) bytes, but its last commit uses \(used)")
+        }
+    }
+
+    /// LMDB's lock file holds a header and one 64-byte slot a reader; these are
+    /// its sizes for `readers` slots (`mdb_env_setup_locks`).
+    static func lockFileSize(readers: Int) -> Int { (readers - 1) * 64 + 192 }
+
+    /// Makes sure the lock file's blocks exist on disk before LMDB maps it.
+    static func allocateLockFile(_ path: String, readers: Int, mode: mode_t) throws(LMDBError) {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, mode)
+        guard fd >= 0 else { return }  // LMDB will say why it cannot open it
+        defer { close(fd) }
+        var st = stat()
+        fstat(fd, &st)
+        let rc = posix_fallocate(fd, 0, off_t(max(Int(st.st_size), lockFileSize(readers: readers))))
+        if rc == ENOSPC || rc == EFBIG || rc == EDQUOT || rc == EIO { throw LMDBError(code: rc) }
     }
 
     deinit { mdb_env_close(handle) }
@@ -93,7 +140,7 @@ public final class Environment: @unchecked Sendable {
         var txn: OpaquePointer?
         try check(mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &txn))
         defer { mdb_txn_abort(txn) }
-        return try body(ReadTransaction(handle: TransactionHandle(pointer: txn!)))
+        return try body(ReadTransaction(handle: TransactionHandle(pointer: txn!, bounds: bounds, writes: false)))
     }
 
     /// Runs `body` in the write transaction and commits when it returns; when it
@@ -122,7 +169,7 @@ public final class Environment: @unchecked Sendable {
         try check(mdb_txn_begin(handle, nil, 0, &txn))
         let result: R
         do {
-            result = try body(WriteTransaction(handle: TransactionHandle(pointer: txn!)))
+            result = try body(WriteTransaction(handle: TransactionHandle(pointer: txn!, bounds: bounds, writes: true)))
         } catch {
             mdb_txn_abort(txn)
             throw error
@@ -142,6 +189,7 @@ public final class Environment: @unchecked Sendable {
         defer { mapLock.unlock() }
         let current = info.mapSize
         try check(mdb_env_set_mapsize(handle, current + min(current, maximumGrowth)))
+        bounds.locate(mapSize: info.mapSize)
     }
 
     /// Adopts the map size another process set (`mdb_env_set_mapsize` with 0).
@@ -149,6 +197,7 @@ public final class Environment: @unchecked Sendable {
         mapLock.lockExclusive()
         defer { mapLock.unlock() }
         try check(mdb_env_set_mapsize(handle, 0))
+        bounds.locate(mapSize: info.mapSize)
     }
 
     // MARK: Databases
@@ -158,7 +207,16 @@ public final class Environment: @unchecked Sendable {
     /// The handle is valid for the life of the environment and may be used by
     /// any transaction.
     public func openDatabase(named name: String, flags: DatabaseFlags = []) throws -> Database {
-        if flags.contains(.create) {
+        try openDatabase(name, flags: flags)
+    }
+
+    /// The main (unnamed) database, opened without writing.
+    public func mainDatabase() throws -> Database {
+        try openDatabase(nil, flags: [])
+    }
+
+    private func openDatabase(_ name: String?, flags: DatabaseFlags) throws -> Database {
+        if let name, flags.contains(.create) {
             return try write { txn in try txn.openDatabase(named: name, flags: flags) }
         }
         // A handle opened in a read transaction becomes shared when that
@@ -174,7 +232,7 @@ public final class Environment: @unchecked Sendable {
             throw LMDBError(code: rc)
         }
         try check(mdb_txn_commit(txn))
-        return Database(id: dbi, name: name)
+        return Database(id: dbi, name: name ?? "")
     }
 
     // MARK: Maintenance and facts
@@ -202,11 +260,17 @@ public final class Environment: @unchecked Sendable {
         let previous = umask(0o077)
         defer { umask(previous) }
         try check(mdb_env_copy2(handle, directory, flags.rawValue))
-        chmod(directory + "/data.mdb", 0o600)
+        let file = directory + "/data.mdb"
+        chmod(file, 0o600)
+        // LMDB syncs the copy's data but not its directory entry.
+        try syncFile(file)
+        try syncFile(directory)
     }
 
     /// The map's size and use.
-    public var info: EnvironmentInfo {
+    public var info: EnvironmentInfo { Self.info(handle) }
+
+    static func info(_ handle: OpaquePointer) -> EnvironmentInfo {
         var raw = MDB_envinfo()
         var stat = MDB_stat()
         mdb_env_info(handle, &raw)
@@ -238,6 +302,86 @@ public struct EnvironmentInfo: Sendable, Hashable {
 
     /// Bytes of the map in use.
     public var usedBytes: Int { (lastPage + 1) * pageSize }
+}
+
+/// Syncs a file or a directory (its entries) to disk.
+public func syncFile(_ path: String) throws(LMDBError) {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw LMDBError(code: errno) }
+    defer { close(fd) }
+    guard fsync(fd) == 0 else { throw LMDBError(code: errno) }
+}
+
+/// A data file that is not what its environment says: cut short, emptied, or
+/// a value lent by LMDB that lies outside the file (a damaged page).
+public struct StorageDamage: Error, Hashable, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Where an environment's data file is mapped and how long the file is, so a
+/// transaction can refuse to lend memory outside it: a damaged page can name a
+/// value past the map's end (SIGSEGV) or past the file's (SIGBUS).
+final class MapBounds: @unchecked Sendable {
+    // @unchecked Sendable: `start` and `length` change only while the map is
+    // being resized, under the environment's exclusive map lock, when no
+    // transaction of this process is open; `fileBytes` is atomic.
+    private(set) var start: UInt = 0
+    private(set) var length: UInt = 0
+    private let fileBytes = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+    private let descriptor: Int32
+
+    init(descriptor: Int32) {
+        self.descriptor = descriptor
+        fileBytes.initialize(to: 0)
+        _ = fileSize()
+    }
+
+    deinit { fileBytes.deallocate() }
+
+    /// The data file's size now (and remembered).
+    @discardableResult
+    func fileSize() -> Int {
+        var st = stat()
+        guard fstat(descriptor, &st) == 0 else { return 0 }
+        fileBytes.pointee = Int(st.st_size)
+        return Int(st.st_size)
+    }
+
+    /// Finds the map of the data file in this process's mappings (by device and inode).
+    func locate(mapSize: Int) {
+        var st = stat()
+        guard fstat(descriptor, &st) == 0, let maps = fopen("/proc/self/maps", "r") else { return }
+        defer { fclose(maps) }
+        var line: UnsafeMutablePointer<CChar>?
+        var capacity = 0
+        defer { free(line) }
+        while getline(&line, &capacity, maps) > 0, let line {
+            // "start-end perms offset dev inode path"
+            let fields = String(cString: line).split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 6, UInt64(fields[4]) == UInt64(st.st_ino), fields[2] == "00000000" else { continue }
+            let range = fields[0].split(separator: "-")
+            guard range.count == 2, let low = UInt(range[0], radix: 16), let high = UInt(range[1], radix: 16) else { continue }
+            start = low
+            length = max(high - low, UInt(mapSize))
+            return
+        }
+    }
+
+    /// Whether `count` bytes at `pointer`, lent by a transaction, lie where they may.
+    /// In a read transaction every page is in the map and must be in the file;
+    /// a write transaction's own new pages are in memory outside the map.
+    @inline(__always)
+    func contains(_ pointer: UnsafeMutableRawPointer?, count: Int, writes: Bool) -> Bool {
+        guard length > 0 else { return true }  // not located: cannot check
+        let low = UInt(bitPattern: pointer)
+        let (high, overflow) = low.addingReportingOverflow(UInt(bitPattern: count))
+        guard !overflow else { return false }
+        guard low >= start, low < start &+ length else { return writes }
+        if high <= start &+ UInt(fileBytes.pointee) { return true }
+        return high <= start &+ UInt(fileSize())  // another process may have grown the file since
+    }
 }
 
 /// A pthread read-write lock on the heap (a pthread lock must not move in memory).

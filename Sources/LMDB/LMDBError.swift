@@ -35,6 +35,10 @@ public struct LMDBError: Error, Hashable, Sendable, CustomStringConvertible {
     public static let databasesFull = LMDBError(code: MDB_DBS_FULL)
     /// `MDB_CORRUPTED`: a page had the wrong type.
     public static let corrupted = LMDBError(code: MDB_CORRUPTED)
+    /// `MDB_PAGE_NOTFOUND`: a page number points past the data (a damaged file).
+    public static let pageNotFound = LMDBError(code: MDB_PAGE_NOTFOUND)
+    /// `MDB_VERSION_MISMATCH`: the file was written by another version of LMDB.
+    public static let versionMismatch = LMDBError(code: MDB_VERSION_MISMATCH)
     /// `MDB_INVALID`: the file is not an LMDB file.
     public static let invalid = LMDBError(code: MDB_INVALID)
     /// `ENOSPC`: the disk is full.

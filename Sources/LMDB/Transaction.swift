@@ -22,6 +22,15 @@ public struct Database: Sendable, Hashable {
 /// is internal: nothing outside this module can reach the C handle.
 public struct TransactionHandle {
     let pointer: OpaquePointer
+    let bounds: MapBounds
+    let writes: Bool
+
+    /// `value` as a buffer, when it lies inside the data file.
+    @inline(__always)
+    func lend(_ value: MDB_val) throws(LMDBError) -> UnsafeRawBufferPointer {
+        guard bounds.contains(value.mv_data, count: value.mv_size, writes: writes) else { throw LMDBError.corrupted }
+        return UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size)
+    }
 }
 
 /// Entry counts and tree shape of one database (`mdb_stat`).
@@ -51,7 +60,7 @@ extension Transaction where Self: ~Copyable {
     /// Copies out the value stored under `key`, or nil when there is none.
     public func get(_ database: Database, key: some ContiguousBytes) throws(LMDBError) -> [UInt8]? {
         guard let value = try lookup(database, key) else { return nil }
-        return [UInt8](UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size))
+        return [UInt8](try handle.lend(value))
     }
 
     /// Lends the value stored under `key` to `body`, or returns nil when there is none.
@@ -60,7 +69,7 @@ extension Transaction where Self: ~Copyable {
         _ database: Database, key: some ContiguousBytes, _ body: (UnsafeRawBufferPointer) throws -> R
     ) throws -> R? {
         guard let value = try lookup(database, key) else { return nil }
-        return try body(UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size))
+        return try body(try handle.lend(value))
     }
 
     private func lookup(_ database: Database, _ key: some ContiguousBytes) throws(LMDBError) -> MDB_val? {
@@ -107,9 +116,7 @@ extension Transaction where Self: ~Copyable {
         }
         let step = reverse ? MDB_PREV : MDB_NEXT
         while rc == MDB_SUCCESS {
-            let more = try body(
-                UnsafeRawBufferPointer(start: key.mv_data, count: key.mv_size),
-                UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size))
+            let more = try body(try handle.lend(key), try handle.lend(value))
             if !more { return }
             rc = mdb_cursor_get(cursor, &key, &value, step)
         }

@@ -53,11 +53,12 @@ struct SealingTests {
             let keyBytes = key.withUnsafeBytes { Array($0) }
             let head = try store.head()
 
-            try store.personKeys.erase(0)
+            try store.erasingKey { _ in ((), erase: 0, changes: []) }
 
             #expect(try store.head() == head)
+            #expect(try store.erasedSlots() == [0])
             let report = try store.verify()
-            #expect(report.ok && report.sealedEvents == 3 && report.erasedEvents == 2)
+            #expect(report.ok && report.sealedEvents == 3 && report.erasedEvents == 2, "\(report.problems)")
             let case1 = try store.read(stream: "case-1")
             #expect(try case1.map { try $0.payload(keys: store.personKeys)["secret"] } == [.string("[erased]"), .string("[erased]")])
             #expect(try case1.allSatisfy { try $0.isErased(keys: store.personKeys) })
@@ -67,6 +68,9 @@ struct SealingTests {
             // The same event again is answered with its position, not stored again.
             let again = try store.append(secret("case-1", "Ingrid Solbakken", id: first), policy: &policy)
             #expect(!again.written && again.position == 1)
+            // A key destroyed behind the log's back (no erasure recorded) is found.
+            try store.personKeys.erase(1)
+            #expect(try store.verify().problems.map(\.kind) == ["erasedWithoutRecord"])
         }
     }
 

@@ -1,4 +1,6 @@
+import AccessLog
 import ArgumentParser
+import LMDB
 import EventLog
 import Foundation
 import JSON
@@ -32,27 +34,45 @@ extension IPLog {
                 if fm.fileExists(atPath: directory), !((try? fm.contentsOfDirectory(atPath: directory))?.isEmpty ?? false) {
                     throw LogError(.invalidShape, "\(directory) exists and is not empty; a backup goes into a new directory")
                 }
-                try fm.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
                 let store = try storeOptions.open(create: false)
-                try store.backup(to: directory)
+                try fm.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                chmod(directory, 0o700)  // whatever the umask or the directory given
+                // The read models first: copied before the log, they are never ahead of it
+                // (the copy's first report catches them up).
                 let views = try ViewStore(directory: storeOptions.path, projections: ReportContext.projectionNames)
                 try views.backup(to: directory)
+                try store.backup(to: directory)
+                try AccessLog(directory: storeOptions.path).backup(to: directory)
                 let config = DeviationConfig.path(store: storeOptions.path)
                 if fm.fileExists(atPath: config) {
-                    try fm.copyItem(atPath: config, toPath: DeviationConfig.path(store: directory))
+                    try Self.copyFile(config, to: DeviationConfig.path(store: directory))
                 }
+                for part in ["", "/log", "/projections", "/keys", "/access"] { try syncFile(directory + part) }
                 let copy = try EventStore(directory: directory, create: false)
                 let report = try copy.verify()
+                let parts = ["log", "keys", "projections", "access"] + (fm.fileExists(atPath: config) ? ["config.json"] : [])
                 if output.json {
-                    out.json(.object(["path": .string(directory), "events": .integer(report.events), "verified": .bool(report.ok)]))
+                    out.json(.object(["path": .string(directory), "events": .integer(report.events), "verified": .bool(report.ok),
+                                      "parts": .array(parts.map(JSONValue.string))]))
                 } else {
-                    out.line("Backed up \(report.events) events to \(directory); the copy \(report.ok ? "verifies" : "DOES NOT VERIFY").")
+                    out.line("Backed up \(report.events) events to \(directory) (\(parts.joined(separator: ", "))); the copy \(report.ok ? "verifies" : "DOES NOT VERIFY").")
                 }
-                out.flush()
+                try out.finish()
                 if !report.ok { throw ExitCode(Exit.failure) }
             } catch {
                 throw fail(error, json: output.json, output: out)
             }
+        }
+
+        /// Copies a file with mode 0600 and syncs it.
+        static func copyFile(_ source: String, to target: String) throws {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: source))
+            let fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw StandardOutput.error(errno, "\(target) cannot be created") }
+            defer { close(fd) }
+            fchmod(fd, 0o600)
+            let written = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
+            guard written == bytes.count, fsync(fd) == 0 else { throw StandardOutput.error(errno, "\(target) could not be written") }
         }
     }
 }

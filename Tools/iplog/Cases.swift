@@ -26,6 +26,7 @@ extension IPLog {
         func run() throws {
             let out = StandardOutput()
             do {
+                try StreamArgument.check(stream)
                 let context = try ReportContext(storeOptions)
                 guard let record = try context.views.value(StatusRecord.self, projection: CaseStatusProjection.name, key: stream),
                       let state = record.caseState else {

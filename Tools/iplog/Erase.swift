@@ -36,22 +36,54 @@ extension IPLog {
                 guard PersonID(person) != nil else { throw LogError(.invalidPersonId, "--person: not a valid fødselsnummer or D-nummer") }
                 guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw LogError(.invalidShape, "--reason: must not be empty") }
                 let store = try storeOptions.open(create: false)
-                guard let erasure = try DomainPolicy.erase(person: person, in: store) else {
+                let access = try AccessLog(directory: storeOptions.path)
+                let accessKey = access.accessKey(forPerson: person)
+                // Erasures cut short before their access-log record (killed, disk full) are finished first.
+                let finished = try Self.finishPending(store: store, access: access)
+                let erasure: DomainPolicy.PendingErasure
+                if let done = try DomainPolicy.erase(person: person, in: store, actor: AccessOptions.who(actor: actor), reason: reason, accessKey: accessKey) {
+                    erasure = done
+                    FaultPoint.reach("erase.beforeAccessLog")
+                    try Self.recordAndFinish(erasure, store: store, access: access)
+                } else if let resumed = finished.last(where: { $0.accessKey == accessKey }) {
+                    erasure = resumed  // this person's erasure was done; now it is recorded too
+                } else {
                     throw LogError(.unknownPerson, "the store holds no personal data of \(PersonID.mask(person)) (no case, or erased already)")
                 }
-                let access = try AccessLog(directory: storeOptions.path)
-                try access.forget(person: person)
-                let who = AccessOptions.who(actor: actor)
-                try access.record(actor: who, command: "erase", subject: erasure.cases.joined(separator: " "), reason: reason, persons: [String]())
                 if output.json {
                     out.json(.object(["erased": .bool(true), "cases": .array(erasure.cases.map(JSONValue.string))]))
                 } else {
                     out.line("Erased the personal data of \(PersonID.mask(person)) in \(erasure.cases.count) case(s): \(erasure.cases.joined(separator: ", ")).")
                     out.line("The events stay and the chain still verifies; their personal values now read [erased].")
                 }
+                try out.finish()
             } catch {
                 throw fail(error, json: output.json, output: out)
             }
+        }
+
+        /// Writes an erasure's access-log entry (once), drops the person's index
+        /// there, and forgets the pending record.
+        static func recordAndFinish(_ erasure: DomainPolicy.PendingErasure, store: EventStore, access: AccessLog) throws {
+            do {
+                try access.record(actor: erasure.actor, command: "erase", subject: erasure.cases.joined(separator: " "),
+                                  reason: erasure.reason, persons: [String](), at: erasure.at, once: true)
+                try access.forget(accessKey: erasure.accessKey)
+            } catch let error as LogError where error.code == .diskFull {
+                throw LogError(.diskFull, "the erasure is done and recorded in the log, but the access log has no room for its entry: "
+                               + "free space and run `iplog erase` again, which writes it (\(error.message))")
+            }
+            try DomainPolicy.finishErasure(slot: erasure.slot, in: store)
+        }
+
+        /// Finishes every erasure whose access-log record is missing; returns them.
+        static func finishPending(store: EventStore, access: AccessLog) throws -> [DomainPolicy.PendingErasure] {
+            let pending = try DomainPolicy.pendingErasures(in: store)
+            try store.finishKeyErasures()
+            for erasure in pending {
+                try recordAndFinish(erasure, store: store, access: access)
+            }
+            return pending
         }
     }
 }

@@ -24,6 +24,7 @@ extension IPLog {
         func run() throws {
             let out = StandardOutput()
             do {
+                try StreamArgument.check(stream)
                 let store = try storeOptions.open(create: false)
                 // Record who reads before anything is shown: the persons are those whose cases the export holds.
                 let streamEvents = try stream.map { try store.read(stream: $0) }
@@ -55,10 +56,10 @@ extension IPLog {
                         return true
                     }
                 }
-                out.flush()
+                try out.finish()
                 if showProgress, count >= 10_000 { FileHandle.standardError.write(Data("\r".utf8)) }
             } catch {
-                out.flush()
+                try? out.flush()
                 throw fail(error, json: false)
             }
         }

@@ -32,6 +32,7 @@ extension IPLog {
         func run() throws {
             let out = StandardOutput()
             do {
+                try StreamArgument.check(stream)
                 var limit: BusinessDate?
                 if let asOf { limit = try Envelope.date(asOf, field: "--as-of") }
                 let store = try storeOptions.open(create: false)
@@ -96,7 +97,7 @@ extension IPLog {
                         ? "Hash chain verified for all \(events.count) events shown."
                         : "HASH CHAIN BROKEN at positions \(failing.map(String.init).joined(separator: ", ")): the store has been altered; run `iplog verify`.")
                 }
-                out.flush()
+                try out.finish()
                 if !failing.isEmpty { throw ExitCode(Exit.failure) }
             } catch {
                 throw fail(error, json: output.json, output: out)

@@ -81,13 +81,19 @@ extension IPLog {
 }
 
 /// Reads a file (or standard input) line by line, with line numbers from 1,
-/// without loading it whole.
+/// without loading it whole. A read that fails (an I/O error, a directory) is
+/// the last line it yields, as an error naming the line: never an early end.
 struct LineReader: Sequence, Sendable {
     let path: String
 
     init(path: String) throws {
-        if path != "-", !FileManager.default.isReadableFile(atPath: path) {
-            throw LogError(.invalidShape, "cannot read \(path)")
+        if path != "-" {
+            var st = stat()
+            guard stat(path, &st) == 0 else {
+                throw LogError(.ioError, "cannot read \(path): \(String(cString: strerror(errno)))")
+            }
+            if (st.st_mode & S_IFMT) == S_IFDIR { throw LogError(.ioError, "cannot read \(path): it is a directory") }
+            guard FileManager.default.isReadableFile(atPath: path) else { throw LogError(.ioError, "cannot read \(path): permission denied") }
         }
         self.path = path
     }
@@ -96,34 +102,43 @@ struct LineReader: Sequence, Sendable {
 
     final class Iterator: IteratorProtocol {
         private let file: UnsafeMutablePointer<FILE>?
-        private let ownsFile: Bool
+        private let openError: Int32
+        private let name: String
         private var line: UnsafeMutablePointer<CChar>?
         private var capacity = 0
         private var number = 0
+        private var done = false
 
         init(path: String) {
-            if path == "-" {
-                file = fdopen(dup(0), "r")
-                ownsFile = true
-            } else {
-                file = fopen(path, "r")
-                ownsFile = true
-            }
+            name = path == "-" ? "standard input" : path
+            file = path == "-" ? fdopen(dup(0), "r") : fopen(path, "r")
+            openError = file == nil ? errno : 0
         }
 
         deinit {
             free(line)
-            if ownsFile, let file { fclose(file) }
+            if let file { fclose(file) }
         }
 
-        func next() -> (Int, [UInt8])? {
-            guard let file else { return nil }
+        func next() -> (Int, Result<[UInt8], LogError>)? {
+            guard !done else { return nil }
+            guard let file else {
+                done = true
+                return (1, .failure(LogError(.ioError, "cannot read \(name): \(String(cString: strerror(openError)))")))
+            }
+            errno = 0
             let length = getline(&line, &capacity, file)
-            guard length >= 0, let line else { return nil }
+            // A read that fails mid-line still returns the part read before it: the error flag decides.
+            guard length >= 0, ferror(file) == 0, let line else {
+                done = true
+                guard ferror(file) != 0 else { return nil }  // the end of the file
+                let code = errno == 0 ? EIO : errno
+                return (number + 1, .failure(LogError(.ioError, "reading \(name) failed at this line (\(String(cString: strerror(code)))); the lines before it were imported, nothing from it on")))
+            }
             number += 1
             var count = length
             if count > 0, line[count - 1] == 0x0A { count -= 1 }
-            return (number, [UInt8](UnsafeRawBufferPointer(start: line, count: count)))
+            return (number, .success([UInt8](UnsafeRawBufferPointer(start: line, count: count))))
         }
     }
 }

@@ -16,8 +16,10 @@ struct StoreOptions: ParsableArguments {
     }
 
     /// Opens the store; commands that only read refuse a missing store rather than create one.
-    func open(create: Bool) throws -> EventStore {
-        try EventStore(directory: path, create: create)
+    /// `allowDamagedKeys`: open a store whose key file is missing or cut short
+    /// (for `verify`, which names the missing keys).
+    func open(create: Bool, allowDamagedKeys: Bool = false) throws -> EventStore {
+        try EventStore(directory: path, create: create, allowDamagedKeys: allowDamagedKeys)
     }
 }
 
@@ -48,5 +50,17 @@ struct AccessOptions: ParsableArguments {
     /// Records the read before anything is shown: if it cannot be recorded, nothing is shown.
     func record(store: String, command: String, subject: String, persons: some Collection<String>) throws {
         try AccessLog(directory: store).record(actor: who, command: command, subject: subject, reason: reason, persons: persons)
+    }
+}
+
+/// A stream id given on the command line.
+enum StreamArgument {
+    /// Refuses what cannot be a stream id (empty, too long, other characters) as
+    /// bad input, before it reaches the store.
+    static func check(_ stream: String?) throws {
+        guard let stream else { return }
+        guard EventStore.isValidStreamID(stream) else {
+            throw LogError(.invalidShape, "stream: \"category-id\" of letters, digits, '.', '_' or '-' (at most 200 characters) expected, e.g. case-000123")
+        }
     }
 }

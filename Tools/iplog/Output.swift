@@ -3,26 +3,76 @@ import Domain
 import EventLog
 import Foundation
 import JSON
+import LMDB
 
-/// Buffered standard output: reports and exports write through it, not `print`.
+/// Buffered standard output, or a file: reports and exports write through it,
+/// not `print`, and every write is checked. A write that fails (a full disk,
+/// `/dev/full`, a closed pipe) is remembered and reported by ``finish()``
+/// with exit 1, never taken for success.
+///
+/// A file (`--out`) may hold full person ids: it is written to a new file of
+/// mode 0600 beside it and renamed into place by ``finish()`` after a sync, so
+/// an existing file is replaced whole (with its mode) or left as it was.
 final class StandardOutput {
     private var buffer: [UInt8] = []
     private let descriptor: Int32
+    /// The file being replaced and the temporary written in its place.
+    private let file: (path: String, temporary: String)?
+    private var failure: Int32?
+    private var finished = false
 
-    /// Standard output, or the file at `path` (created with mode 0600).
-    init(path: String? = nil) {
-        descriptor = path.map { open($0, O_WRONLY | O_CREAT | O_TRUNC, 0o600) } ?? 1
+    /// Standard output.
+    init() {
+        descriptor = 1
+        file = nil
         buffer.reserveCapacity(1 << 16)
     }
 
+    /// The file at `path` (nil: standard output), written as a whole.
+    /// - Throws: ``LogError`` when it cannot be created (a missing directory, no permission).
+    init(path: String?) throws {
+        buffer.reserveCapacity(1 << 16)
+        guard let path else {
+            descriptor = 1
+            file = nil
+            return
+        }
+        let url = URL(fileURLWithPath: path)
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp").path
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw Self.error(errno, "\(path) cannot be created") }
+        fchmod(fd, 0o600)  // whatever the umask
+        descriptor = fd
+        file = (path, temporary)
+    }
+
+    /// Whether this writes a file rather than standard output.
+    var isFile: Bool { file != nil }
+
     func write(_ bytes: [UInt8]) {
         buffer.append(contentsOf: bytes)
-        if buffer.count >= 1 << 16 { flush() }
+        if buffer.count >= 1 << 16 { drain() }
     }
 
     func write(_ text: String) { write(Array(text.utf8)) }
 
-    func line(_ text: String = "") { write(text + "\n") }
+    /// A line for people to read: control characters other than line breaks
+    /// (a terminal escape, CR, NUL, stored before the catalogue refused them)
+    /// are shown as `\u{1B}` rather than sent to the terminal.
+    func line(_ text: String = "") { write(Self.printable(text) + "\n") }
+
+    static func printable(_ text: String) -> String {
+        guard EventStore.containsControlCharacter(text.replacingOccurrences(of: "\n", with: " ")) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if scalar != "\n" && (scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)) {
+                out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
 
     func json(_ value: JSONValue) {
         var out: [UInt8] = []
@@ -31,22 +81,80 @@ final class StandardOutput {
         write(out)
     }
 
-    func flush() {
-        guard !buffer.isEmpty else { return }
+    /// Writes what is buffered; a failure is kept for ``flush()`` and ``finish()``.
+    private func drain() {
+        defer { buffer.removeAll(keepingCapacity: true) }
+        guard failure == nil, !buffer.isEmpty else { return }
         buffer.withUnsafeBytes { bytes in
             var offset = 0
             while offset < bytes.count {
                 let n = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if n <= 0 { break }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 {
+                    failure = n < 0 ? errno : EIO
+                    return
+                }
                 offset += n
             }
         }
-        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes what is buffered.
+    /// - Throws: ``LogError`` when this or an earlier write failed.
+    func flush() throws {
+        drain()
+        if let failure { throw Self.error(failure, file.map { "\($0.path) could not be written" } ?? "standard output could not be written") }
+    }
+
+    /// Writes everything and, for a file, syncs it and renames it into place.
+    /// - Throws: ``LogError`` when any write, the sync or the rename failed (the
+    ///   file is then left as it was).
+    func finish() throws {
+        guard !finished else { return }
+        finished = true
+        do {
+            try flush()
+            guard let file else { return }
+            if fsync(descriptor) != 0 { throw Self.error(errno, "\(file.path) could not be written") }
+            close(descriptor)
+            if rename(file.temporary, file.path) != 0 { throw Self.error(errno, "\(file.path) could not be put in place") }
+            let directory = URL(fileURLWithPath: file.path).deletingLastPathComponent().path
+            let dirfd = open(directory, O_RDONLY | O_CLOEXEC)
+            if dirfd >= 0 { fsync(dirfd); close(dirfd) }
+        } catch {
+            if let file { close(descriptor); unlink(file.temporary) }
+            throw error
+        }
+    }
+
+    /// Gives up a file that was not finished (the command failed): the
+    /// temporary is removed and an existing file keeps its content.
+    func abandon() {
+        guard !finished else { return }
+        finished = true
+        buffer.removeAll()
+        if let file { close(descriptor); unlink(file.temporary) }
+    }
+
+    static func error(_ code: Int32, _ what: String) -> LogError {
+        let reason = String(cString: strerror(code))
+        if [ENOSPC, EFBIG, EDQUOT].contains(code) { return LogError(.diskFull, "\(what): \(reason); free space and run the command again") }
+        return LogError(.ioError, "\(what): \(reason)")
     }
 
     deinit {
-        flush()
-        if descriptor != 1 { close(descriptor) }
+        guard !finished else { return }
+        if file != nil {
+            abandon()  // a file is put in place only by finish()
+            return
+        }
+        // Standard output of a command that did not call finish(): still never a silent loss.
+        do {
+            try flush()
+        } catch {
+            printError("[\((error as? LogError)?.code.rawValue ?? "ioError")] \((error as? LogError)?.message ?? "\(error)")")
+            exit(Exit.failure)
+        }
     }
 }
 
@@ -101,6 +209,14 @@ struct ErrorReport {
             return ErrorReport(code: refusal.code.rawValue, message: refusal.message, exitCode: Exit.refused)
         case let error as JSONSyntaxError:
             return ErrorReport(code: "invalidShape", message: "malformed JSON: \(error)", exitCode: Exit.badInput)
+        case let error as LMDBError where [ENOSPC, EFBIG, EDQUOT].contains(error.code):
+            return ErrorReport(code: LogError.Code.diskFull.rawValue, message: "no space for the store (\(error.message)); free space and run the command again", exitCode: Exit.failure)
+        case let error as LMDBError where [LMDBError.corrupted, .invalid, .pageNotFound, .versionMismatch].contains(error):
+            return ErrorReport(code: LogError.Code.damaged.rawValue, message: "the store is damaged (\(error.message)); run `iplog verify` and restore from a backup", exitCode: Exit.failure)
+        case let damage as StorageDamage:
+            return ErrorReport(code: LogError.Code.damaged.rawValue, message: damage.message + "; restore the store from a backup", exitCode: Exit.failure)
+        case let error as CocoaError where (error.underlying as? POSIXError).map({ [.ENOSPC, .EFBIG, .EDQUOT].contains($0.code) }) ?? false:
+            return ErrorReport(code: LogError.Code.diskFull.rawValue, message: "no space to write (\((error.underlying as? POSIXError)?.localizedDescription ?? "disk full")); free space and run the command again", exitCode: Exit.failure)
         default:
             return ErrorReport(code: "internal", message: "\(error)", exitCode: Exit.failure)
         }
@@ -115,7 +231,7 @@ func fail(_ error: any Error, json: Bool, line: Int? = nil, output: StandardOutp
     let place = line.map { "line \($0): " } ?? ""
     printError("[\(refusal.code)] \(place)\(refusal.message)")
     if json {
-        let out = output ?? StandardOutput()
+        let out = output.flatMap { $0.isFile ? nil : $0 } ?? StandardOutput()
         out.json(.object([
             "error": .object([
                 "code": .string(refusal.code),
@@ -123,8 +239,9 @@ func fail(_ error: any Error, json: Bool, line: Int? = nil, output: StandardOutp
                 "line": line.map { JSONValue.integer($0) } ?? .null,
             ]),
         ]))
-        out.flush()
+        try? out.flush()
     }
+    output?.abandon()
     return ExitCode(refusal.exitCode)
 }
 

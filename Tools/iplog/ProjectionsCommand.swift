@@ -175,7 +175,12 @@ extension IPLog {
         }
 
         func run() throws {
-            let output = StandardOutput(path: out)
+            let output: StandardOutput
+            do {
+                output = try StandardOutput(path: out)
+            } catch {
+                throw fail(error, json: self.output.json)
+            }
             do {
                 let context = try ReportContext(storeOptions)
                 let cases = try context.views.values(StatusRecord.self, projection: CaseStatusProjection.name, prefix: "case-")
@@ -190,7 +195,7 @@ extension IPLog {
                     output.line(csvLine(["personId", "year", "individualPlan", "coordinator"]))
                     for r in rows { output.line(csvLine([r.personId, String(r.year), String(r.individualPlan), String(r.coordinator)])) }
                 }
-                output.flush()
+                try output.finish()
                 if out != nil { printError("Wrote \(rows.count) persons for \(year).") }
             } catch {
                 throw fail(error, json: self.output.json, output: output)

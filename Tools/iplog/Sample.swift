@@ -43,9 +43,13 @@ extension IPLog {
         func run() throws {
             let options = SampleData.Options(cases: cases, coordinators: coordinators, start: BusinessDate(iso: start)!,
                                               end: end.flatMap { BusinessDate(iso: $0) }, seed: seed)
-            let output = StandardOutput(path: out)
-            SampleData.generate(options) { output.json($0) }
-            output.flush()
+            do {
+                let output = try StandardOutput(path: out)
+                SampleData.generate(options) { output.json($0) }
+                try output.finish()
+            } catch {
+                throw fail(error, json: false)
+            }
         }
     }
 }

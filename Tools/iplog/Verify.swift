@@ -1,4 +1,5 @@
 import ArgumentParser
+import Domain
 import EventLog
 import JSON
 
@@ -15,9 +16,14 @@ extension IPLog {
 
         func run() throws {
             let out = StandardOutput()
-            let report: VerifyReport
+            var report: VerifyReport
             do {
-                report = try storeOptions.open(create: false).verify()
+                let store = try storeOptions.open(create: false, allowDamagedKeys: true)
+                report = try store.verify()
+                for pending in try DomainPolicy.pendingErasures(in: store) {
+                    report.problems.append(.init(position: nil, kind: "erasureNotInAccessLog",
+                                                 message: "the erasure of key slot \(pending.slot) (cases \(pending.cases.joined(separator: ", "))) is done but not yet in the access log; run `iplog erase` again for the person to record it"))
+                }
             } catch {
                 throw fail(error, json: output.json, output: out)
             }
@@ -39,7 +45,7 @@ extension IPLog {
                 out.line("\(report.problems.count)\(report.truncated ? "+" : "") problems in \(report.events) events:")
                 for problem in report.problems { out.line("  \(problem)") }
             }
-            out.flush()
+            do { try out.finish() } catch { throw fail(error, json: false) }
             if !report.ok { throw ExitCode(Exit.failure) }
         }
     }
