@@ -357,8 +357,10 @@ final class MapBounds: @unchecked Sendable {
         var line: UnsafeMutablePointer<CChar>?
         var capacity = 0
         defer { free(line) }
+        let inode = " \(st.st_ino) "
         while getline(&line, &capacity, maps) > 0, let line {
-            // "start-end perms offset dev inode path"
+            // "start-end perms offset dev inode path": only the data file's lines are parsed.
+            guard strstr(line, inode) != nil else { continue }
             let fields = String(cString: line).split(separator: " ", omittingEmptySubsequences: true)
             guard fields.count >= 6, UInt64(fields[4]) == UInt64(st.st_ino), fields[2] == "00000000" else { continue }
             let range = fields[0].split(separator: "-")

@@ -15,9 +15,12 @@ let iplogBinary: String = {
 
 /// What a run of the binary did.
 struct Run {
+    /// The exit code, or the signal's number when a signal ended the process.
     var status: Int32
     var stdout: String
     var stderr: String
+    /// A signal ended the process (SIGSEGV, SIGBUS, SIGKILL, …).
+    var signaled = false
     var json: Any? { try? JSONSerialization.jsonObject(with: Data(stdout.utf8)) }
 }
 
@@ -100,7 +103,8 @@ func runBinary(_ executable: String, _ arguments: [String], stdin: String? = nil
     process.waitUntilExit()
     return Run(status: process.terminationStatus,
                stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
-               stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
+               stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "",
+               signaled: process.terminationReason == .uncaughtSignal)
 }
 
 /// A valid fødselsnummer for a birth date, with `individual` as digits 7–9.
