@@ -74,6 +74,7 @@ public final class Environment: @unchecked Sendable {
         if !flags.contains(.readOnly) {
             try Self.allocateLockFile(subdirectory ? path + "/lock.mdb" : path + "-lock", readers: maxReaders, mode: mode)
         }
+        _ = FaultGuard.installed
         var env: OpaquePointer?
         try check(mdb_env_create(&env))
         guard let env else { throw LMDBError(code: ENOMEM) }
@@ -367,6 +368,7 @@ final class MapBounds: @unchecked Sendable {
             guard range.count == 2, let low = UInt(range[0], radix: 16), let high = UInt(range[1], radix: 16) else { continue }
             start = low
             length = max(high - low, UInt(mapSize))
+            FaultGuard.add(low, low + length)
             return
         }
     }

@@ -1,6 +1,7 @@
 import AccessLog
 import Foundation
 import Testing
+@testable import iplog
 
 /// The store's answers to the faults of issue 18: lost, cut and swapped key
 /// files, emptied and cut logs, full disks, processes killed mid-erasure, read
@@ -132,9 +133,10 @@ struct StoreFaultTests {
         return nodes
     }
 
-    /// One flipped byte in a node's sizes (what made `verify` die with SIGSEGV
-    /// and SIGBUS: a value that runs past the map or the file) or anywhere in
-    /// the file: whatever a command answers, it is never killed by a signal.
+    /// One flipped byte in a node's sizes or flags (what made `verify` die with
+    /// SIGSEGV and SIGBUS: a value that runs past the map or the file, or LMDB
+    /// itself following a damaged page) or anywhere in the file: whatever a
+    /// command answers, it is never killed by a signal.
     @Test func flippedBytesNeverCrashACommand() throws {
         let box = try Sandbox()
         #expect(try box.iplog(["import", try box.write("in.jsonl", registrationLines(600))]).status == 0)
@@ -145,9 +147,9 @@ struct StoreFaultTests {
         var refused = 0
         for round in 0..<60 {
             var damaged = original
-            // Two rounds in three hit a node's data size (bytes 0–3) or key size (6–7).
+            // Two rounds in three hit a node's data size (bytes 0–3), flags (4–5) or key size (6–7).
             let offset = round % 3 == 2 ? Int.random(in: 0..<original.count, using: &generator)
-                : nodes.randomElement(using: &generator)! + [0, 1, 2, 3, 6].randomElement(using: &generator)!
+                : nodes.randomElement(using: &generator)! + (0...7).randomElement(using: &generator)!
             damaged[offset] ^= [0x01, 0x10, 0x7F, 0xFF].randomElement(using: &generator)!
             let copy = box.directory + "/flip"
             try? FileManager.default.removeItem(atPath: copy)
@@ -373,6 +375,13 @@ struct StoreFaultTests {
             let run = try box.iplog(command)
             #expect(run.status == 2 && run.stderr.hasPrefix("[invalidShape] "), "\(command): \(run.stderr)")
         }
+    }
+
+    /// Text stored before the catalogue refused control characters is shown
+    /// with them escaped, line breaks kept.
+    @Test func outputForPeopleEscapesControlCharacters() {
+        #expect(StandardOutput.printable("Sone\u{1B}[2J\r\nneste\u{0}\u{85}") == "Sone\\u{1B}[2J\\u{D}\nneste\\u{0}\\u{85}")
+        #expect(StandardOutput.printable("Hjemmetjenesten\nsone 2") == "Hjemmetjenesten\nsone 2")
     }
 
     static func size(_ path: String) -> Int? {
