@@ -69,7 +69,7 @@ public final class AccessLog: Sendable {
     /// The person's key in this access log's index, in hex (an HMAC under the
     /// log's own secret, not the id): what ``forget(accessKey:)`` takes.
     public func accessKey(forPerson person: String) -> String {
-        personKey(person).map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        personKey(person).hexString
     }
 
     /// Records one read that showed `persons`' data. Durable before it returns.

@@ -349,6 +349,10 @@ struct StoreFaultTests {
         let box = try storeWithPeople()
         let missingDirectory = try box.iplog(["registry-extract", "--year", "2026", "--out", box.directory + "/nowhere/extract.csv"])
         #expect(missingDirectory.status == 1 && missingDirectory.stderr.hasPrefix("[ioError] "), "\(missingDirectory.stderr)")
+        // A device named by --out is written in place (never replaced), and its failure is reported.
+        let device = try box.iplog(["registry-extract", "--year", "2026", "--out", "/dev/full"])
+        #expect(device.status == 1 && device.stderr.hasPrefix("[diskFull] "), "\(device.stderr)")
+        #expect(FileManager.default.fileExists(atPath: "/dev/full"))
         for command in [["registry-extract", "--year", "2026"], ["export"], ["cases"], ["history", "case-000001"]] {
             let run = try runBinary("/bin/bash", ["-c", "exec \"$0\" \"$@\" > /dev/full"] + [iplogBinary] + command + ["--store", box.store], in: box.directory)
             #expect(run.status == 1 && run.stderr.hasPrefix("[diskFull] "), "\(command): \(run.status) \(run.stderr)")

@@ -37,6 +37,15 @@ final class StandardOutput {
             file = nil
             return
         }
+        var st = stat()
+        if stat(path, &st) == 0 && (st.st_mode & S_IFMT) != S_IFREG {
+            // A device or a pipe (/dev/stdout, a FIFO): written in place, never replaced.
+            let fd = open(path, O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw Self.error(errno, "\(path) cannot be opened") }
+            descriptor = fd
+            file = nil
+            return
+        }
         let url = URL(fileURLWithPath: path)
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp").path
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC, 0o600)
@@ -143,6 +152,7 @@ final class StandardOutput {
     }
 
     deinit {
+        defer { if file == nil && descriptor > 2 { close(descriptor) } }  // a device opened by path
         guard !finished else { return }
         if file != nil {
             abandon()  // a file is put in place only by finish()
