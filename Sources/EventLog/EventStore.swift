@@ -35,8 +35,20 @@ public final class EventStore: Sendable {
     /// Directories are created with mode 0700 and files with 0600: the store holds
     /// health data. Reader slots left by dead processes are cleared.
     ///
+    /// The directory is checked first (``StoreDirectory``): a store is made only
+    /// in a missing or empty directory, and an empty or missing log beside a
+    /// store's data is damage. A store of this format is opened in a read
+    /// transaction, so that opening writes nothing; the writer's work at open
+    /// (upgrading a format-1 key file, finishing erasures cut short) is done
+    /// only with `create`.
+    ///
+    /// - Parameter allowDamagedKeys: open a store whose key file is missing or
+    ///   cut short (for `verify`, which names the missing keys).
     /// - Throws: ``LogError`` `.noStore` when there is no store and `create` is
-    ///   false, or the store has another format; ``LMDBError`` when LMDB fails.
+    ///   false, the directory is not a store, or the store has another format;
+    ///   `.damaged` when the log is empty, cut short or unreadable, or the key
+    ///   file is missing or short; `.diskFull` when there is no room to open it;
+    ///   ``LMDBError`` when LMDB fails otherwise.
     public init(
         directory: String, create: Bool = true, mapSize: Int = 256 << 20, durable: Bool = true,
         clock: @escaping @Sendable () -> Timestamp = EventStore.systemClock, allowDamagedKeys: Bool = false
@@ -52,9 +64,8 @@ public final class EventStore: Sendable {
         let opened: (handles: [Database], keysGiven: UInt32)
         do {
             opened = try Self.reportingFullDisk {
+                try environment.clearStaleReaders()  // the lock file's reader table only
                 if !isNew, let handles = try Self.openForReading(environment, directory: directory) { return handles }
-                guard create || !isNew else { throw LogError(.noStore, "no store at \(directory)") }
-                try environment.clearStaleReaders()
                 return try environment.write { txn in
                     let main = try txn.mainDatabase()
                     try Self.settleFormat(txn, main: main, directory: directory, create: create)
