@@ -13,6 +13,12 @@ public enum ProcessEnvironment {
     public static func value(_ name: String) -> String? {
         getenv(name).map { String(cString: $0) }
     }
+
+    /// `IPLOG_ACTOR`, who is acting: nil when unset or empty, for every command
+    /// alike (an empty variable is not an actor named "").
+    public static var actor: String? {
+        value("IPLOG_ACTOR").flatMap { $0.isEmpty ? nil : $0 }
+    }
 }
 
 /// Named moments where the fault-injection tests stop a process as a crash

@@ -1,3 +1,4 @@
+import AccessLog
 import Foundation
 import Testing
 
@@ -148,6 +149,24 @@ struct AppendCommandTests {
             .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         #expect(exported.count == 1)
         #expect(exported.first?["actor"] as? String == actor)
+    }
+
+    /// `IPLOG_ACTOR` set but empty is no actor, for appends and reads alike:
+    /// the event records none (not ""), and the access log names the OS user.
+    @Test func anEmptyActorVariableIsReadAsUnset() throws {
+        let box = try Sandbox()
+        var environment = testEnvironment
+        environment["IPLOG_ACTOR"] = ""
+        let run = try runBinary(iplogBinary, ["append", "--stream", "coordinator-0042", "--type", "CoordinatorRegistered", "--data", data, "--store", box.store],
+                                in: box.directory, environment: environment)
+        #expect(run.status == 0, "\(run.stderr)")
+        let exported = try #require(lines(try box.iplog(["export"]).stdout).first)
+        let event = try #require(try JSONSerialization.jsonObject(with: Data(exported.utf8)) as? [String: Any])
+        #expect(event["actor"] == nil || event["actor"] is NSNull, "no actor, not \"\": \(exported)")
+        _ = try runBinary(iplogBinary, ["history", "coordinator-0042", "--store", box.store], in: box.directory, environment: environment)
+        let user = String(cString: getpwuid(getuid())!.pointee.pw_name)
+        let access = try AccessLog(directory: box.store).allEntries().filter { $0.command == "history" }
+        #expect(access.map(\.actor) == [user])
     }
 
     @Test func aVersionConflictExitsFourAndWritesNothing() throws {

@@ -12,21 +12,31 @@ struct FuzzTests {
         return #"{"stream":"\#(stream)","type":"\#(type)","data":\#(payload)}"#
     }
 
-    func check(_ bytes: [UInt8]) {
+    func check(_ bytes: [UInt8], seed: UInt64) {
         do {
             _ = try Catalogue.validate(try Envelope.decode(try JSONParser.parse(bytes), today: today, dateField: DomainEvent.dateField))
         } catch let error as LogError {
-            #expect(["invalidShape", "invalidDate", "invalidPersonId"].contains(error.code.rawValue))
-            #expect(!error.message.contains(validID("140385", individualFrom: 0)))
+            #expect(["invalidShape", "invalidDate", "invalidPersonId"].contains(error.code.rawValue), "IPLOG_FUZZ_SEED=\(seed)")
+            #expect(!error.message.contains(validID("140385", individualFrom: 0)), "IPLOG_FUZZ_SEED=\(seed)")
         } catch is JSONSyntaxError {
         } catch {
-            Issue.record("unexpected error type \(type(of: error))")
+            Issue.record("unexpected error type \(type(of: error)); replay with IPLOG_FUZZ_SEED=\(seed)")
         }
     }
 
-    @Test func randomDamageNeverCrashes() {
+    /// The run's seed: `IPLOG_FUZZ_SEED` replays a failure; without it a fresh
+    /// one is drawn, and every recorded issue names it.
+    static func seed() -> UInt64 {
+        if let given = ProcessEnvironment.value("IPLOG_FUZZ_SEED"), let seed = UInt64(given) { return seed }
         var rng = SystemRandomNumberGenerator()
-        var state = UInt64.random(in: 1...UInt64.max, using: &rng)
+        return UInt64.random(in: 1...UInt64.max, using: &rng)
+    }
+
+    /// (The seed is printed first; `IPLOG_FUZZ_SEED=<it> swift test --filter randomDamageNeverCrashes` replays the run.)
+    @Test func randomDamageNeverCrashes() {
+        let seed = Self.seed()
+        print("FuzzTests.randomDamageNeverCrashes: IPLOG_FUZZ_SEED=\(seed)")
+        var state = seed
         func next(_ n: Int) -> Int {
             state = state &* 6364136223846793005 &+ 1442695040888963407
             return Int((state >> 33) % UInt64(max(n, 1)))
@@ -46,7 +56,7 @@ struct FuzzTests {
                     bytes.insert(contentsOf: bytes[a..<b], at: next(bytes.count))
                 }
             }
-            check(bytes)
+            check(bytes, seed: seed)
         }
     }
 

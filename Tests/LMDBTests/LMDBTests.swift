@@ -157,28 +157,47 @@ struct EnvironmentTests {
         }
     }
 
+    /// Readers on other threads while a writer commits keys 1…199 in order:
+    /// each read sees one committed snapshot (exactly the keys 0..<n, so no
+    /// half-applied or reordered commit), the counts a reader sees never go
+    /// back, and every reader sees the writer's last commit before it stops.
     @Test func readersOnOtherThreadsSeeCommittedSnapshots() async throws {
         try await withTemporaryDirectoryAsync { dir in
             let env = try Environment(path: dir)
             let db = try env.openDatabase(named: "t", flags: .create)
             try env.write { txn in try txn.put(db, key: [0], value: [0]) }
-            try await withThrowingTaskGroup(of: Void.self) { group in
+            let final = 200
+            let seenCounts = try await withThrowingTaskGroup(of: [Int].self) { group in
                 for _ in 0..<4 {
                     group.addTask {
-                        for _ in 0..<200 {
-                            try env.read { txn in
+                        var counts: [Int] = []
+                        // Until the last commit is seen (bounded: a reader that never sees writes fails below).
+                        for _ in 0..<200_000 where counts.last != final {
+                            let n = try env.read { txn -> Int in
                                 let n = try txn.statistics(db).entries
-                                var seen = 0
-                                try txn.scan(db) { _, _ in seen += 1; return true }
-                                #expect(seen == n)
+                                var keys: [UInt8] = []
+                                try txn.scan(db) { key, _ in keys.append(key[0]); return true }
+                                #expect(keys == (0..<n).map(UInt8.init), "a snapshot of \(n) entries holds \(keys.count)")
+                                return n
                             }
+                            if counts.last != n { counts.append(n) }
+                            await Task.yield()
                         }
+                        return counts
                     }
                 }
                 group.addTask {
-                    for i in 1..<200 { try env.write { txn in try txn.put(db, key: [UInt8(i)], value: [1]) } }
+                    for i in 1..<final { try env.write { txn in try txn.put(db, key: [UInt8(i)], value: [1]) } }
+                    return []
                 }
-                try await group.waitForAll()
+                var all: [[Int]] = []
+                for try await counts in group where !counts.isEmpty { all.append(counts) }
+                return all
+            }
+            #expect(seenCounts.count == 4)
+            for counts in seenCounts {
+                #expect(counts.last == final, "a reader never saw the last commit: \(counts.suffix(3))")
+                #expect(counts == counts.sorted(), "a reader saw the count go back")
             }
         }
     }

@@ -120,14 +120,31 @@ struct CompactValueTests {
         #expect(throws: CompactError.self) { try (bytes + [0]).withUnsafeBytes { try DeviationTracker(compactBytes: $0) } }
     }
 
+    /// One damaged byte: the reader refuses it (a `CompactError`), or reads a
+    /// value that is a faithful reading of those bytes (it writes back to a
+    /// form that reads as the same value); never a crash. Some damage must be
+    /// refused, and some must read as another value than the original.
     @Test func damagedBytesNeverCrash() {
         let bytes = Self.folded.status.map(\.compactBytes).max { $0.count < $1.count }!
+        let original = try! bytes.withUnsafeBytes { try StatusRecord(compactBytes: $0) }
         var state: UInt64 = 42
+        var refused = 0, changed = 0
         for _ in 0..<5_000 {
             var damaged = bytes
             state = state &* 6364136223846793005 &+ 1442695040888963407
             damaged[Int(state >> 33) % damaged.count] = UInt8(truncatingIfNeeded: state >> 13)
-            _ = try? damaged.withUnsafeBytes { try StatusRecord(compactBytes: $0) }
+            do {
+                let read = try damaged.withUnsafeBytes { try StatusRecord(compactBytes: $0) }
+                let again = try read.compactBytes.withUnsafeBytes { try StatusRecord(compactBytes: $0) }
+                #expect(again == read, "a damaged record that reads does not read back the same")
+                if read != original { changed += 1 }
+            } catch is CompactError {
+                refused += 1
+            } catch {
+                Issue.record("not a CompactError: \(error)")
+            }
         }
+        #expect(refused > 500, "damage refused \(refused) times in 5,000")
+        #expect(changed > 0)
     }
 }

@@ -79,7 +79,7 @@ struct DeviationRuleTests {
     /// The deadline day: not open. The day after: open, with `since` that day.
     /// The day the awaited event happens: no longer open (and the day before it, still open).
     @Test(arguments: boundaries)
-    func opensTheDayAfterTheDeadlineAndEndsOnTheAwaitedEvent(_ b: Boundary) {
+    func opensTheDayAfterTheDeadlineAndEndsOnTheAwaitedEvent(_ b: Boundary) throws {
         let since = d(b.since)
         func matching(_ rows: [DeviationRow]) -> [DeviationRow] { rows.filter { $0.rule == b.rule && (b.ref == nil || $0.ref == b.ref) } }
         let dayBefore = since.adding(days: -1).description
@@ -88,7 +88,8 @@ struct DeviationRuleTests {
         #expect(onDay.count == 1 && onDay.first?.since == since && onDay.first?.daysOpen == 1, "\(onDay)")
         let later = since.adding(days: 30).description
         #expect(matching(openOn(later, b.history, trainings: b.trainings)).first?.daysOpen == 31)
-        guard let ending = b.ending, let endOn = b.endOn else { return }
+        let ending = try #require(b.ending, "every boundary names the event that ends it")
+        let endOn = try #require(b.endOn)
         let ended = b.history + [ending(endOn)]
         let endDay = d(endOn)
         #expect(matching(openOn(endDay.description, ended, trainings: b.trainings)).isEmpty, "still open on \(endDay)")
@@ -98,9 +99,21 @@ struct DeviationRuleTests {
         #expect(matching(closed).first?.daysOpen == since.days(until: endDay))
     }
 
-    @Test(arguments: boundaries.filter { $0.ending != nil })
-    func theAwaitedEventBeforeTheDeadlineMeansItNeverOpens(_ b: Boundary) {
-        guard let ending = b.ending, d(b.since).adding(days: -1) >= b.history.map(\.1).max()! else { return }
+    /// The boundaries whose deadline day comes after their history, where the
+    /// awaited event can be dated on it (not the rules "at once", which open on
+    /// the day of their own event).
+    static let endableBeforeTheDeadline = boundaries.filter { b in
+        b.ending != nil && d(b.since).adding(days: -1) >= b.history.map(\.1).max()!
+    }
+
+    @Test func theRulesLeftOutOfTheNeverOpensTestAreThoseAtOnce() {
+        let left = Set(boundaries.map(\.rule)).subtracting(Self.endableBeforeTheDeadline.map(\.rule))
+        #expect(left == [.appealInformationMissing, .coordinatorNotOffered, .planWorkWithoutConsent, .reportedDeviation], "\(left)")
+    }
+
+    @Test(arguments: endableBeforeTheDeadline)
+    func theAwaitedEventBeforeTheDeadlineMeansItNeverOpens(_ b: Boundary) throws {
+        let ending = try #require(b.ending)
         // The same ending event dated on the deadline day itself: never open.
         let history = b.history + [ending(d(b.since).adding(days: -1).description)]
         for day in [b.since, d(b.since).adding(days: 100).description] {

@@ -96,7 +96,7 @@ extension IPLog {
                 }
                 var envelope: [JSONValue.Member] = [.init("stream", .string(stream)), .init("type", .string(type)), .init("data", payload)]
                 if let occurredOn { envelope.append(.init("occurredOn", .string(occurredOn))) }
-                if let actor = actor ?? ProcessEnvironment.value("IPLOG_ACTOR") { envelope.append(.init("actor", .string(actor))) }
+                if let actor = actor ?? ProcessEnvironment.actor { envelope.append(.init("actor", .string(actor))) }
                 if let eventId { envelope.append(.init("eventId", .string(eventId))) }
                 if let expectedVersion {
                     guard Envelope.parseExpectedVersion(expectedVersion) != nil else {

@@ -42,7 +42,7 @@ struct AccessOptions: ParsableArguments {
     /// `actor`, else `$IPLOG_ACTOR`, else the OS user.
     static func who(actor: String?) -> String {
         if let actor { return actor }
-        if let env = ProcessEnvironment.value("IPLOG_ACTOR"), !env.isEmpty { return env }
+        if let env = ProcessEnvironment.actor { return env }
         if let pw = getpwuid(getuid()) { return String(cString: pw.pointee.pw_name) }
         return "uid \(getuid())"
     }
