@@ -23,9 +23,9 @@ public enum DeviationRule: String, CaseIterable, Sendable, Hashable {
     case reportedDeviation = "reportedDeviation"
 
     /// The rules that closing a case does not end (and that may still start after it).
-    static let survivingClosure: Set<DeviationRule> = [.reportedDeviation, .appealOverdue, .appealInformationMissing]
+    public static let survivingClosure: Set<DeviationRule> = [.reportedDeviation, .appealOverdue, .appealInformationMissing]
     /// The rules that a denial does not end (and that may still start after it).
-    static let survivingDenial: Set<DeviationRule> = survivingClosure.union([.preliminaryReplyMissing, .coordinatorNotOffered])
+    public static let survivingDenial: Set<DeviationRule> = survivingClosure.union([.preliminaryReplyMissing, .coordinatorNotOffered])
 }
 
 /// A period: calendar months, weeks of 7 days, or days.

@@ -19,12 +19,32 @@ public struct DeviationInterval: Hashable, Sendable {
     public var deadline: BusinessDate?
     /// The business date of the event that ended it (nil while it waits or is open).
     public var end: BusinessDate?
+    /// It opens no earlier than this: the day the rules applied again to a case
+    /// after a denial that had stopped it (an appeal that reversed the denial).
+    public var notBefore: BusinessDate?
 
-    /// The day it opens: deadline + 1 day, or the start for rules "at once".
+    public init(rule: DeviationRule, ref: String? = nil, start: BusinessDate, deadline: BusinessDate? = nil,
+                end: BusinessDate? = nil, notBefore: BusinessDate? = nil) {
+        self.rule = rule
+        self.ref = ref
+        self.start = start
+        self.deadline = deadline
+        self.end = end
+        self.notBefore = notBefore
+    }
+
+    /// The day it opens: deadline + 1 day, or the start for rules "at once";
+    /// and not before ``notBefore``.
     public func since(config: DeviationConfig) -> BusinessDate {
-        if let deadline { return deadline.adding(days: 1) }
-        if let period = config.periods[rule] { return period.after(start).adding(days: 1) }
-        return start
+        let own: BusinessDate
+        if let deadline {
+            own = deadline.adding(days: 1)
+        } else if let period = config.periods[rule] {
+            own = period.after(start).adding(days: 1)
+        } else {
+            own = start
+        }
+        return notBefore.map { max(own, $0) } ?? own
     }
 }
 
@@ -37,6 +57,12 @@ public struct DeviationInterval: Hashable, Sendable {
 public struct DeviationTracker: Hashable, Sendable {
     public var state = CaseState()
     public var intervals: [DeviationInterval] = []
+    /// The intervals (indices) the case's denial stopped before anything
+    /// ended them: when the rules apply again (an appeal reverses the denial),
+    /// each goes on from that day (DOMAIN: "a deviation whose since fell while
+    /// the case was denied, and that nothing has ended, opens on the appeal
+    /// decision's date"; one whose since comes later opens on its own).
+    public var stoppedByDenial: [Int] = []
     /// The latest business date among the case's events: the tracker answers for
     /// any report date on or after it; earlier dates need a refold of the events up to them.
     public var latestOccurredOn: BusinessDate?
@@ -64,10 +90,27 @@ public struct DeviationTracker: Hashable, Sendable {
         }
     }
 
-    private mutating func endAll(except surviving: Set<DeviationRule>, on date: BusinessDate) {
+    /// Ends every interval still waiting or open but `surviving`'s; returns their indices.
+    @discardableResult
+    private mutating func endAll(except surviving: Set<DeviationRule>, on date: BusinessDate) -> [Int] {
+        var ended: [Int] = []
         for i in intervals.indices where intervals[i].end == nil && !surviving.contains(intervals[i].rule) {
             intervals[i].end = date
+            ended.append(i)
         }
+        return ended
+    }
+
+    /// The rules apply again from `date` (the case left `denied` other than by
+    /// closing): what the denial stopped goes on, opening no earlier than `date`.
+    private mutating func resumeAfterDenial(on date: BusinessDate) {
+        for i in stoppedByDenial {
+            let stopped = intervals[i]
+            if pending(stopped.rule, stopped.ref) != nil { continue }  // already started again
+            intervals.append(DeviationInterval(rule: stopped.rule, ref: stopped.ref, start: stopped.start,
+                                               deadline: stopped.deadline, notBefore: date))
+        }
+        stoppedByDenial = []
     }
 
     /// Folds one event.
@@ -114,7 +157,7 @@ public struct DeviationTracker: Hashable, Sendable {
                 open(.coordinatorNotOffered, start: e.decidedOn, allowed: allowed)
             }
             if state.status == .denied {
-                endAll(except: DeviationRule.survivingDenial, on: e.decidedOn)
+                stoppedByDenial += endAll(except: DeviationRule.survivingDenial, on: e.decidedOn)
             } else {
                 if e.grantsCoordinator, before.activeCoordinator == nil {
                     open(.coordinatorNotAppointed, start: e.decidedOn, allowed: allowed)
@@ -189,6 +232,11 @@ public struct DeviationTracker: Hashable, Sendable {
              .coordinatorRegistered, .coordinatorTrained, .coordinatorDeactivated:
             break  // no rule starts or ends with these (the assessment is read from the state)
         }
+        if before.status == .denied, let status = state.status, status != .denied {
+            // Out of the denial: by an appeal that reversed it (or a new decision that
+            // grants); closing the case instead ends what the denial stopped for good.
+            if status == .closed { stoppedByDenial = [] } else { resumeAfterDenial(on: date) }
+        }
     }
 
     /// A plan is complete with a goal, a measure with someone responsible, and a next evaluation date.
@@ -226,18 +274,25 @@ public struct DeviationTracker: Hashable, Sendable {
 extension DeviationRule: CompactCodable {}
 
 extension DeviationInterval: CompactCodable {
-    public func write(to w: inout CompactWriter) { w.write(rule); w.write(ref); w.write(start); w.write(deadline); w.write(end) }
+    public func write(to w: inout CompactWriter) {
+        w.write(rule); w.write(ref); w.write(start); w.write(deadline); w.write(end); w.write(notBefore)
+    }
     public init(from r: inout CompactReader) throws(CompactError) {
-        self.init(rule: try r.read(), ref: try r.read(), start: try r.read(), deadline: try r.read(), end: try r.read())
+        self.init(rule: try r.read(), ref: try r.read(), start: try r.read(), deadline: try r.read(), end: try r.read(), notBefore: try r.read())
     }
 }
 
 extension DeviationTracker: CompactCodable {
-    public func write(to w: inout CompactWriter) { w.write(state); w.write(intervals); w.write(latestOccurredOn) }
+    public func write(to w: inout CompactWriter) {
+        w.write(state); w.write(intervals); w.write(latestOccurredOn); w.write(stoppedByDenial)
+    }
     public init(from r: inout CompactReader) throws(CompactError) {
         self.init()
         state = try r.read()
         intervals = try r.read()
         latestOccurredOn = try r.read()
+        let stopped: [Int] = try r.read()
+        guard stopped.allSatisfy({ intervals.indices.contains($0) }) else { throw CompactError("a stopped interval is not one of the case's") }
+        stoppedByDenial = stopped
     }
 }

@@ -47,9 +47,10 @@ public final class ViewStore: Sendable {
         (checkpoints, slots) = opened
     }
 
-    /// The encoding of view values: 4 is their compact form (``CompactCodable``);
-    /// 3 was `BinaryCoder`, a `Codable` coder, 1 JSON.
-    public static let valueFormat = 4
+    /// The encoding of view values: 5 is their compact form (``CompactCodable``)
+    /// with a deviation's `notBefore` and the intervals a denial stopped; 4 the
+    /// compact form before them; 3 was `BinaryCoder`, a `Codable` coder, 1 JSON.
+    public static let valueFormat = 5
 
     static func encode<V: CompactCodable>(_ value: V) -> [UInt8] { value.compactBytes }
     static func decode<V: CompactCodable>(_ type: V.Type, _ bytes: UnsafeRawBufferPointer) throws -> V { try V(compactBytes: bytes) }

@@ -70,7 +70,9 @@ struct CompactValueTests {
     /// the compact form (CompactState.swift) and a new snapshot format.
     @Test func theCompactFormCoversEveryStoredFieldOfTheCaseState() {
         #expect(Mirror(reflecting: CaseState()).children.count == 27)
-        #expect(CaseState.snapshotFormat == 4 && ViewStore.valueFormat == 4)
+        #expect(Mirror(reflecting: DeviationTracker()).children.count == 4)
+        #expect(Mirror(reflecting: DeviationInterval(rule: .meetingOverdue, start: d("2026-01-01"))).children.count == 6)
+        #expect(CaseState.snapshotFormat == 4 && ViewStore.valueFormat == 5)
     }
 
     /// Read models written by an older version (value format 1: JSON) are
@@ -106,7 +108,7 @@ struct CompactValueTests {
             for name in [CaseStatusProjection.name, DeviationsProjection.name] {
                 let checkpoint = try runner.views.checkpoint(name)
                 let head = try log.head().position
-                #expect(checkpoint.format == 4 && checkpoint.generation == 1 && checkpoint.position == head)
+                #expect(checkpoint.format == ViewStore.valueFormat && checkpoint.generation == 1 && checkpoint.position == head)
             }
         }
     }

@@ -55,6 +55,9 @@ enum E {
     }
     static func appeal(_ on: String) -> Dated { e("AppealReceived", #"{"receivedOn":"\#(on)","grounds":"g"}"#) }
     static func forwarded(_ on: String) -> Dated { e("AppealForwarded", #"{"forwardedOn":"\#(on)"}"#) }
+    static func appealDecided(_ on: String, _ outcome: String = "reversed") -> Dated {
+        e("AppealDecided", #"{"decidedOn":"\#(on)","decidedBy":"countyGovernor","outcome":"\#(outcome)"}"#)
+    }
     static func appoint(_ on: String, _ id: String = "0001") -> Dated { e("CoordinatorAppointed", #"{"coordinatorId":"\#(id)","appointedOn":"\#(on)"}"#) }
     static func release(_ on: String, _ id: String = "0001") -> Dated { e("CoordinatorReleased", #"{"coordinatorId":"\#(id)","releasedOn":"\#(on)","reason":"r"}"#) }
     static func member(_ on: String, _ id: String = "g-1") -> Dated {
