@@ -9,8 +9,9 @@ import EventLog
 public struct CaseState: Hashable, Sendable {
     /// Raised whenever a stored field or the snapshot encoding changes
     /// (2: the binary coder instead of JSON; 3: no person id, the person's key
-    /// slot; 4: the compact form, ``CompactCodable``).
-    public static let snapshotFormat = 4
+    /// slot; 4: the compact form, ``CompactCodable``; 5: an appeal keeps the
+    /// `sentOn` of the decision it answers).
+    public static let snapshotFormat = 5
 
     public struct Appointment: Hashable, Sendable {
         public var coordinatorId: String
@@ -42,6 +43,31 @@ public struct CaseState: Hashable, Sendable {
         public var forwardedOn: BusinessDate?
         public var decidedOn: BusinessDate?
         public var outcome: AppealOutcome?
+        /// The `sentOn` of the last `DecisionSent` before the appeal (nil: no
+        /// decision was sent, so no appeal deadline ran).
+        public var decisionSentOn: BusinessDate?
+
+        public init(receivedOn: BusinessDate, forwardedOn: BusinessDate? = nil, decidedOn: BusinessDate? = nil,
+                    outcome: AppealOutcome? = nil, decisionSentOn: BusinessDate? = nil) {
+            self.receivedOn = receivedOn
+            self.forwardedOn = forwardedOn
+            self.decidedOn = decidedOn
+            self.outcome = outcome
+            self.decisionSentOn = decisionSentOn
+        }
+
+        /// The person's appeal period (pbrl §7-5, fvl §29): four weeks, 28 days.
+        public static let periodDays = 28
+
+        /// Days from the decision's sending to the appeal's receipt (nil with no decision sent).
+        public var daysSinceDecisionSent: Int? { decisionSentOn.map { $0.days(until: receivedOn) } }
+
+        /// Received more than four weeks after the decision was sent: the 28th
+        /// day is in time, the 29th late. The flag decides nothing: the weeks
+        /// run from when the person learnt of the decision, an appeal posted in
+        /// time is in time (fvl §30), and a late one may still be heard (fvl
+        /// §31); it tells the case office to check.
+        public var late: Bool { (daysSinceDecisionSent ?? 0) > Self.periodDays }
     }
 
     public struct Deviation: Hashable, Sendable {
@@ -156,7 +182,7 @@ public struct CaseState: Hashable, Sendable {
         case .decisionSent(let e):
             lettersSent.append(e)
         case .appealReceived(let e):
-            appeals.append(Appeal(receivedOn: e.receivedOn))
+            appeals.append(Appeal(receivedOn: e.receivedOn, decisionSentOn: lettersSent.last?.sentOn))
         case .appealForwarded(let e):
             if let i = appeals.lastIndex(where: { $0.decidedOn == nil }) { appeals[i].forwardedOn = e.forwardedOn }
         case .appealDecided(let e):

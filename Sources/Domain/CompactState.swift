@@ -110,9 +110,9 @@ extension CaseState.PlanGoal: CompactCodable {
 }
 
 extension CaseState.Appeal: CompactCodable {
-    public func write(to w: inout CompactWriter) { w.write(receivedOn); w.write(forwardedOn); w.write(decidedOn); w.write(outcome) }
+    public func write(to w: inout CompactWriter) { w.write(receivedOn); w.write(forwardedOn); w.write(decidedOn); w.write(outcome); w.write(decisionSentOn) }
     public init(from r: inout CompactReader) throws(CompactError) {
-        self.init(receivedOn: try r.read(), forwardedOn: try r.read(), decidedOn: try r.read(), outcome: try r.read())
+        self.init(receivedOn: try r.read(), forwardedOn: try r.read(), decidedOn: try r.read(), outcome: try r.read(), decisionSentOn: try r.read())
     }
 }
 

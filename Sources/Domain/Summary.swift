@@ -38,7 +38,17 @@ public enum Summary {
             .init("measures", .integer(s.measures.count)),
             .init("nextEvaluationDue", date(s.nextEvaluationDue)),
             .init("transitionsPlanned", .integer(s.transitions.count)),
-            .init("appeals", .integer(s.appeals.count)),
+            .init("appeals", .array(s.appeals.map { a in
+                .object([
+                    .init("receivedOn", .string(a.receivedOn.description)),
+                    .init("decisionSentOn", date(a.decisionSentOn)),
+                    .init("daysSinceDecisionSent", a.daysSinceDecisionSent.map { JSONValue.integer($0) } ?? .null),
+                    .init("late", .bool(a.late)),
+                    .init("forwardedOn", date(a.forwardedOn)),
+                    .init("decidedOn", date(a.decidedOn)),
+                    .init("outcome", str(a.outcome?.rawValue)),
+                ])
+            })),
             .init("openDeviations", .integer(s.deviations.values.filter { $0.resolvedOn == nil }.count)),
             .init("closedOn", date(s.closed?.closedOn)),
         ]

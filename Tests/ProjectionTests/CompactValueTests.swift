@@ -52,7 +52,7 @@ struct CompactValueTests {
             ("requested", { !$0.requested.isEmpty }), ("origin", { $0.origin != nil }), ("unit", { $0.unit != nil }),
             ("preliminaryReplies", { !$0.preliminaryReplies.isEmpty }), ("expectedDecisionBy", { $0.expectedDecisionBy != nil }),
             ("assessment", { $0.assessment != nil }), ("consent", { !$0.consent.isEmpty }), ("decisions", { !$0.decisions.isEmpty }),
-            ("lettersSent", { !$0.lettersSent.isEmpty }), ("appeals", { $0.appeals.contains { $0.outcome != nil } }),
+            ("lettersSent", { !$0.lettersSent.isEmpty }), ("appeals", { $0.appeals.contains { $0.outcome != nil && $0.decisionSentOn != nil } }),
             ("appointments", { $0.appointments.contains { $0.releasedOn != nil } }), ("members", { !$0.members.isEmpty }),
             ("memberIDs", { !$0.memberIDs.isEmpty }), ("meetings", { $0.meetings.values.contains { $0.minutesWrittenOn != nil } }),
             ("items", { $0.items.values.contains { $0.completedOn != nil } }), ("planEstablishedOn", { $0.planEstablishedOn != nil }),
@@ -72,7 +72,7 @@ struct CompactValueTests {
         #expect(Mirror(reflecting: CaseState()).children.count == 27)
         #expect(Mirror(reflecting: DeviationTracker()).children.count == 4)
         #expect(Mirror(reflecting: DeviationInterval(rule: .meetingOverdue, start: d("2026-01-01"))).children.count == 6)
-        #expect(CaseState.snapshotFormat == 4 && ViewStore.valueFormat == 5)
+        #expect(CaseState.snapshotFormat == 5 && ViewStore.valueFormat == 5)
     }
 
     /// Read models written by an older version (value format 1: JSON) are

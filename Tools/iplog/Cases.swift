@@ -44,9 +44,13 @@ extension IPLog {
                                      + [.init("openDeviations", .integer(open.count)), .init("deviations", deviations)]))
                 } else {
                     var table = Table(headers: ["", ""])
+                    let shown = facts.filter { $0.key != "openDeviations" && $0.key != "appeals" }
+                    let appeals: String = state.appeals.isEmpty ? "none" : state.appeals.map(Self.describe).joined(separator: "; ")
+                    let deviationText: [String] = open.map { row in "\(row.rule.rawValue) since \(row.since)" + (row.ref.map { " (\($0))" } ?? "") }
                     table.rows = [["stream", stream], ["version", String(record.version)]]
-                        + facts.filter { $0.key != "openDeviations" }.map { [$0.key, display($0.value)] }
-                        + [["open deviations", open.isEmpty ? "none" : open.map { "\($0.rule.rawValue) since \($0.since)" + ($0.ref.map { " (\($0))" } ?? "") }.joined(separator: "; ")]]
+                    table.rows += shown.map { [$0.key, display($0.value)] }
+                    table.rows.append(["appeals", appeals])
+                    table.rows.append(["open deviations", open.isEmpty ? "none" : deviationText.joined(separator: "; ")])
                     out.line(table.render(header: false))
                 }
             } catch {
@@ -73,6 +77,9 @@ extension IPLog {
         @Option(help: "Only cases of this unit.")
         var unit: String?
 
+        @Flag(help: "Only cases with an appeal received more than four weeks after the decision was sent (for the case office to check: pbrl §7-5, fvl §30–31).")
+        var appealLate = false
+
         @Flag(help: "Show person ids in full.")
         var showPersonId = false
 
@@ -82,6 +89,7 @@ extension IPLog {
                 let context = try ReportContext(storeOptions)
                 let rows = try context.views.values(StatusRecord.self, projection: CaseStatusProjection.name, prefix: "case-").compactMap { stream, record -> (String, UInt64, CaseState)? in
                     guard let s = record.caseState else { return nil }
+                    if appealLate, !s.appeals.contains(where: \.late) { return nil }
                     if let status, s.status != status { return nil }
                     if let coordinator, s.activeCoordinator != coordinator { return nil }
                     if let unit, s.unit != unit { return nil }
@@ -90,7 +98,8 @@ extension IPLog {
                 // The read models hold no person id: each is opened from its case's application.
                 var personIds: [String: String] = [:]
                 for (stream, _, _) in rows { personIds[stream] = try PersonalData.personId(ofCase: stream, in: context.log) }
-                let filters = [status.map { "status=\($0.rawValue)" }, coordinator.map { "coordinator=\($0)" }, unit.map { "unit=\($0)" }].compactMap { $0 }
+                let filters = [status.map { "status=\($0.rawValue)" }, coordinator.map { "coordinator=\($0)" }, unit.map { "unit=\($0)" },
+                               appealLate ? "appeal-late" : nil].compactMap { $0 }
                 try access.record(store: storeOptions.path, command: "cases", subject: filters.isEmpty ? "all cases" : filters.joined(separator: " "),
                                   persons: personIds.values.compactMap { PersonID($0)?.digits })
                 func person(_ stream: String, full: Bool) -> String { personIds[stream].map { full ? $0 : PersonID.mask($0) } ?? "" }
@@ -101,6 +110,7 @@ extension IPLog {
                             "personId": .string(person(stream, full: true)), "unit": s.unit.map(JSONValue.string) ?? .null,
                             "coordinatorId": s.activeCoordinator.map(JSONValue.string) ?? .null,
                             "receivedOn": s.receivedOn.map { .string($0.description) } ?? .null, "version": .integer(version),
+                            "appealLate": .bool(s.appeals.contains(where: \.late)),
                         ])
                     })]))
                 } else if format.csv {
@@ -135,5 +145,21 @@ func display(_ value: JSONValue) -> String {
     case .array(let items): items.isEmpty ? "none" : items.map(display).joined(separator: ", ")
     case .object(let members): members.map { "\($0.key) \(display($0.value))" }.joined(separator: ", ")
     default: value.jsonText
+    }
+}
+
+extension IPLog.Case {
+    /// An appeal as the case office reads it, with the four weeks of pbrl §7-5.
+    static func describe(_ appeal: CaseState.Appeal) -> String {
+        var text = "received \(appeal.receivedOn)"
+        if let days = appeal.daysSinceDecisionSent {
+            text += ", \(days) days after the decision was sent"
+            text += appeal.late ? " (LATE: past the four weeks; check when the person learnt of the decision, fvl §30–31)" : " (in time)"
+        } else {
+            text += " (no decision sent: no deadline runs)"
+        }
+        if let forwarded = appeal.forwardedOn { text += ", forwarded \(forwarded)" }
+        if let decided = appeal.decidedOn { text += ", decided \(decided)" + (appeal.outcome.map { " (\($0.rawValue))" } ?? "") }
+        return text
     }
 }
