@@ -22,7 +22,7 @@ public struct WorkloadRow: Hashable, Sendable {
     public var deactivated = false
 }
 
-/// The coordinator workload report (DOMAIN.md's read model) over a store's read models.
+/// The coordinator workload report (a read model of docs/RULES.md) over a store's read models.
 public struct WorkloadQuery: Sendable {
     public let deviations: DeviationQuery
 

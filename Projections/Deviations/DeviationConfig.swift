@@ -2,7 +2,7 @@ import EventLog
 import Foundation
 import JSON
 
-/// The deviation rules' codes (DOMAIN.md).
+/// The deviation rules' codes (docs/RULES.md).
 public enum DeviationRule: String, CaseIterable, Sendable, Hashable {
     case preliminaryReplyMissing = "preliminaryReplyMissing"
     case decisionOverdue = "decisionOverdue"
@@ -69,11 +69,11 @@ public struct Period: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// The periods of the deviation rules: the municipality's choice where the law
-/// gives no number. Defaults are DOMAIN.md's; a store's `config.json` changes them.
+/// gives no number. Defaults are docs/RULES.md's; a store's `config.json` changes them.
 public struct DeviationConfig: Hashable, Sendable {
     public var periods: [DeviationRule: Period]
 
-    /// DOMAIN.md's defaults.
+    /// the defaults of docs/RULES.md.
     public static let defaults = DeviationConfig(periods: [
         .preliminaryReplyMissing: Period(1, .months),   // forvaltningsloven §11a
         .decisionOverdue: Period(8, .weeks),

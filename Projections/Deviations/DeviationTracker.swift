@@ -48,7 +48,7 @@ public struct DeviationInterval: Hashable, Sendable {
     }
 }
 
-/// DOMAIN.md's deviation checks as a pure fold over one case's events in log
+/// The deviation checks of docs/RULES.md as a pure fold over one case's events in log
 /// order: the case state, and every deviation interval the history gives.
 ///
 /// Rules that depend on another stream (`coordinatorUntrained`: the coordinator's

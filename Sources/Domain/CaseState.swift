@@ -147,7 +147,7 @@ public struct CaseState: Hashable, Sendable {
         return s
     }
 
-    /// Folds one event into the state (DOMAIN.md's status table for `status`).
+    /// Folds one event into the state (the status table of docs/RULES.md for `status`).
     /// - Parameter personKey: the key slot the event's personal values are
     ///   sealed under, when they are.
     public mutating func apply(_ event: DomainEvent, occurredOn: BusinessDate, personKey: UInt32? = nil) {

@@ -1,7 +1,7 @@
 import EventLog
 import JSON
 
-// The event catalogue of DOMAIN.md: one struct per event type. Each reads itself
+// The event catalogue (docs/RULES.md): one struct per event type. Each reads itself
 // from a payload (naming the field of any shape error) and lists its own dates
 // (checked by rule 10) apart from the dates that look ahead.
 

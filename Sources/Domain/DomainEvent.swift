@@ -20,7 +20,7 @@ public enum StreamKind: Sendable, Hashable {
     }
 }
 
-/// Every event of DOMAIN.md's catalogue as a typed value.
+/// Every event of the event catalogue (docs/RULES.md) as a typed value.
 public enum DomainEvent: Hashable, Sendable {
     case applicationReceived(ApplicationReceived)
     case preliminaryReplySent(PreliminaryReplySent)

@@ -4,7 +4,7 @@ import EventLog
 import Foundation
 import JSON
 
-/// DOMAIN.md's rules in front of every append, inside the log's write
+/// The rules of docs/RULES.md in front of every append, inside the log's write
 /// transaction, so that rules spanning streams (one open case per person; the
 /// coordinator must be registered and active) hold across processes.
 ///

@@ -1,6 +1,6 @@
 import EventLog
 
-/// A Norwegian person id: a fødselsnummer or a D-nummer (DOMAIN.md rule 11).
+/// A Norwegian person id: a fødselsnummer or a D-nummer (docs/RULES.md, rule 11).
 ///
 /// Eleven digits: the birth date as DDMMYY (a D-nummer adds 4 to the first
 /// digit), a three-digit individual number that gives the century, and two

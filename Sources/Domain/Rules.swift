@@ -1,6 +1,6 @@
 import EventLog
 
-/// An append refused by one of DOMAIN.md's numbered rules (exit 3).
+/// An append refused by one of the numbered rules of docs/RULES.md (exit 3).
 public struct Refusal: Error, Hashable, Sendable, CustomStringConvertible {
     /// The rule's stable code; its raw value is printed in brackets.
     public struct Code: RawRepresentable, Hashable, Sendable {
@@ -21,7 +21,7 @@ public struct Refusal: Error, Hashable, Sendable, CustomStringConvertible {
         public static let unknownReference = Code(rawValue: "unknownReference")
         public static let duplicateId = Code(rawValue: "duplicateId")
         public static let dateOutOfRange = Code(rawValue: "dateOutOfRange")
-        /// Not one of DOMAIN.md's numbered rules: the case's personal data was
+        /// Not one of the numbered rules of docs/RULES.md: the case's personal data was
         /// erased (`iplog erase`), so it takes no more personal values.
         public static let personErased = Code(rawValue: "personErased")
     }
@@ -56,7 +56,7 @@ public struct RuleInputs: Sendable {
     }
 }
 
-/// DOMAIN.md's rules 1–10, checked in their order; the first one broken is thrown.
+/// The rules 1–10 of docs/RULES.md, checked in their order; the first one broken is thrown.
 /// Pure: the state and the inputs are all it looks at.
 public enum Rules {
     /// Checks an event for a case stream against the case's state.

@@ -1,4 +1,4 @@
-/// The closed lists of values in DOMAIN.md's catalogue. Raw values are the
+/// The closed lists of values in the event catalogue (docs/RULES.md). Raw values are the
 /// stored spelling, written out so that renaming a case never changes stored data.
 
 /// A service one can ask for and be granted.
@@ -71,7 +71,7 @@ public enum CloseReason: String, CaseIterable, Sendable {
     case other = "other"
 }
 
-/// A case's status (DOMAIN.md's status table).
+/// A case's status (the status table of docs/RULES.md).
 public enum CaseStatus: String, CaseIterable, Sendable {
     case received = "received"
     case assessed = "assessed"

@@ -2,7 +2,7 @@
 /// 1970-01-01 in the proleptic Gregorian calendar.
 ///
 /// Business dates (`occurredOn`, `heldOn`, deadlines) are this type; arithmetic
-/// follows DOMAIN.md exactly: a month is a calendar month, clamped at the month's
+/// follows docs/RULES.md exactly: a month is a calendar month, clamped at the month's
 /// end (31 January plus one month is 28 or 29 February).
 public struct BusinessDate: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Days since 1970-01-01 (negative before).

@@ -5,7 +5,7 @@ import JSON
 /// Realistic synthetic case histories for the demo, the tests and the benchmark:
 /// JSON Lines in the contract's envelope, deterministic for the same options.
 ///
-/// Every stream obeys DOMAIN.md's append rules at every prefix of the output, so
+/// Every stream obeys the append rules of docs/RULES.md at every prefix of the output, so
 /// `iplog import` accepts every line. The life of a case follows the reference
 /// workload (shared/bench): application, sometimes a preliminary reply,
 /// assessment, consent, decision and letter, sometimes an appeal, then a
@@ -149,7 +149,7 @@ final class Coordinator {
 }
 
 /// A valid fødselsnummer (or D-nummer: day + 40) for a birth date, both mod-11
-/// check digits right, with the century rule of DOMAIN.md's rule 11.
+/// check digits right, with the century rule of docs/RULES.md (rule 11).
 func makePersonID(_ rng: inout SeededRandom, born: BusinessDate, dNumber: Bool, used: inout Set<String>) -> String {
     let (year, month, day) = born.parts
     let (low, high) = year >= 2000 ? (500, 999) : (0, 499)

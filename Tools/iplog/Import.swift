@@ -10,7 +10,7 @@ extension IPLog {
             commandName: "import",
             abstract: "Append every event of a JSON Lines file, in order, in batches.",
             discussion: """
-                One event envelope a line (CONTRACT.md). The lines before the first \
+                One event envelope a line (the README shows the envelope). The lines before the first \
                 bad or refused line are committed and nothing from it on; the error \
                 names the line. Event ids are written once, so running the same \
                 import again after a fix resumes where it stopped. Blank lines are \

@@ -185,7 +185,7 @@ enum Exit {
     static let conflict: Int32 = 4
 }
 
-/// The code, message and exit code of an error, as CONTRACT.md prints refusals.
+/// The code, message and exit code of an error, as the README's exit codes and refusals say.
 struct ErrorReport {
     var code: String
     var message: String

@@ -126,7 +126,7 @@ extension IPLog {
         struct Show: ParsableCommand {
             static let configuration = CommandConfiguration(
                 commandName: "show",
-                abstract: "Print the deviation periods in force (DOMAIN.md's defaults, changed by the store's config.json)."
+                abstract: "Print the deviation periods in force (the defaults of docs/RULES.md, changed by the store's config.json)."
             )
 
             @OptionGroup var storeOptions: StoreOptions
