@@ -47,15 +47,6 @@ public struct CaseState: Hashable, Sendable {
         /// decision was sent, so no appeal deadline ran).
         public var decisionSentOn: BusinessDate?
 
-        public init(receivedOn: BusinessDate, forwardedOn: BusinessDate? = nil, decidedOn: BusinessDate? = nil,
-                    outcome: AppealOutcome? = nil, decisionSentOn: BusinessDate? = nil) {
-            self.receivedOn = receivedOn
-            self.forwardedOn = forwardedOn
-            self.decidedOn = decidedOn
-            self.outcome = outcome
-            self.decisionSentOn = decisionSentOn
-        }
-
         /// The person's appeal period (pbrl §7-5, fvl §29): four weeks, 28 days.
         public static let periodDays = 28
 
