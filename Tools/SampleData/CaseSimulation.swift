@@ -102,9 +102,9 @@ struct CaseSimulation {
         if eligible, rng.chance(0.95) { giveConsent(day, ip: wantsIP) }
         if decide(decided, requested, ip: eligible && wantsIP, coordinator: eligible) { return sent }
 
-        // Denied: sometimes appealed within four weeks.
+        // Denied: sometimes appealed, now and then after the four weeks (the case office checks those).
         if rng.unit() > 0.35 { return nil }
-        day = sent + rng.int(5, 26)
+        day = sent + rng.pick([rng.int(5, 26), rng.int(29, 45)], weights: [92, 8])
         emit(day, "AppealReceived", .object(["receivedOn": .string(iso(day)), "grounds": .string(rng.pick(Vocabulary.appealGrounds))]))
         let outcome: String
         if rng.chance(0.3) {
