@@ -16,7 +16,7 @@ struct ConcurrencyAndCrashTests {
             type=CoordinatorTrained
             data="{\"trainedOn\":\"2025-02-01\",\"course\":\"kurs $ID $v\"}"
           fi
-          "$IPLOG" append --store "$STORE" --stream coordinator-race --type "$type" --data "$data" --expected-version "$v" >/dev/null 2>&1
+          "$IPLOG" append --create --store "$STORE" --stream coordinator-race --type "$type" --data "$data" --expected-version "$v" >/dev/null 2>&1
           rc=$?
           if [ "$rc" -eq 0 ]; then
             v=$((v + 1)); echo "$v"
@@ -50,7 +50,7 @@ struct ConcurrencyAndCrashTests {
             racers.append((p, out))
         }
         // Create the store first so both racers open the same one.
-        #expect(try box.iplog(["append", "--stream", "coordinator-other", "--type", "CoordinatorRegistered", "--data", #"{"coordinatorId":"other","name":"A B","unit":"U","profession":"P","registeredOn":"2025-01-02"}"#]).status == 0)
+        #expect(try box.iplog(["append", "--create", "--stream", "coordinator-other", "--type", "CoordinatorRegistered", "--data", #"{"coordinatorId":"other","name":"A B","unit":"U","profession":"P","registeredOn":"2025-01-02"}"#]).status == 0)
         for (p, _) in racers { try p.run() }
         for (p, _) in racers { p.waitUntilExit(); #expect(p.terminationStatus == 0) }
         let won = try racers.map { _, out in
@@ -111,7 +111,7 @@ struct FollowAcrossProcessesTests {
         let store = try EventStore(directory: box.store)
         let follower = LogFollower(store: store, after: 0)
         #expect(try !follower.waitForEvents(timeoutMilliseconds: 20))
-        let appender = try box.start(["append", "--stream", "coordinator-0001", "--type", "CoordinatorRegistered", "--data",
+        let appender = try box.start(["append", "--create", "--stream", "coordinator-0001", "--type", "CoordinatorRegistered", "--data",
                                       #"{"coordinatorId":"0001","name":"A B","unit":"U","profession":"P","registeredOn":"2025-01-02"}"#])
         #expect(try follower.waitForEvents(timeoutMilliseconds: 30_000))
         appender.waitUntilExit()

@@ -59,7 +59,7 @@ struct FaultTests {
         let verify = try box.iplog(["verify", "--json"])
         #expect(verify.status == 1)
         #expect((verify.json as? [String: Any])?["ok"] as? Bool == false)
-        let append = try box.iplog(["append", "--stream", "coordinator-new", "--type", "CoordinatorRegistered", "--data",
+        let append = try box.iplog(["append", "--create", "--stream", "coordinator-new", "--type", "CoordinatorRegistered", "--data",
                                     #"{"coordinatorId":"new","name":"A B","unit":"U","profession":"P","registeredOn":"2025-01-02"}"#])
         #expect(append.status == 1)
         #expect(append.stderr.hasPrefix("[chainBroken] "), "\(append.stderr)")
@@ -112,7 +112,7 @@ struct FaultTests {
             i=0
             while true; do
               i=$((i + 1))
-              "$IPLOG" append --store "$STORE" --stream "coordinator-k$i" --type CoordinatorRegistered \
+              "$IPLOG" append --create --store "$STORE" --stream "coordinator-k$i" --type CoordinatorRegistered \
                 --data "{\"coordinatorId\":\"k$i\",\"name\":\"A B\",\"unit\":\"U\",\"profession\":\"P\",\"registeredOn\":\"2025-01-02\"}" >/dev/null && echo "k$i"
             done
             """#]

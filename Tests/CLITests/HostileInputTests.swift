@@ -31,7 +31,7 @@ struct HostileInputTests {
     @Test func appendRefusesHostilePayloadsCleanly() throws {
         let box = try Sandbox()
         for data in ["{", String(repeating: "[", count: 100_000), #"{"coordinatorId":"0042","name":1}"#, "\u{0}", #"{"a":"\ud800"}"#] {
-            let run = try box.iplog(["append", "--stream", "coordinator-0042", "--type", "CoordinatorRegistered", "--data", data])
+            let run = try box.iplog(["append", "--create", "--stream", "coordinator-0042", "--type", "CoordinatorRegistered", "--data", data])
             #expect(run.status == 2, "\(run.stderr.prefix(200))")
         }
     }

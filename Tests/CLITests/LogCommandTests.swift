@@ -124,7 +124,7 @@ struct AppendCommandTests {
 
     @Test func appendsAndAnswersWithPositionAndVersion() throws {
         let box = try Sandbox()
-        let run = try box.iplog(["append", "--stream", "coordinator-0042", "--type", "CoordinatorRegistered", "--data", data, "--json", "--actor", "coordinating-unit"])
+        let run = try box.iplog(["append", "--create", "--stream", "coordinator-0042", "--type", "CoordinatorRegistered", "--data", data, "--json", "--actor", "coordinating-unit"])
         #expect(run.status == 0, "\(run.stderr)")
         let result = run.json as? [String: Any]
         #expect(result?["position"] as? Int == 1 && result?["version"] as? Int == 1 && result?["stream"] as? String == "coordinator-0042")
@@ -141,7 +141,7 @@ struct AppendCommandTests {
         var environment = testEnvironment
         environment["IPLOG_STORE"] = store
         environment["IPLOG_ACTOR"] = actor
-        let run = try runBinary(iplogBinary, ["append", "--stream", "coordinator-0042", "--type", "CoordinatorRegistered", "--data", data],
+        let run = try runBinary(iplogBinary, ["append", "--create", "--stream", "coordinator-0042", "--type", "CoordinatorRegistered", "--data", data],
                                 in: box.directory, environment: environment)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(!FileManager.default.fileExists(atPath: box.directory + "/iplog-store"))  // not the default store
@@ -157,7 +157,7 @@ struct AppendCommandTests {
         let box = try Sandbox()
         var environment = testEnvironment
         environment["IPLOG_ACTOR"] = ""
-        let run = try runBinary(iplogBinary, ["append", "--stream", "coordinator-0042", "--type", "CoordinatorRegistered", "--data", data, "--store", box.store],
+        let run = try runBinary(iplogBinary, ["append", "--create", "--stream", "coordinator-0042", "--type", "CoordinatorRegistered", "--data", data, "--store", box.store],
                                 in: box.directory, environment: environment)
         #expect(run.status == 0, "\(run.stderr)")
         let exported = try #require(lines(try box.iplog(["export"]).stdout).first)
@@ -171,8 +171,8 @@ struct AppendCommandTests {
 
     @Test func aVersionConflictExitsFourAndWritesNothing() throws {
         let box = try Sandbox()
-        #expect(try box.iplog(["append", "--stream", "coordinator-0042", "--type", "CoordinatorRegistered", "--data", data, "--expected-version", "noStream"]).status == 0)
-        let run = try box.iplog(["append", "--stream", "coordinator-0042", "--type", "CoordinatorTrained", "--data", #"{"trainedOn":"2025-02-01","course":"Grunnkurs"}"#, "--expected-version", "0", "--json"])
+        #expect(try box.iplog(["append", "--create", "--stream", "coordinator-0042", "--type", "CoordinatorRegistered", "--data", data, "--expected-version", "noStream"]).status == 0)
+        let run = try box.iplog(["append", "--create", "--stream", "coordinator-0042", "--type", "CoordinatorTrained", "--data", #"{"trainedOn":"2025-02-01","course":"Grunnkurs"}"#, "--expected-version", "0", "--json"])
         #expect(run.status == 4)
         #expect(run.stderr.hasPrefix("[versionConflict] "))
         #expect(((run.json as? [String: Any])?["error"] as? [String: Any])?["code"] as? String == "versionConflict")
@@ -182,12 +182,12 @@ struct AppendCommandTests {
     @Test func anEventIDReusedForOtherContentExitsThree() throws {
         let box = try Sandbox()
         let id = "11111111-2222-4333-8444-555555555555"
-        let first = try box.iplog(["append", "--stream", "coordinator-0042", "--type", "CoordinatorRegistered", "--data", data, "--event-id", id, "--json"])
+        let first = try box.iplog(["append", "--create", "--stream", "coordinator-0042", "--type", "CoordinatorRegistered", "--data", data, "--event-id", id, "--json"])
         #expect(first.status == 0)
-        let same = try box.iplog(["append", "--stream", "coordinator-0042", "--type", "CoordinatorRegistered", "--data", data, "--event-id", id, "--json"])
+        let same = try box.iplog(["append", "--create", "--stream", "coordinator-0042", "--type", "CoordinatorRegistered", "--data", data, "--event-id", id, "--json"])
         #expect(same.status == 0)
         #expect((same.json as? [String: Any])?["position"] as? Int == 1 && (same.json as? [String: Any])?["written"] as? Bool == false)
-        let other = try box.iplog(["append", "--stream", "coordinator-0043", "--type", "CoordinatorRegistered", "--data",
+        let other = try box.iplog(["append", "--create", "--stream", "coordinator-0043", "--type", "CoordinatorRegistered", "--data",
                                    data.replacingOccurrences(of: "0042", with: "0043"), "--event-id", id])
         #expect(other.status == 3)
         #expect(other.stderr.hasPrefix("[duplicateEventId] "))
@@ -204,7 +204,7 @@ struct AppendCommandTests {
     ])
     func badInputExitsTwo(extra: [String], message: String) throws {
         let box = try Sandbox()
-        let run = try box.iplog(["append", "--stream", "coordinator-0042", "--type", "CoordinatorRegistered"] + extra)
+        let run = try box.iplog(["append", "--create", "--stream", "coordinator-0042", "--type", "CoordinatorRegistered"] + extra)
         #expect(run.status == 2)
         #expect(run.stderr.hasPrefix(message), "\(run.stderr)")
         if FileManager.default.fileExists(atPath: box.store + "/log/data.mdb") {
@@ -215,8 +215,8 @@ struct AppendCommandTests {
     @Test func readsThePayloadFromAFileOrStandardInput() throws {
         let box = try Sandbox()
         let file = try box.write("data.json", [data])
-        #expect(try box.iplog(["append", "--stream", "coordinator-0042", "--type", "CoordinatorRegistered", "--data-file", file]).status == 0)
-        let run = try box.iplog(["append", "--stream", "coordinator-0043", "--type", "CoordinatorRegistered", "--data-file", "-"],
+        #expect(try box.iplog(["append", "--create", "--stream", "coordinator-0042", "--type", "CoordinatorRegistered", "--data-file", file]).status == 0)
+        let run = try box.iplog(["append", "--create", "--stream", "coordinator-0043", "--type", "CoordinatorRegistered", "--data-file", "-"],
                                 stdin: data.replacingOccurrences(of: "0042", with: "0043"))
         #expect(run.status == 0, "\(run.stderr)")
         #expect(try box.iplog(["stats", "--json"]).stdout.contains(#""events":2"#))

@@ -54,7 +54,7 @@ struct BackupTests {
         appender.executableURL = URL(fileURLWithPath: "/bin/bash")
         appender.arguments = ["-c", #"""
             for i in $(seq 1 40); do
-              "$IPLOG" append --store "$STORE" --stream coordinator-x$i --type CoordinatorRegistered \
+              "$IPLOG" append --create --store "$STORE" --stream coordinator-x$i --type CoordinatorRegistered \
                 --data "{\"coordinatorId\":\"x$i\",\"name\":\"A B\",\"unit\":\"U\",\"profession\":\"P\",\"registeredOn\":\"2025-01-02\"}" >/dev/null || exit 1
             done
             """#]

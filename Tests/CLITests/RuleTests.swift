@@ -128,7 +128,7 @@ struct RuleTests {
         let box = try Sandbox()
         let file = try box.write("base.jsonl", Line.active)
         #expect(try box.iplog(["import", file]).status == 0)
-        let run = try box.iplog(["append", "--stream", "case-000001", "--type", "GoalAdded", "--data",
+        let run = try box.iplog(["append", "--create", "--stream", "case-000001", "--type", "GoalAdded", "--data",
                                  #"{"goalId":"goal-2","description":"Gå tur","horizon":"short","addedOn":"2026-04-01"}"#])
         #expect(run.status == 3)
         #expect(run.stderr == "[planRequired] case-000001: GoalAdded needs a PlanEstablished first\n")
@@ -166,11 +166,11 @@ struct RuleTests {
     @Test func twoProcessesOpeningACaseForTheSamePersonAtOnceOneSucceeds() throws {
         for round in 0..<4 {
             let box = try Sandbox()
-            #expect(try box.iplog(["append", "--stream", "coordinator-0001", "--type", "CoordinatorRegistered", "--data",
+            #expect(try box.iplog(["append", "--create", "--stream", "coordinator-0001", "--type", "CoordinatorRegistered", "--data",
                                    #"{"coordinatorId":"0001","name":"A B","unit":"U","profession":"P","registeredOn":"2025-01-02"}"#]).status == 0)
             let data = #"{"personId":"\#(personA)","receivedOn":"2026-01-05","requested":["coordinator"],"origin":"application","unit":"U"}"#
-            let first = try box.start(["append", "--stream", "case-a\(round)", "--type", "ApplicationReceived", "--data", data])
-            let second = try box.start(["append", "--stream", "case-b\(round)", "--type", "ApplicationReceived", "--data", data])
+            let first = try box.start(["append", "--create", "--stream", "case-a\(round)", "--type", "ApplicationReceived", "--data", data])
+            let second = try box.start(["append", "--create", "--stream", "case-b\(round)", "--type", "ApplicationReceived", "--data", data])
             first.waitUntilExit()
             second.waitUntilExit()
             let statuses = [first.terminationStatus, second.terminationStatus].sorted()

@@ -39,7 +39,7 @@ struct StoreFaultTests {
         let saved = try Data(contentsOf: URL(fileURLWithPath: keys))
         try FileManager.default.removeItem(atPath: keys)
 
-        let append = try box.iplog(["append", "--stream", "case-000003", "--type", "ApplicationReceived", "--data",
+        let append = try box.iplog(["append", "--create", "--stream", "case-000003", "--type", "ApplicationReceived", "--data",
                                     #"{"personId":"\#(personC)","receivedOn":"2026-03-02","requested":["coordinator"],"origin":"application","unit":"U"}"#])
         #expect(append.status == 1 && append.stderr.hasPrefix("[damaged] "), "\(append.stderr)")
         #expect(!FileManager.default.fileExists(atPath: keys), "no command makes a new key file")
@@ -171,7 +171,7 @@ struct StoreFaultTests {
         let home = box.directory + "/home"
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         _ = try box.write("home/notes.txt", ["mine"])
-        for command in [["import", try box.write("in.jsonl", registrationLines(2))], ["append", "--stream", "coordinator-x", "--type", "CoordinatorRegistered", "--data", #"{"coordinatorId":"x","name":"A B","unit":"U","profession":"P","registeredOn":"2025-01-02"}"#]] {
+        for command in [["import", try box.write("in.jsonl", registrationLines(2))], ["append", "--create", "--stream", "coordinator-x", "--type", "CoordinatorRegistered", "--data", #"{"coordinatorId":"x","name":"A B","unit":"U","profession":"P","registeredOn":"2025-01-02"}"#]] {
             let run = try box.iplog(command, store: home)
             #expect(run.status == 1 && run.stderr.hasPrefix("[noStore] ") && run.stderr.contains("notes.txt"), "\(run.stderr)")
         }
@@ -371,7 +371,7 @@ struct StoreFaultTests {
     @Test func controlCharactersAreRefusedAndEmptyStreamsAreBadInput() throws {
         let box = try storeWithPeople()
         for unit in [#"Sone\u001b[2J"#, #"Sone\r"#, #"Sone\u0000"#] {
-            let run = try box.iplog(["append", "--stream", "coordinator-z", "--type", "CoordinatorRegistered", "--data",
+            let run = try box.iplog(["append", "--create", "--stream", "coordinator-z", "--type", "CoordinatorRegistered", "--data",
                                      #"{"coordinatorId":"z","name":"A B","unit":"\#(unit)","profession":"P","registeredOn":"2025-01-02"}"#])
             #expect(run.status == 2 && run.stderr.hasPrefix("[invalidShape] ") && run.stderr.contains("data.unit"), "\(run.stderr)")
         }

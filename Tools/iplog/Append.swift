@@ -14,7 +14,8 @@ extension IPLog {
                 --data '{"meetingId": "m-1", "heldOn": "2026-03-14", …}'
 
                 A refusal writes nothing and prints one line that starts with its \
-                code in brackets.
+                code in brackets. A missing store is refused unless --create is \
+                given: a mistyped --store must not start a new, empty log.
                 """
         )
 
@@ -45,6 +46,9 @@ extension IPLog {
         @Option(help: ArgumentHelp("The version the stream must be at: a number, noStream or any.", valueName: "version"))
         var expectedVersion: String?
 
+        @Flag(help: "Create the store when it does not exist (without it, a missing store is refused).")
+        var create = false
+
         func validate() throws {
             if (data == nil) == (dataFile == nil) {
                 throw ValidationError("Give the payload with exactly one of --data and --data-file.")
@@ -55,7 +59,7 @@ extension IPLog {
         var request: AppendRequest {
             AppendRequest(store: storeOptions.store, json: output.json, stream: stream, type: type, data: data,
                           dataFile: dataFile, occurredOn: occurredOn, actor: actor, eventId: eventId,
-                          expectedVersion: expectedVersion)
+                          expectedVersion: expectedVersion, create: create)
         }
 
         func run() throws { try request.run() }
@@ -75,6 +79,7 @@ extension IPLog {
         var actor: String?
         var eventId: String?
         var expectedVersion: String?
+        var create = false
 
         func run() throws {
             let out = StandardOutput()
@@ -108,7 +113,14 @@ extension IPLog {
                 let event = try Catalogue.validate(try Envelope.decode(.object(envelope), today: today, dateField: DomainEvent.dateField))
                 // The path only: making a StoreOptions would instantiate its
                 // option wrapper's generic metadata, start-up the fast path spares.
-                let store = try EventStore(directory: StoreOptions.path(store: store), create: true)
+                let path = StoreOptions.path(store: store)
+                let opened: EventStore
+                do {
+                    opened = try EventStore(directory: path, create: create)
+                } catch let error as LogError where error.code == .noStore && !create && error.message.hasPrefix("no store at") {
+                    throw LogError(.noStore, "no store at \(path); give --create to start a new one there (a mistyped --store must not start a new, empty log)")
+                }
+                let store = opened
                 var policy = DomainPolicy(today: today)
                 let outcome = try store.append(event, policy: &policy)
                 if json {
@@ -139,7 +151,7 @@ extension IPLog.AppendRequest {
     /// Reads a plain `append` command line (the arguments after `append`)
     /// without argument-parser, whose reflection over the command's options
     /// costs more than the append itself when a process appends one event.
-    /// Only `--name value`, `--name=value` and `--json` are read, each at most
+    /// Only `--name value`, `--name=value`, `--json` and `--create` are read, each at most
     /// once, with no value starting with `-`, and the command's own check
     /// (exactly one of `--data` and `--data-file`) must hold; anything else
     /// (help, an unknown or repeated option, a missing value) is nil, and
@@ -147,7 +159,7 @@ extension IPLog.AppendRequest {
     /// unchanged. A test holds both readings to the same result.
     init?(plainArguments arguments: some Sequence<String>) {
         var values: [String: String] = [:]
-        var json = false
+        var json = false, create = false
         var rest = arguments.makeIterator()
         while let argument = rest.next() {
             guard argument.hasPrefix("--") else { return nil }
@@ -160,6 +172,10 @@ extension IPLog.AppendRequest {
                 json = true
                 continue
             }
+            if name == "create", value == nil, !create {
+                create = true
+                continue
+            }
             guard Self.valued.contains(name), values[name] == nil, let value = value ?? rest.next(),
                   !value.hasPrefix("-") else { return nil }
             values[name] = value
@@ -168,6 +184,6 @@ extension IPLog.AppendRequest {
               (values["data"] == nil) != (values["data-file"] == nil) else { return nil }
         self.init(store: values["store"], json: json, stream: stream, type: type, data: values["data"],
                   dataFile: values["data-file"], occurredOn: values["occurred-on"], actor: values["actor"],
-                  eventId: values["event-id"], expectedVersion: values["expected-version"])
+                  eventId: values["event-id"], expectedVersion: values["expected-version"], create: create)
     }
 }

@@ -48,22 +48,32 @@ extension IPLog {
             let today = BusinessDate.today()
             let items = ImportItem.parsedAhead(lines, today: today)
             let showProgress = standardErrorIsTerminal
+            // Said last, after the summary or the refusal (whose line starts stderr, as the contract says).
+            let isNew = !FileManager.default.fileExists(atPath: storeOptions.path + "/log/data.mdb")
+            var created = false
+            func sayCreated() { if created { printError("Created a new store at \(storeOptions.path).") } }
             do {
                 let store = try storeOptions.open(create: true)
+                created = isNew
                 var policy = DomainPolicy(today: today, lenient: lenient)
                 let summary = try store.importEvents(items, batchSize: batchSize, atomic: atomic, policy: &policy) { done in
                     if showProgress { FileHandle.standardError.write(Data("\rimported \(done) lines".utf8)) }
                 }
                 if showProgress { FileHandle.standardError.write(Data("\r".utf8)) }
                 report(summary, to: out)
+                sayCreated()
             } catch let failure as ImportFailure {
                 if showProgress { FileHandle.standardError.write(Data("\r".utf8)) }
+                let exit = fail(failure, json: output.json, line: failure.line, output: out)
                 if !output.json, failure.committed.imported + failure.committed.skipped > 0 {
                     printError("Committed before line \(failure.line): \(failure.committed.imported) imported, \(failure.committed.skipped) already in the log.")
                 }
-                throw fail(failure, json: output.json, line: failure.line, output: out)
+                sayCreated()
+                throw exit
             } catch {
-                throw fail(error, json: output.json, output: out)
+                let exit = fail(error, json: output.json, output: out)
+                sayCreated()
+                throw exit
             }
         }
 

@@ -55,7 +55,7 @@ for w in $(seq 1 "$writers"); do
   (
     for i in $(seq 1 "$appends"); do
       id="w${w}x${i}"
-      $iplog append --stream "coordinator-$id" --type CoordinatorRegistered \
+      $iplog append --create --stream "coordinator-$id" --type CoordinatorRegistered \
         --data "{\"coordinatorId\":\"$id\",\"name\":\"A B\",\"unit\":\"U\",\"profession\":\"P\",\"registeredOn\":\"2025-01-02\"}" \
         >/dev/null && echo "$id"
       $iplog append --stream "coordinator-$id" --type CoordinatorTrained --expected-version 1 \
