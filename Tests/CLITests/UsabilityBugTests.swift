@@ -27,4 +27,26 @@ struct UsabilityBugTests {
         let again = try box.iplog(["import", try box.write("in2.jsonl", registrationLines(2, prefix: "x"))], store: box.directory + "/new")
         #expect(again.status == 0 && !again.stderr.contains("Created"), "\(again.stderr)")
     }
+
+    /// The record of an erasure can be found without the person id (which the
+    /// operator may no longer have, and the store no longer knows).
+    @Test func theErasuresAreListedWithoutAPersonID() throws {
+        let box = try Sandbox()
+        #expect(try box.iplog(["import", try box.write("case.jsonl", ErasureTests.closedCase)]).status == 0)
+        #expect(try box.iplog(["erase", "--person", personA, "--reason", "Oppbevaringstiden er ute", "--actor", "arkivar"]).status == 0)
+        let listed = try box.iplog(["access-log", "--command", "erase", "--json"])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        let entries = (listed.json as? [String: Any])?["entries"] as? [[String: Any]] ?? []
+        #expect(entries.count == 1)
+        #expect(entries.first?["actor"] as? String == "arkivar" && entries.first?["reason"] as? String == "Oppbevaringstiden er ute")
+        #expect(entries.first?["cases"] as? [String] == ["case-000001"])
+        #expect(!listed.stdout.contains(personA))
+        let text = try box.iplog(["access-log", "--command", "erase", "--from", "2000-01-01"]).stdout
+        #expect(text.hasPrefix("1 erasure") && text.contains("case-000001") && text.contains("arkivar"), "\(text)")
+        let later = try box.iplog(["access-log", "--command", "erase", "--from", "2999-01-01", "--json"])
+        #expect(later.status == 0 && ((later.json as? [String: Any])?["entries"] as? [Any])?.isEmpty == true, "\(later.stdout)")
+        // The person's own reads are still asked for by person; neither or both is a usage error.
+        #expect(try box.iplog(["access-log"]).status != 0)
+        #expect(try box.iplog(["access-log", "--person", personA, "--command", "erase"]).status != 0)
+    }
 }

@@ -8,32 +8,58 @@ extension IPLog {
     struct AccessLogCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "access-log",
-            abstract: "Who has read a person's data: every history, case, cases, export and registry extract that showed it.",
-            discussion: "The person has the right to know who has read their data (pasientjournalloven, Normen). Reads are recorded with who, when, what and why (--actor and --reason of the reading command)."
+            abstract: "Who has read a person's data (--person), or every entry of one command such as the erasures (--command erase).",
+            discussion: "The person has the right to know who has read their data (pasientjournalloven, Normen). Reads are recorded with who, when, what and why (--actor and --reason of the reading command). --command erase lists every erasure (when, who, why, which cases) without a person id: after restoring an old backup, the erasures made since are found there and run again."
         )
 
         @OptionGroup var storeOptions: StoreOptions
         @OptionGroup var output: OutputOptions
 
-        @Option(help: ArgumentHelp("The person's fødselsnummer or D-nummer.", valueName: "id"))
-        var person: String
+        @Option(help: ArgumentHelp("The person's fødselsnummer or D-nummer: every read of their data.", valueName: "id"))
+        var person: String?
+
+        @Option(help: ArgumentHelp("Every entry of this command instead, e.g. erase (when, who, why, which cases; no person id).", valueName: "command"))
+        var command: String?
+
+        @Option(help: ArgumentHelp("Only entries from this date on (UTC).", valueName: "YYYY-MM-DD"))
+        var from: String?
+
+        func validate() throws {
+            if (person == nil) == (command == nil) { throw ValidationError("Give exactly one of --person and --command.") }
+        }
 
         func run() throws {
             let out = StandardOutput()
             do {
-                guard PersonID(person) != nil else { throw LogError(.invalidPersonId, "--person: not a valid fødselsnummer or D-nummer") }
+                let since = try from.map { try Envelope.date($0, field: "--from") }
                 _ = try storeOptions.open(create: false)
-                let entries = try AccessLog(directory: storeOptions.path).entries(forPerson: person)
-                if output.json {
-                    out.json(.object(["reads": .array(entries.map { e in
-                        .object([
-                            "at": .string(e.at), "actor": .string(e.actor), "command": .string(e.command),
-                            "subject": .string(e.subject), "reason": e.reason.map(JSONValue.string) ?? .null,
-                        ])
-                    })]))
+                let log = try AccessLog(directory: storeOptions.path)
+                var entries: [AccessLog.Entry]
+                if let person {
+                    guard PersonID(person) != nil else { throw LogError(.invalidPersonId, "--person: not a valid fødselsnummer or D-nummer") }
+                    entries = try log.entries(forPerson: person)
                 } else {
-                    out.line("\(entries.count) reads of \(PersonID.mask(person))'s data")
-                    var table = Table(headers: ["when (UTC)", "who", "command", "what", "why"])
+                    entries = try log.allEntries().filter { $0.command == command }
+                }
+                if let since { entries = entries.filter { $0.at.prefix(10) >= since.description } }
+                let erasures = command == "erase"
+                if output.json {
+                    let rows: [JSONValue] = entries.map { e in
+                        var members: [JSONValue.Member] = [
+                            .init("at", .string(e.at)), .init("actor", .string(e.actor)), .init("command", .string(e.command)),
+                            .init("subject", .string(e.subject)), .init("reason", e.reason.map(JSONValue.string) ?? .null),
+                        ]
+                        if e.command == "erase" { members.append(.init("cases", .array(e.subject.split(separator: " ").map { .string(String($0)) }))) }
+                        return .object(members)
+                    }
+                    out.json(.object([.init(person != nil ? "reads" : "entries", .array(rows))]))
+                } else {
+                    if let person {
+                        out.line("\(entries.count) \(entries.count == 1 ? "read" : "reads") of \(PersonID.mask(person))'s data")
+                    } else {
+                        out.line("\(entries.count) \(erasures ? (entries.count == 1 ? "erasure" : "erasures") : "entries of \(command!)")" + (since.map { " from \($0)" } ?? ""))
+                    }
+                    var table = Table(headers: ["when (UTC)", "who", "command", erasures ? "cases" : "what", "why"])
                     table.rows = entries.map { [$0.at, $0.actor, $0.command, $0.subject, $0.reason ?? "–"] }
                     if !entries.isEmpty { out.line(table.render()) }
                 }
