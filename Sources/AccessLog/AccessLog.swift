@@ -28,6 +28,8 @@ public final class AccessLog: Sendable {
         public var reason: String?
         /// How many people's data it showed.
         public var persons: Int
+        /// Whether it showed their person ids in full (nil: recorded before this was kept).
+        public var personIdsShown: Bool?
     }
 
     let environment: Environment
@@ -80,9 +82,10 @@ public final class AccessLog: Sendable {
     ///     is there already (finishing an erasure whose record may have been
     ///     written before the process was stopped).
     public func record(actor: String, command: String, subject: String, reason: String?, persons: some Collection<String>,
-                       at: Int64? = nil, once: Bool = false) throws {
+                       personIdsShown: Bool = false, at: Int64? = nil, once: Bool = false) throws {
         let micros = at ?? EventStore.systemClock().microsecondsSinceEpoch
-        let entry = Entry(at: Timestamp(microsecondsSinceEpoch: micros).description, actor: actor, command: command, subject: subject, reason: reason, persons: Set(persons).count)
+        let entry = Entry(at: Timestamp(microsecondsSinceEpoch: micros).description, actor: actor, command: command, subject: subject,
+                          reason: reason, persons: Set(persons).count, personIdsShown: persons.isEmpty ? nil : personIdsShown)
         let body = Array(try JSONEncoder().encode(entry))
         try Self.reportingFullDisk { try environment.write { txn in
             // Key: the time, then a sequence number for reads in the same microsecond.

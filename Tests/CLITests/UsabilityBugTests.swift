@@ -49,4 +49,25 @@ struct UsabilityBugTests {
         #expect(try box.iplog(["access-log"]).status != 0)
         #expect(try box.iplog(["access-log", "--person", personA, "--command", "erase"]).status != 0)
     }
+
+    /// Person ids are masked in every format, JSON included, unless
+    /// `--show-person-id` asks for them, and the access log records which;
+    /// `export` keeps them in full (it must import again) and records so.
+    @Test func jsonMasksPersonIDsUnlessAsked() throws {
+        let box = try Sandbox()
+        #expect(try box.iplog(["import", try box.write("case.jsonl", ErasureTests.closedCase)]).status == 0)
+        let masked = String(personA.prefix(6)) + "*****"
+        for command in [["case", "case-000001", "--json"], ["cases", "--json"], ["history", "case-000001", "--json"]] {
+            let plain = try box.iplog(command)
+            #expect(plain.status == 0 && !plain.stdout.contains(personA) && plain.stdout.contains(masked), "\(command): \(plain.stdout.prefix(300))")
+            let shown = try box.iplog(command + ["--show-person-id", "--reason", "klage"])
+            #expect(shown.status == 0 && shown.stdout.contains(personA), "\(command) --show-person-id")
+        }
+        let export = try box.iplog(["export"])
+        #expect(export.stdout.contains(personA))
+        let reads = try AccessLog(directory: box.store).allEntries()
+        #expect(reads.filter { $0.command != "export" && $0.reason == nil }.allSatisfy { $0.personIdsShown == false })
+        #expect(reads.filter { $0.reason == "klage" }.count == 3 && reads.filter { $0.reason == "klage" }.allSatisfy { $0.personIdsShown == true })
+        #expect(reads.last { $0.command == "export" }?.personIdsShown == true)
+    }
 }

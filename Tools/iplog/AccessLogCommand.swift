@@ -48,6 +48,7 @@ extension IPLog {
                         var members: [JSONValue.Member] = [
                             .init("at", .string(e.at)), .init("actor", .string(e.actor)), .init("command", .string(e.command)),
                             .init("subject", .string(e.subject)), .init("reason", e.reason.map(JSONValue.string) ?? .null),
+                            .init("personIdsShown", e.personIdsShown.map(JSONValue.bool) ?? .null),
                         ]
                         if e.command == "erase" { members.append(.init("cases", .array(e.subject.split(separator: " ").map { .string(String($0)) }))) }
                         return .object(members)

@@ -34,10 +34,10 @@ extension IPLog {
                 }
                 let personId = try PersonalData.personId(ofCase: stream, in: context.log)
                 try access.record(store: storeOptions.path, command: "case", subject: stream,
-                                  persons: personId.flatMap { PersonID($0)?.digits }.map { [$0] } ?? [])
+                                  persons: personId.flatMap { PersonID($0)?.digits }.map { [$0] } ?? [], personIdsShown: showPersonId)
                 let today = BusinessDate.today()
                 let open = try context.deviations.open(asOf: today).filter { $0.stream == stream }
-                let facts = Summary.of(state, personId: personId, showPersonID: output.json || showPersonId)
+                let facts = Summary.of(state, personId: personId, showPersonID: showPersonId)
                 let deviations = JSONValue.array(open.map { .object(["rule": .string($0.rule.rawValue), "since": .string($0.since.description), "ref": $0.ref.map(JSONValue.string) ?? .null]) })
                 if output.json {
                     out.json(.object([.init("stream", .string(stream)), .init("version", .integer(record.version))] + facts
@@ -101,13 +101,13 @@ extension IPLog {
                 let filters = [status.map { "status=\($0.rawValue)" }, coordinator.map { "coordinator=\($0)" }, unit.map { "unit=\($0)" },
                                appealLate ? "appeal-late" : nil].compactMap { $0 }
                 try access.record(store: storeOptions.path, command: "cases", subject: filters.isEmpty ? "all cases" : filters.joined(separator: " "),
-                                  persons: personIds.values.compactMap { PersonID($0)?.digits })
+                                  persons: personIds.values.compactMap { PersonID($0)?.digits }, personIdsShown: showPersonId)
                 func person(_ stream: String, full: Bool) -> String { personIds[stream].map { full ? $0 : PersonID.mask($0) } ?? "" }
                 if format.json {
                     out.json(.object(["cases": .array(rows.map { stream, version, s in
                         .object([
                             "stream": .string(stream), "status": .string(s.status?.rawValue ?? ""),
-                            "personId": .string(person(stream, full: true)), "unit": s.unit.map(JSONValue.string) ?? .null,
+                            "personId": .string(person(stream, full: showPersonId)), "unit": s.unit.map(JSONValue.string) ?? .null,
                             "coordinatorId": s.activeCoordinator.map(JSONValue.string) ?? .null,
                             "receivedOn": s.receivedOn.map { .string($0.description) } ?? .null, "version": .integer(version),
                             "appealLate": .bool(s.appeals.contains(where: \.late)),

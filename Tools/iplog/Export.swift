@@ -40,7 +40,7 @@ extension IPLog {
                         return true
                     }
                 }
-                try access.record(store: storeOptions.path, command: "export", subject: stream ?? "the whole log from position \(from)", persons: persons)
+                try access.record(store: storeOptions.path, command: "export", subject: stream ?? "the whole log from position \(from)", persons: persons, personIdsShown: true)
                 let showProgress = standardErrorIsTerminal
                 var count = 0
                 func emit(_ event: RecordedEvent) throws {

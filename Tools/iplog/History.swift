@@ -41,7 +41,7 @@ extension IPLog {
                 guard version > 0 else { throw LogError(.unknownStream, "\(stream) has no events") }
                 let keys = store.personKeys
                 let persons = try events.filter { $0.type == "ApplicationReceived" }.compactMap { PersonalData.personId(in: try $0.payload(keys: keys)) }
-                try access.record(store: storeOptions.path, command: "history", subject: stream, persons: persons)
+                try access.record(store: storeOptions.path, command: "history", subject: stream, persons: persons, personIdsShown: showPersonId)
                 let failing = try store.failingLinks(events.map(\.position))
                 let isCase = StreamKind(stream: stream) != .coordinator
                 var caseState = CaseState()
@@ -59,7 +59,7 @@ extension IPLog {
                     if isCase {
                         if event.type == "ApplicationReceived" { personId = payload["personId"]?.stringValue }
                         caseState.apply(decoded, occurredOn: event.occurredOn, personKey: event.sealed?.slot)
-                        after = Summary.of(caseState, personId: personId, showPersonID: output.json || showPersonId)
+                        after = Summary.of(caseState, personId: personId, showPersonID: showPersonId)
                     } else {
                         coordinatorState.apply(decoded)
                         after = Summary.of(coordinatorState)
@@ -69,7 +69,7 @@ extension IPLog {
                             "position": .integer(event.position), "version": .integer(event.version),
                             "type": .string(event.type), "occurredOn": .string(event.occurredOn.description),
                             "recordedAt": .string(event.recordedAt.description), "actor": event.actor.map(JSONValue.string) ?? .null,
-                            "data": payload, "state": .object(after), "hash": .string(event.hashHex),
+                            "data": showPersonId ? payload : Summary.maskingPersonIDs(payload), "state": .object(after), "hash": .string(event.hashHex),
                             "chainVerified": .bool(!failing.contains(event.position)),
                         ]))
                     } else {

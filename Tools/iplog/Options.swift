@@ -48,8 +48,10 @@ struct AccessOptions: ParsableArguments {
     }
 
     /// Records the read before anything is shown: if it cannot be recorded, nothing is shown.
-    func record(store: String, command: String, subject: String, persons: some Collection<String>) throws {
-        try AccessLog(directory: store).record(actor: who, command: command, subject: subject, reason: reason, persons: persons)
+    /// `personIdsShown`: the output carried full person ids (`--show-person-id`, an export, the registry extract).
+    func record(store: String, command: String, subject: String, persons: some Collection<String>, personIdsShown: Bool) throws {
+        try AccessLog(directory: store).record(actor: who, command: command, subject: subject, reason: reason, persons: persons,
+                                               personIdsShown: personIdsShown)
     }
 }
 
