@@ -150,7 +150,9 @@ public enum DomainEvent: Hashable, Sendable {
     public static func decode(type: String, schemaVersion: UInt16 = schemaVersion, payload: JSONValue, canonical: Bool = true, sealed: Bool = false) throws(LogError) -> (event: DomainEvent, canonical: JSONValue) {
         try checkSchemaVersion(schemaVersion, of: type)
         var r = try PayloadReader(payload, path: "data", collecting: canonical, sealedAllowed: sealed)
-        return (try read(type: type, &r), r.canonical)
+        let event = try read(type: type, &r)
+        if canonical && !sealed { try r.refuseUnknownFields() }  // input: nothing unknown is dropped silently
+        return (event, r.canonical)
     }
 
     /// Decodes a stored payload straight from its packed bytes, personal values

@@ -44,6 +44,8 @@ struct PayloadReader: PayloadFields {
     /// sealed: an empty string is then a sealed value, not a shape error.
     private let sealedAllowed: Bool
     private(set) var read: [JSONValue.Member] = []
+    /// Every field asked for, present or not: what the object may hold.
+    private var asked: [String] = []
 
     init(_ value: JSONValue, path: String, index: Int? = nil, collecting: Bool = true, sealedAllowed: Bool = false) throws(LogError) {
         self.parent = path
@@ -64,6 +66,7 @@ struct PayloadReader: PayloadFields {
     private func name(_ field: String) -> String { path + "." + field }
 
     private mutating func take(_ field: String, required: Bool) throws(LogError) -> JSONValue? {
+        asked.append(field)
         guard let value = members.first(where: { $0.key == field })?.value, value != .null else {
             if required { throw Envelope.shapeError(name(field), "missing") }
             return nil
@@ -139,6 +142,16 @@ struct PayloadReader: PayloadFields {
         return out
     }
 
+    /// Refuses a field of the object that the catalogue does not know (input
+    /// only: what the log holds was checked when it was written), naming it and
+    /// the known field it is closest to: a misspelt optional field must not
+    /// vanish silently.
+    func refuseUnknownFields() throws(LogError) {
+        for member in members where !asked.contains(member.key) {
+            throw Envelope.unknownField(member.key, at: path, among: asked)
+        }
+    }
+
     mutating func objects<T>(_ field: String, _ body: (inout PayloadReader) throws(LogError) -> T) throws(LogError) -> [T] {
         let value = try take(field, required: true)!
         guard case .array(let items) = value else { throw Envelope.shapeError(name(field), "a list expected, found \(value.kindName)") }
@@ -148,6 +161,7 @@ struct PayloadReader: PayloadFields {
         for (i, item) in items.enumerated() {
             var reader = try PayloadReader(item, path: path, index: i, collecting: collecting, sealedAllowed: sealedAllowed)
             out.append(try body(&reader))
+            if collecting && !sealedAllowed { try reader.refuseUnknownFields() }
             if collecting { canonical.append(reader.canonical) }
         }
         keep(field, .array(canonical))

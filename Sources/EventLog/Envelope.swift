@@ -18,11 +18,56 @@ public enum Envelope {
     ///     payload field whose name ends in `On`.
     ///   - today: the date used when neither `occurredOn` nor a date field is there.
     /// - Throws: ``LogError`` `.invalidShape` or `.invalidDate`, naming the field.
+    /// The envelope's fields, and the four that `export` adds (read and ignored,
+    /// so that an export imports again).
+    public static let knownFields = ["stream", "type", "eventId", "occurredOn", "actor", "data", "expectedVersion",
+                                     "position", "version", "recordedAt", "hash"]
+
+    /// `[invalidShape]` for a field that is not one of `known`, naming it by its
+    /// path (`path` + the field) and the known field it is closest to, if any.
+    public static func unknownField(_ field: String, at path: String, among known: some Sequence<String>) -> LogError {
+        let name = path.isEmpty ? field : path + "." + field
+        let hint = closest(to: field, among: known).map { " (did you mean `\($0)`?)" } ?? ""
+        return shapeError(name, "not a field of the catalogue\(hint)")
+    }
+
+    /// The name in `candidates` nearest to `name` (edit distance, ignoring case)
+    /// among those near enough to be a misspelling of it.
+    public static func closest(to name: String, among candidates: some Sequence<String>) -> String? {
+        let a = Array(name.lowercased().unicodeScalars)
+        var best: (String, Int)?
+        for candidate in candidates {
+            let b = Array(candidate.lowercased().unicodeScalars)
+            var row = Array(0...b.count)
+            for i in 1...max(a.count, 1) where !a.isEmpty {
+                var previous = row[0]
+                row[0] = i
+                for j in stride(from: 1, through: b.count, by: 1) {
+                    let current = row[j]
+                    row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                    previous = current
+                }
+            }
+            let distance = a.isEmpty ? b.count : row[b.count]
+            // Near enough: a few edits for its length, or the same stem (dueDate, dueOn).
+            let stem = zip(a, b).prefix { $0 == $1 }.count
+            guard distance <= max(2, min(a.count, b.count) / 4) || stem >= max(3, (min(a.count, b.count) + 1) / 2) else { continue }
+            if distance < (best?.1 ?? .max) { best = (candidate, distance) }
+        }
+        return best?.0
+    }
+
     public static func decode(
         _ value: JSONValue, today: BusinessDate,
         dateField: (String) -> String? = { _ in nil }
     ) throws(LogError) -> ProposedEvent {
-        guard case .object = value else { throw shapeError("(line)", "a JSON object expected, found \(value.kindName)") }
+        guard case .object(let fields) = value else { throw shapeError("(line)", "a JSON object expected, found \(value.kindName)") }
+        // A field the envelope does not know is refused, never dropped: a misspelt
+        // eventID would leave the event without its id and an import run twice
+        // would write it twice.
+        for field in fields where !knownFields.contains(field.key) {
+            throw unknownField(field.key, at: "", among: knownFields)
+        }
         let stream = try requiredString(value, "stream")
         let type = try requiredString(value, "type")
         guard let data = value["data"] else { throw shapeError("data", "missing") }

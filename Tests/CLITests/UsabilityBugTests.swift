@@ -70,4 +70,26 @@ struct UsabilityBugTests {
         #expect(reads.filter { $0.reason == "klage" }.count == 3 && reads.filter { $0.reason == "klage" }.allSatisfy { $0.personIdsShown == true })
         #expect(reads.last { $0.command == "export" }?.personIdsShown == true)
     }
+
+    /// The trial's two: a misspelt `eventID` in an import made the same import
+    /// run twice write every event twice; a misspelt optional field vanished.
+    @Test func unknownFieldsAreRefusedNotDropped() throws {
+        let box = try Sandbox()
+        let misspelt = registrationLines(3).map { $0.replacingOccurrences(of: #""eventId""#, with: #""eventID""#) }
+        let file = try box.write("in.jsonl", misspelt)
+        for _ in 0..<2 {
+            let run = try box.iplog(["import", file])
+            #expect(run.status == 2 && run.stderr.hasPrefix("[invalidShape] line 1: field eventID: not a field of the catalogue (did you mean `eventId`?)"), "\(run.stderr)")
+        }
+        #expect(try box.iplog(["stats", "--json"]).stdout.contains(#""events":0"#))
+        #expect(try box.iplog(["import", try box.write("case.jsonl", Line.decided + [Line.appoint()])]).status == 0)
+        let plan = try box.iplog(["append", "--stream", "case-000001", "--type", "PlanEstablished", "--data",
+                                  #"{"establishedOn":"2026-03-05","goals":[],"measures":[],"nextEvaluationDate":"2026-09-05"}"#])
+        #expect(plan.status == 2 && plan.stderr.contains("field data.nextEvaluationDate") && plan.stderr.contains("did you mean `nextEvaluationDue`?"), "\(plan.stderr)")
+        // And what export writes imports again, its four extra fields and all.
+        let exported = try box.write("export.jsonl", lines(try box.iplog(["export"]).stdout))
+        let other = box.directory + "/other"
+        let again = try box.iplog(["import", exported], store: other)
+        #expect(again.status == 0, "\(again.stderr)")
+    }
 }

@@ -68,11 +68,44 @@ struct CatalogueTests {
         }
     }
 
-    @Test func extraFieldsAreDroppedAndTheCanonicalPayloadIsStored() throws {
-        guard case .object(var members) = payload("DecisionSent") else { return }
-        members.append(.init("note", "Ringte bruker og forklarte vedtaket"))
-        let validated = try Catalogue.validate(ProposedEvent(stream: "case-1", type: "DecisionSent", occurredOn: today, payload: .object(members)))
-        #expect(validated.payload["note"] == nil)
+    /// A field the catalogue does not know is refused, at any depth, naming
+    /// it, with the known field it is closest to: a misspelt optional field
+    /// would otherwise vanish and leave a deviation no one understands.
+    @Test(arguments: [
+        ("DecisionSent", #"{"sentOn":"2026-02-02","channel":"post","appealInformationIncluded":true,"note":"Ringte bruker"}"#,
+         "field data.note: not a field of the catalogue", nil),
+        ("PlanEstablished", #"{"establishedOn":"2026-03-05","goals":[],"measures":[],"nextEvaluationDate":"2026-09-05"}"#,
+         "field data.nextEvaluationDate: not a field of the catalogue", "nextEvaluationDue"),
+        ("MeetingHeld", #"{"meetingId":"m-1","heldOn":"2026-03-01","attendees":[],"minutesWritten":true,"actionItems":[{"itemId":"a-1","description":"d","responsible":"r","dueDate":"2026-04-01","dueOn":"2026-04-01"}]}"#,
+         "field data.actionItems[0].dueDate: not a field of the catalogue", "dueOn"),
+        ("PlanEstablished", #"{"establishedOn":"2026-03-05","goals":[{"goalId":"g-1","description":"d","horizon":"long","Horizon":"short"}],"measures":[]}"#,
+         "field data.goals[0].Horizon: not a field of the catalogue", "horizon"),
+    ])
+    func unknownFieldsAreRefusedNamingThem(type: String, json: String, message: String, suggestion: String?) throws {
+        #expect {
+            _ = try Catalogue.validate(ProposedEvent(stream: "case-000001", type: type, occurredOn: today, payload: try JSONParser.parse(json)))
+        } throws: { error in
+            guard let error = error as? LogError, error.code == .invalidShape, error.message.hasPrefix(message) else { return false }
+            return suggestion.map { error.message.contains("did you mean `\($0)`?") } ?? !error.message.contains("did you mean")
+        }
+    }
+
+    /// The envelope too: a misspelt `eventID` is refused (an import run twice would
+    /// otherwise write every event twice); the four fields `export` adds are read.
+    @Test func unknownEnvelopeFieldsAreRefusedButExportsFieldsAreRead() throws {
+        let data = validPayloads["DecisionSent"]!
+        let misspelt = #"{"stream":"case-000001","type":"DecisionSent","eventID":"5b0c7e2a-1d4e-4c1f-9b1a-0a2b3c4d5e6f","data":\#(data)}"#
+        #expect {
+            _ = try Envelope.decode(try JSONParser.parse(misspelt), today: today)
+        } throws: { error in
+            (error as? LogError)?.message == "field eventID: not a field of the catalogue (did you mean `eventId`?)"
+        }
+        let exported = #"{"stream":"case-000001","type":"DecisionSent","eventId":"5b0c7e2a-1d4e-4c1f-9b1a-0a2b3c4d5e6f","data":\#(data),"position":7,"version":3,"recordedAt":"2026-02-02T10:00:00Z","hash":"ab"}"#
+        #expect(try Envelope.decode(try JSONParser.parse(exported), today: today).eventID.description == "5b0c7e2a-1d4e-4c1f-9b1a-0a2b3c4d5e6f")
+    }
+
+    @Test func theCanonicalPayloadIsTheFieldsInTheCatalogue() throws {
+        let validated = try Catalogue.validate(ProposedEvent(stream: "case-1", type: "DecisionSent", occurredOn: today, payload: payload("DecisionSent")))
         #expect(validated.payload["sentOn"] == "2026-02-02")
     }
 
