@@ -258,11 +258,22 @@ public struct DomainPolicy: AppendPolicy {
         let application: ApplicationReceived? = if case .applicationReceived(let e) = decoded { e } else { nil }
         if let slot = state.personKey {
             guard let key = try log.personKey(slot) else {
+                // Values that say only `[erased]` (an export taken after the erasure, imported
+                // again) carry nothing personal: they are sealed under a key no one keeps.
+                if PackedJSON.encode(event.payload, sealing: fields).sealed.allSatisfy({ $0 == PackedJSON.erasedMarker }) {
+                    return Sealing(fields: fields, slot: slot, key: SymmetricKey(size: .bits256))
+                }
                 throw Refusal(.personErased, "the personal data of \(event.stream) has been erased; it takes no more personal values")
             }
             if let application, try personSlot(application.personId, log: log) == nil {
                 try link(application.personId, to: slot, stream: event.stream, log: log)
             }
+            return Sealing(fields: fields, slot: slot, key: key)
+        }
+        if let application, application.personId == PackedJSON.erasedMarker {
+            // The person was erased before this case was exported: a key of its own, destroyed
+            // when the batch commits, and no entry in the person index.
+            let (slot, key) = try log.newErasedKey()
             return Sealing(fields: fields, slot: slot, key: key)
         }
         if let application {

@@ -74,6 +74,16 @@ public struct LogView {
         return try keys.allocate(store: store, transaction: transaction)
     }
 
+    /// A new key slot whose key is destroyed once the batch commits (the log
+    /// records its erasure with the batch): for a case imported with its
+    /// person erased, whose values must stay erased. Only during an append.
+    public func newErasedKey() throws -> (slot: UInt32, key: SymmetricKey) {
+        guard let keys else { throw LogError(.damaged, "person keys are made only while appending") }
+        let made = try keys.allocate(store: store, transaction: transaction)
+        keys.toErase.append(made.slot)
+        return made
+    }
+
     /// The key in `slot`, or nil when it has been erased.
     public func personKey(_ slot: UInt32) throws -> SymmetricKey? {
         switch try store.personKeys.slot(slot) {
@@ -91,6 +101,8 @@ final class KeyAllocator {
     var next: UInt32?
     /// Keys were written to the key file (it must be synced before the commit).
     var wroteKeys = false
+    /// Slots whose keys are to be destroyed once the batch commits.
+    var toErase: [UInt32] = []
 
     /// How many key slots have been handed out (`keys/next`; 0 when none).
     static func keysGiven(_ txn: borrowing some Transaction & ~Copyable, main: Database) throws -> UInt32 {

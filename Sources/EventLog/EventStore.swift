@@ -296,7 +296,7 @@ public final class EventStore: Sendable {
             if let problem = Self.envelopeProblem(event) { throw AppendFailure(index: i, error: problem) }
         }
         let committed: (outcomes: [Outcome], indexed: UInt64, head: UInt64, tailIsKept: Bool,
-                        written: [EventID: (index: Int, position: UInt64, version: UInt64)])
+                        written: [EventID: (index: Int, position: UInt64, version: UInt64)], erasing: Bool)
         do {
             // The import's ids, read inside the transaction; out of scope before they
             // are added to (so they are not copied).
@@ -385,6 +385,12 @@ public final class EventStore: Sendable {
                     if allocator.wroteKeys { try personKeys.sync() }  // the keys are on disk before any event sealed with them
                     try txn.put(main, key: KeyAllocator.nextKey, value: withUnsafeBytes(of: next.bigEndian) { Array($0) })
                 }
+                // Keys born erased (an imported case whose person was erased before its export):
+                // recorded as erasures with the batch, destroyed once it has committed.
+                for slot in allocator.toErase {
+                    try txn.put(main, key: Self.erasureKey(slot), value: bigEndianBytes(UInt64(bitPattern: clock().microsecondsSinceEpoch)))
+                    try txn.put(main, key: Self.pendingErasureKey(slot), value: [UInt8]())
+                }
                 if !written.isEmpty {
                     try txn.put(main, key: Self.headKey, value: bigEndianBytes(head.position) + head.hash)
                 }
@@ -394,9 +400,11 @@ public final class EventStore: Sendable {
                 } else if mark != nil {
                     _ = try txn.delete(main, key: Self.idsThroughKey)
                 }
-                return (outcomes: outcomes, indexed: indexed, head: head.position, tailIsKept: tailIsKept, written: written)
+                return (outcomes: outcomes, indexed: indexed, head: head.position, tailIsKept: tailIsKept, written: written,
+                        erasing: !allocator.toErase.isEmpty)
             } }
         }
+        if committed.erasing { try finishKeyErasures() }
         if deferring {
             // Committed: the batch's ids join the import's (in place, not copied).
             if !committed.tailIsKept { deferred = DeferredEventIDs(through: committed.indexed) }

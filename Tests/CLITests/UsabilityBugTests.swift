@@ -92,4 +92,35 @@ struct UsabilityBugTests {
         let again = try box.iplog(["import", exported], store: other)
         #expect(again.status == 0, "\(again.stderr)")
     }
+
+    /// `export`'s help says its output imports into another store: true after
+    /// an erasure too, and the erased values stay erased there.
+    @Test func anExportTakenAfterAnErasureImportsAgainAndStaysErased() throws {
+        let box = try Sandbox()
+        #expect(try box.iplog(["import", try box.write("case.jsonl", ErasureTests.closedCase)]).status == 0)
+        #expect(try box.iplog(["erase", "--person", personA, "--reason", "Oppbevaringstiden er ute"]).status == 0)
+        let before = try #require(try box.iplog(["verify", "--json"]).json as? [String: Any])
+        let exported = try box.write("export.jsonl", lines(try box.iplog(["export"]).stdout))
+        #expect(try String(contentsOfFile: exported, encoding: .utf8).contains(#""personId":"[erased]""#))
+
+        let other = box.directory + "/other"
+        for lenient in [false, true] {
+            let store = other + (lenient ? "-lenient" : "")
+            let imported = try box.iplog(["import", exported] + (lenient ? ["--lenient"] : []), store: store)
+            #expect(imported.status == 0, "\(imported.stderr)")
+            let after = try #require(try box.iplog(["verify", "--json"], store: store).json as? [String: Any])
+            #expect(after["ok"] as? Bool == true, "\(after)")
+            #expect(after["sealedEvents"] as? Int == before["sealedEvents"] as? Int && after["erasedEvents"] as? Int == before["erasedEvents"] as? Int, "\(after) vs \(before)")
+            // Nothing of the person in the new store, and the case reads as erased.
+            let history = try box.iplog(["history", "case-000001", "--show-person-id", "--json"], store: store)
+            #expect(!history.stdout.contains(personA) && !history.stdout.contains(ErasureTests.name) && history.stdout.contains(#""personalDataErased":true"#))
+            #expect(ErasureTests().filesContaining(Data(ErasureTests.name.utf8), in: store).isEmpty)
+            // It takes no new personal values, but the same export again writes nothing twice.
+            let again = try box.iplog(["import", exported, "--json"], store: store)
+            #expect((again.json as? [String: Any])?["imported"] as? Int == 0, "\(again.stdout)")
+        }
+        let personal = try box.iplog(["append", "--stream", "case-000001", "--type", "DeviationReported", "--data",
+                                      #"{"deviationId":"d-9","reportedOn":"2026-10-05","category":"dokumentasjon","description":"Ingrid ringte"}"#], store: other)
+        #expect(personal.status == 3 && personal.stderr.hasPrefix("[personErased] "), "\(personal.stderr)")
+    }
 }
