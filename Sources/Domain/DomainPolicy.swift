@@ -107,7 +107,7 @@ public struct DomainPolicy: AppendPolicy {
             if !lenient {
                 var inputs = RuleInputs(today: today)
                 if case .applicationReceived(let e) = decoded {
-                    inputs.personHasOpenCase = try hasOpenCase(person: e.personId, other: stream, log: log)
+                    inputs.personsOpenCase = try openCase(person: e.personId, other: stream, log: log)
                 }
                 if case .coordinatorAppointed(let e) = decoded {
                     let coordinatorStream = "coordinator-" + e.coordinatorId
@@ -344,9 +344,10 @@ public struct DomainPolicy: AppendPolicy {
         return "person/" + Array(mac).hexString
     }
 
-    private mutating func hasOpenCase(person: String, other stream: String, log: LogView) throws -> Bool {
-        guard let slot = try personSlot(person, log: log) else { return false }
-        return try openCase(slot: slot, other: stream, log: log) != nil
+    /// The person's case other than `stream` that is open, if any.
+    private mutating func openCase(person: String, other stream: String, log: LogView) throws -> String? {
+        guard let slot = try personSlot(person, log: log) else { return nil }
+        return try openCase(slot: slot, other: stream, log: log)
     }
 
     /// A case of the person with key `slot`, other than `stream`, that is open

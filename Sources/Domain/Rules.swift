@@ -42,16 +42,16 @@ public struct Refusal: Error, Hashable, Sendable, CustomStringConvertible {
 /// in the same write transaction.
 public struct RuleInputs: Sendable {
     public var today: BusinessDate
-    /// For `ApplicationReceived`: the person has another case that is neither
-    /// closed nor denied.
-    public var personHasOpenCase = false
+    /// For `ApplicationReceived`: the person's other case that is neither
+    /// closed nor denied, if they have one.
+    public var personsOpenCase: String?
     /// For `CoordinatorAppointed`: the appointed coordinator's stream state
     /// (nil when it has no events).
     public var appointedCoordinator: CoordinatorState?
 
-    public init(today: BusinessDate, personHasOpenCase: Bool = false, appointedCoordinator: CoordinatorState? = nil) {
+    public init(today: BusinessDate, personsOpenCase: String? = nil, appointedCoordinator: CoordinatorState? = nil) {
         self.today = today
-        self.personHasOpenCase = personHasOpenCase
+        self.personsOpenCase = personsOpenCase
         self.appointedCoordinator = appointedCoordinator
     }
 }
@@ -71,8 +71,8 @@ public enum Rules {
             throw Refusal(.caseNotOpen, "\(stream) has no ApplicationReceived; a case starts with one")
         }
         // 2. One person, one open case.
-        if case .applicationReceived = event, inputs.personHasOpenCase {
-            throw Refusal(.personHasOpenCase, "\(stream): the person has another case that is neither closed nor denied")
+        if case .applicationReceived = event, let open = inputs.personsOpenCase {
+            throw Refusal(.personHasOpenCase, "\(stream): the person has another case, \(open), that is neither closed nor denied; one person has one individual plan")
         }
         // 3. A closed or denied case takes few events.
         if let status = state.status, !status.isOpen {

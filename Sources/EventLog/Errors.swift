@@ -27,6 +27,8 @@ public struct LogError: Error, Hashable, Sendable, CustomStringConvertible {
         /// No space for the store: the disk (or the quota, or the file size
         /// limit) is full. Nothing of the batch was written.
         public static let diskFull = Code(rawValue: "diskFull")
+        /// The person at the terminal did not confirm (exit 1): nothing was done.
+        public static let cancelled = Code(rawValue: "cancelled")
         /// Reading the input or writing the output failed (exit 1): the
         /// command stopped there.
         public static let ioError = Code(rawValue: "ioError")

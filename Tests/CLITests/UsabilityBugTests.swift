@@ -123,4 +123,42 @@ struct UsabilityBugTests {
                                       #"{"deviationId":"d-9","reportedOn":"2026-10-05","category":"dokumentasjon","description":"Ingrid ringte"}"#], store: other)
         #expect(personal.status == 3 && personal.stderr.hasPrefix("[personErased] "), "\(personal.stderr)")
     }
+
+    /// Safe and consistent defaults: an append names its actor as a read does,
+    /// a refusal for an open case names the case, `--version`, plurals.
+    @Test func safeAndConsistentDefaults() throws {
+        let box = try Sandbox()
+        #expect(try box.iplog(["import", try box.write("case.jsonl", [Line.application()])]).status == 0)
+        let again = try box.iplog(["append", "--stream", "case-000002", "--type", "ApplicationReceived", "--data",
+                                   #"{"personId":"\#(personA)","receivedOn":"2026-01-06","requested":["coordinator"],"origin":"application","unit":"U"}"#])
+        #expect(again.status == 3 && again.stderr.hasPrefix("[personHasOpenCase] ") && again.stderr.contains("case-000001"), "\(again.stderr)")
+        #expect(!again.stderr.contains(personA))
+        let user = String(cString: getpwuid(getuid())!.pointee.pw_name)
+        #expect(try box.iplog(["append", "--stream", "case-000001", "--type", "DecisionSent", "--data",
+                               #"{"sentOn":"2026-01-07","channel":"post","appealInformationIncluded":true}"#]).status == 0)
+        let last = try #require(lines(try box.iplog(["export"]).stdout).last)
+        #expect((try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])?["actor"] as? String == user)
+        let version = try box.iplog(["--version"])
+        #expect(version.status == 0 && version.stdout.hasPrefix("iplog ") && version.stdout.contains("storage format 2"), "\(version.stdout)")
+        #expect(try box.iplog(["cases"]).stdout.contains("\n1 case\n"))
+        #expect(try box.iplog(["verify"]).stdout.hasPrefix("OK: 2 events;"))
+    }
+
+    /// `erase` asks on a terminal (a real one: `script` gives it a pty) and does
+    /// nothing without a yes; `--yes`, and a script's standard input, do not ask.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "needs script (util-linux)"))
+    func eraseAsksForConfirmationOnATerminal() throws {
+        let box = try Sandbox()
+        #expect(try box.iplog(["import", try box.write("case.jsonl", ErasureTests.closedCase)]).status == 0)
+        func onTerminal(_ answer: String) throws -> Run {
+            let command = "printf '\(answer)\\n' | script -qec '\(iplogBinary) erase --person \(personA) --reason r --store \(box.store)' /dev/null"
+            return try runBinary("/bin/bash", ["-c", command], in: box.directory)
+        }
+        let declined = try onTerminal("no")
+        #expect(declined.stdout.contains("cannot be undone") && declined.stdout.contains("[cancelled]"), "\(declined.stdout)")
+        #expect(try box.iplog(["history", "case-000001", "--show-person-id"]).stdout.contains(personA))
+        let confirmed = try onTerminal("yes")
+        #expect(confirmed.stdout.contains("Erased the personal data") && confirmed.stdout.contains("in 1 case:"), "\(confirmed.stdout)")
+        #expect(!(try box.iplog(["history", "case-000001", "--show-person-id"]).stdout.contains(personA)))
+    }
 }

@@ -37,7 +37,7 @@ extension IPLog {
         @Option(help: ArgumentHelp("The business date (default: the payload's own date, else today).", valueName: "YYYY-MM-DD"))
         var occurredOn: String?
 
-        @Option(help: "Who records the event (default: $IPLOG_ACTOR).")
+        @Option(help: "Who records the event (default: $IPLOG_ACTOR, else the OS user).")
         var actor: String?
 
         @Option(help: ArgumentHelp("The event's id, a UUID; an id already in the log is not written twice.", valueName: "uuid"))
@@ -101,7 +101,7 @@ extension IPLog {
                 }
                 var envelope: [JSONValue.Member] = [.init("stream", .string(stream)), .init("type", .string(type)), .init("data", payload)]
                 if let occurredOn { envelope.append(.init("occurredOn", .string(occurredOn))) }
-                if let actor = actor ?? ProcessEnvironment.actor { envelope.append(.init("actor", .string(actor))) }
+                envelope.append(.init("actor", .string(AccessOptions.who(actor: actor))))  // as for reads: never no one
                 if let eventId { envelope.append(.init("eventId", .string(eventId))) }
                 if let expectedVersion {
                     guard Envelope.parseExpectedVersion(expectedVersion) != nil else {

@@ -126,7 +126,7 @@ extension IPLog {
                          s.receivedOn?.description ?? "", String(version)]
                     }
                     out.line(table.render())
-                    out.line("\(rows.count) cases")
+                    out.line(plural(rows.count, "case"))
                 }
             } catch {
                 throw fail(error, json: format.json, output: out)

@@ -53,12 +53,12 @@ extension IPLog {
                     guard from <= to else { throw LogError(.invalidShape, "--closed-from is after --closed-to") }
                     let rows = try query.closed(from: from, to: to, rule: rule, unit: unit)
                     emit(rows, closed: true, header: [.init("from", .string(from.description)), .init("to", .string(to.description))], out: out,
-                         title: "\(rows.count) deviations ended from \(from) to \(to)")
+                         title: "\(plural(rows.count, "deviation")) ended from \(from) to \(to)")
                 } else {
                     let date = try reportDate(asOf)
                     let rows = try query.open(asOf: date, rule: rule, unit: unit)
                     emit(rows, closed: false, header: [.init("asOf", .string(date.description))], out: out,
-                         title: "\(rows.count) deviations open on \(date)")
+                         title: "\(plural(rows.count, "deviation")) open on \(date)")
                 }
             } catch {
                 throw fail(error, json: format.json, output: out)

@@ -2,6 +2,7 @@ import AccessLog
 import ArgumentParser
 import Domain
 import EventLog
+import Foundation
 import JSON
 
 extension IPLog {
@@ -30,12 +31,21 @@ extension IPLog {
         @Option(help: "Who erases (default: $IPLOG_ACTOR, else the OS user).")
         var actor: String?
 
+        @Flag(help: "Do not ask for confirmation (for scripts; on a terminal, erase asks first).")
+        var yes = false
+
         func run() throws {
             let out = StandardOutput()
             do {
                 guard PersonID(person) != nil else { throw LogError(.invalidPersonId, "--person: not a valid fødselsnummer or D-nummer") }
                 guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw LogError(.invalidShape, "--reason: must not be empty") }
                 let store = try storeOptions.open(create: false)
+                if !yes && isatty(0) == 1 {
+                    printError("Erase the personal data of \(PersonID.mask(person)) for good? Their id and free text become unreadable in every case; this cannot be undone. Type yes to go on: ", newline: false)
+                    guard readLine()?.trimmingCharacters(in: .whitespaces).lowercased() == "yes" else {
+                        throw LogError(.cancelled, "nothing was erased")
+                    }
+                }
                 let access = try AccessLog(directory: storeOptions.path)
                 let accessKey = access.accessKey(forPerson: person)
                 // Erasures cut short before their access-log record (killed, disk full) are finished first.
@@ -53,7 +63,7 @@ extension IPLog {
                 if output.json {
                     out.json(.object(["erased": .bool(true), "cases": .array(erasure.cases.map(JSONValue.string))]))
                 } else {
-                    out.line("Erased the personal data of \(PersonID.mask(person)) in \(erasure.cases.count) case(s): \(erasure.cases.joined(separator: ", ")).")
+                    out.line("Erased the personal data of \(PersonID.mask(person)) in \(plural(erasure.cases.count, "case")): \(erasure.cases.joined(separator: ", ")).")
                     out.line("The events stay and the chain still verifies; their personal values now read [erased].")
                 }
                 try out.finish()

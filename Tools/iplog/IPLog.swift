@@ -1,5 +1,8 @@
 import ArgumentParser
+import Domain
+import EventLog
 import Foundation
+import ProjectionKit
 
 /// `iplog`: the case log for individual plans (individuell plan) and coordinators.
 @main
@@ -12,15 +15,21 @@ struct IPLog: ParsableCommand {
             rewritten. The store is a directory: --store, else $IPLOG_STORE, else \
             ./iplog-store.
 
-            Exit codes: 0 done; 1 verify found a problem, or an internal error; \
-            2 bad input; 3 refused by a rule; 4 expected-version conflict.
+            Exit codes: 0 done; 1 verify found a problem, the store is damaged or \
+            full, a file could not be read or written, or an internal error; 2 bad \
+            input; 3 refused by a rule; 4 expected-version conflict. The rules: \
+            docs/RULES.md.
             """,
+        version: IPLog.version,
         subcommands: [
             Append.self, Import.self, History.self, Case.self, Cases.self, Workload.self, Deviations.self,
             RegistryExtractCommand.self, AccessLogCommand.self, Projections.self, Config.self, Export.self, Verify.self, Stats.self,
             Backup.self, Erase.self, Sample.self,
         ]
     )
+
+    /// `iplog --version`: the release and the formats it reads and writes.
+    static let version = "iplog 0.9.0 (storage format \(EventStore.storageFormat), key file 2, read models \(ViewStore.valueFormat), snapshots \(CaseState.snapshotFormat))"
 
     /// Runs the command; a command line that does not parse is bad input, which
     /// the contract gives exit code 2 (argument-parser's own default is 64).

@@ -84,7 +84,7 @@ extension IPLog {
                     "lastPosition": .integer(summary.lastPosition),
                 ]))
             } else {
-                out.line("Imported \(summary.imported) events; \(summary.skipped) were in the log already. Last position \(summary.lastPosition).")
+                out.line("Imported \(plural(summary.imported, "event")); \(summary.skipped) \(summary.skipped == 1 ? "was" : "were") in the log already. Last position \(summary.lastPosition).")
             }
         }
     }

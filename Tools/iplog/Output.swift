@@ -168,9 +168,14 @@ final class StandardOutput {
     }
 }
 
+/// `count` and the noun, singular for one: "1 case", "2 cases".
+func plural(_ count: Int, _ one: String, _ many: String? = nil) -> String {
+    "\(count) " + (count == 1 ? one : many ?? one + "s")
+}
+
 /// One line on standard error.
-func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+func printError(_ text: String, newline: Bool = true) {
+    FileHandle.standardError.write(Data((text + (newline ? "\n" : "")).utf8))
 }
 
 /// Whether standard error is a terminal (progress is shown only then).

@@ -39,10 +39,10 @@ extension IPLog {
                     }),
                 ]))
             } else if report.ok {
-                out.line("OK: \(report.events) events; the hash chain and every index check out.")
+                out.line("OK: \(plural(report.events, "event")); the hash chain and every index check out.")
                 out.line("\(report.sealedEvents) events hold sealed personal values, \(report.erasedEvents) of them erased; every key they need is in the key file.")
             } else {
-                out.line("\(report.problems.count)\(report.truncated ? "+" : "") problems in \(report.events) events:")
+                out.line("\(plural(report.problems.count, "problem"))\(report.truncated ? " (and more)" : "") in \(plural(report.events, "event")):")
                 for problem in report.problems { out.line("  \(problem)") }
             }
             do { try out.finish() } catch { throw fail(error, json: false) }
