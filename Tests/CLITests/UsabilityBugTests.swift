@@ -1,6 +1,7 @@
 import AccessLog
 import Foundation
 import Testing
+@testable import iplog
 
 /// The bugs a trial as a new user found (issue 20), each through the binary.
 struct UsabilityBugTests {
@@ -160,5 +161,30 @@ struct UsabilityBugTests {
         let confirmed = try onTerminal("yes")
         #expect(confirmed.stdout.contains("Erased the personal data") && confirmed.stdout.contains("in 1 case:"), "\(confirmed.stdout)")
         #expect(!(try box.iplog(["history", "case-000001", "--show-person-id"]).stdout.contains(personA)))
+    }
+
+    /// `--excel` on every report: a byte-order mark and `;`, so Norwegian Excel
+    /// opens it in columns with æøå intact; the same rows as `--csv`.
+    @Test func everyReportTakesExcel() throws {
+        let box = try Sandbox()
+        #expect(try box.iplog(["import", try box.write("case.jsonl", Line.active)]).status == 0)
+        for report in [["cases"], ["deviations", "--as-of", "2026-11-01"], ["workload"], ["deviations", "--closed-from", "2026-01-01", "--closed-to", "2026-11-01"]] {
+            // The raw bytes, through a file: a String made from them would drop the byte-order mark.
+            let file = box.directory + "/excel.csv"
+            let excel = try runBinary("/bin/bash", ["-c", "exec \"$0\" \"$@\" > \(file)", iplogBinary] + report + ["--excel", "--store", box.store], in: box.directory)
+            let csv = try box.iplog(report + ["--csv"])
+            #expect(excel.status == 0 && csv.status == 0, "\(report): \(excel.stderr)")
+            let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: file)))
+            #expect(bytes.starts(with: [0xEF, 0xBB, 0xBF]), "\(report): no byte-order mark")
+            let text = String(decoding: bytes.dropFirst(3), as: UTF8.self)
+            #expect(text.split(separator: "\n").first?.contains(";") == true && !(text.split(separator: "\n").first?.contains(",") ?? true))
+            // The same rows, field for field.
+            let excelRows = text.split(separator: "\n").map { $0.split(separator: ";", omittingEmptySubsequences: false).map(String.init) }
+            let csvRows = csv.stdout.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+            #expect(excelRows == csvRows, "\(report)")
+        }
+        #expect(try box.iplog(["cases", "--excel", "--csv"]).status == 2)
+        // A field with the separator in it is quoted.
+        #expect(csvLine(["a;b", "c"], separator: ";") == "\"a;b\";c")
     }
 }

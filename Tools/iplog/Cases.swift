@@ -113,10 +113,11 @@ extension IPLog {
                             "appealLate": .bool(s.appeals.contains(where: \.late)),
                         ])
                     })]))
-                } else if format.csv {
-                    out.line(csvLine(["stream", "status", "personId", "unit", "coordinatorId", "receivedOn", "version"]))
+                } else if format.delimited {
+                    format.start(out)
+                    out.line(format.row(["stream", "status", "personId", "unit", "coordinatorId", "receivedOn", "version"]))
                     for (stream, version, s) in rows {
-                        out.line(csvLine([stream, s.status?.rawValue ?? "", person(stream, full: showPersonId), s.unit ?? "",
+                        out.line(format.row([stream, s.status?.rawValue ?? "", person(stream, full: showPersonId), s.unit ?? "",
                                           s.activeCoordinator ?? "", s.receivedOn?.description ?? "", String(version)]))
                     }
                 } else {

@@ -79,10 +79,11 @@ extension IPLog {
                     return .object(m)
                 })
                 out.json(.object(header + [.init(closed ? "closed" : "deviations", list)]))
-            } else if format.csv {
-                out.line(csvLine(["stream", "rule", "since", "ref", "coordinatorId", "unit"] + (closed ? ["endedOn"] : []) + ["daysOpen"]))
+            } else if format.delimited {
+                format.start(out)
+                out.line(format.row(["stream", "rule", "since", "ref", "coordinatorId", "unit"] + (closed ? ["endedOn"] : []) + ["daysOpen"]))
                 for r in rows {
-                    out.line(csvLine([r.stream, r.rule.rawValue, r.since.description, r.ref ?? "", r.coordinatorId ?? "", r.unit ?? ""]
+                    out.line(format.row([r.stream, r.rule.rawValue, r.since.description, r.ref ?? "", r.coordinatorId ?? "", r.unit ?? ""]
                                      + (closed ? [r.end?.description ?? ""] : []) + [String(r.daysOpen)]))
                 }
             } else {

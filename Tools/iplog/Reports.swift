@@ -52,9 +52,23 @@ struct ReportFormat: ParsableArguments {
     @Flag(name: .long, help: "Print CSV (a header line, then one line a row).")
     var csv = false
 
+    @Flag(name: .long, help: "Print CSV for Excel as Norway sets it up: ';' between fields and a UTF-8 byte-order mark, so it opens in columns with æøå intact.")
+    var excel = false
+
     func validate() throws {
-        if json && csv { throw ValidationError("Choose one of --json and --csv.") }
+        if [json, csv, excel].filter({ $0 }).count > 1 { throw ValidationError("Choose one of --json, --csv and --excel.") }
     }
+
+    /// CSV of either kind.
+    var delimited: Bool { csv || excel }
+
+    /// Starts delimited output (Excel's byte-order mark).
+    func start(_ out: StandardOutput) {
+        if excel { out.write([0xEF, 0xBB, 0xBF]) }
+    }
+
+    /// One delimited line.
+    func row(_ fields: [String]) -> String { csvLine(fields, separator: excel ? ";" : ",") }
 }
 
 /// Reads `--as-of` (default today).
@@ -63,10 +77,10 @@ func reportDate(_ text: String?) throws -> BusinessDate {
     return try Envelope.date(text, field: "--as-of")
 }
 
-/// CSV: fields with a comma, quote or line break are quoted.
-func csvLine(_ fields: [String]) -> String {
+/// CSV: fields with the separator, a quote or a line break are quoted.
+func csvLine(_ fields: [String], separator: Character = ",") -> String {
     fields.map { field in
-        field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+        field.contains(where: { $0 == separator || $0 == "\"" || $0 == "\n" || $0 == "\r" })
             ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
-    }.joined(separator: ",")
+    }.joined(separator: String(separator))
 }

@@ -46,10 +46,11 @@ extension IPLog {
                             ])
                         }),
                     ]))
-                } else if format.csv {
-                    out.line(csvLine(["coordinatorId", "unit", "activeCases", "trained", "meetingsLast90Days", "meetingsScheduledAhead", "openDeviations", "deactivated"]))
+                } else if format.delimited {
+                    format.start(out)
+                    out.line(format.row(["coordinatorId", "unit", "activeCases", "trained", "meetingsLast90Days", "meetingsScheduledAhead", "openDeviations", "deactivated"]))
                     for r in rows {
-                        out.line(csvLine([r.coordinatorId, r.unit, String(r.activeCases), String(r.trained), String(r.meetingsLast90Days),
+                        out.line(format.row([r.coordinatorId, r.unit, String(r.activeCases), String(r.trained), String(r.meetingsLast90Days),
                                           String(r.meetingsScheduledAhead), String(r.openDeviations), String(r.deactivated)]))
                     }
                 } else {
