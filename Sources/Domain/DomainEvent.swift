@@ -175,9 +175,10 @@ public enum DomainEvent: Hashable, Sendable {
     }
 
     /// The typed event of `type`, its fields read by `r`.
-    private static func read<R: PayloadFields>(type: String, _ r: inout R) throws(LogError) -> DomainEvent {
+    static func read<R: PayloadFields>(type: String, _ r: inout R) throws(LogError) -> DomainEvent {
         guard let kind = Kind.named[type] else {
-            throw LogError(.invalidShape, "field type: \(type.prefix(64)) is not an event type of the catalogue")
+            let hint = Envelope.closest(to: type, among: Kind.allCases.map(\.rawValue)).map { "did you mean `\($0)`? " } ?? ""
+            throw LogError(.invalidShape, "field type: \(type.prefix(64)) is not an event type of the catalogue (\(hint)`iplog types` lists them)")
         }
         let event: DomainEvent
         switch kind {

@@ -187,4 +187,33 @@ struct UsabilityBugTests {
         // A field with the separator in it is quoted.
         #expect(csvLine(["a;b", "c"], separator: ";") == "\"a;b\";c")
     }
+
+    /// `iplog types` is the catalogue for its users, read from the decoder: every
+    /// example line it shows imports (shape checked), every type is there, and
+    /// a mistyped type name is answered with the closest one.
+    @Test func theCatalogueListsEveryTypeWithAnExampleThatImports() throws {
+        let box = try Sandbox()
+        let listed = try #require(try runIplog(["types", "--json"], in: box.directory).json as? [String: Any])
+        let types = listed["types"] as? [[String: Any]] ?? []
+        #expect(types.count == 31)
+        let examples = try types.map { t -> String in
+            let example = try #require(t["example"])
+            return String(decoding: try JSONSerialization.data(withJSONObject: example), as: UTF8.self)
+        }
+        let imported = try box.iplog(["import", try box.write("examples.jsonl", examples), "--lenient"])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let plan = try #require(types.first { $0["type"] as? String == "PlanEstablished" })
+        let fields = plan["fields"] as? [[String: Any]] ?? []
+        #expect(fields.first { $0["name"] as? String == "nextEvaluationDue" }?["required"] as? Bool == false)
+        #expect((fields.first { $0["name"] as? String == "goals" }?["fields"] as? [[String: Any]])?.compactMap { $0["name"] as? String } == ["goalId", "description", "horizon"])
+        let closed = try #require(types.first { $0["type"] as? String == "PlanClosed" })
+        #expect((closed["fields"] as? [[String: Any]])?.first { $0["name"] as? String == "reason" }?["values"] as? [String]
+                == ["needEnded", "personRequested", "movedAway", "deceased", "consentWithdrawn", "other"])
+        let text = try runIplog(["types", "MeetingHeld"], in: box.directory).stdout
+        #expect(text.contains("actionItems: a list of objects with") && text.contains("example: {"))
+        // A mistyped type, in `types` and in an append.
+        #expect(try runIplog(["types", "MeetingHold"], in: box.directory).stderr.contains("did you mean `MeetingHeld`?"))
+        let append = try box.iplog(["append", "--create", "--stream", "case-000001", "--type", "MeetingHold", "--data", "{}"])
+        #expect(append.status == 2 && append.stderr.contains("did you mean `MeetingHeld`?") && append.stderr.contains("iplog types"), "\(append.stderr)")
+    }
 }

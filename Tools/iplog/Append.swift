@@ -13,6 +13,9 @@ extension IPLog {
                 Example: iplog append --stream case-000123 --type MeetingHeld \
                 --data '{"meetingId": "m-1", "heldOn": "2026-03-14", …}'
 
+                The event types and their fields: iplog types (iplog types MeetingHeld \
+                for one, with an example). The rules: docs/RULES.md.
+
                 A refusal writes nothing and prints one line that starts with its \
                 code in brackets. A missing store is refused unless --create is \
                 given: a mistyped --store must not start a new, empty log.

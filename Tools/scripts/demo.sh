@@ -12,6 +12,8 @@ export IPLOG_STORE=${IPLOG_STORE:-./iplog-store}
 sample=$(mktemp "${TMPDIR:-/tmp}/iplog-sample-XXXXXX.jsonl")
 trap 'rm -f "$sample"' EXIT
 
+echo "== The event catalogue (iplog types; one type with an example line)"
+$iplog types MeetingHeld
 echo "== Sample data: $cases cases over two years (2024–2025)"
 $iplog sample --cases "$cases" --out "$sample"
 echo "== Import into $IPLOG_STORE (a second run finds every event already there)"
