@@ -41,19 +41,65 @@ public struct DeviationQuery: Sendable {
     }
 
     /// Every deviation open on `date`, ordered by unit, rule, since and case.
-    public func open(asOf date: BusinessDate, rule: DeviationRule? = nil, unit: String? = nil) throws -> [DeviationRow] {
+    public func open(asOf date: BusinessDate, rule: DeviationRule? = nil, unit: String? = nil, coordinator: String? = nil) throws -> [DeviationRow] {
         let trainings = try trainings()
         return try trackers(asOf: date).flatMap { stream, tracker in
             DeviationReport.open(tracker, stream: stream, asOf: date, config: config) { trainings[$0] ?? [] }
-        }.filter { (rule == nil || $0.rule == rule) && (unit == nil || $0.unit == unit) }.sorted(by: Self.order)
+        }.filter { (rule == nil || $0.rule == rule) && (unit == nil || $0.unit == unit) && (coordinator == nil || $0.coordinatorId == coordinator) }
+        .sorted(by: Self.order)
     }
 
     /// Every deviation that ended from `from` to `to`, as the log stood on `to`.
-    public func closed(from: BusinessDate, to: BusinessDate, rule: DeviationRule? = nil, unit: String? = nil) throws -> [DeviationRow] {
+    public func closed(from: BusinessDate, to: BusinessDate, rule: DeviationRule? = nil, unit: String? = nil, coordinator: String? = nil) throws -> [DeviationRow] {
         let trainings = try trainings()
         return try trackers(asOf: to).flatMap { stream, tracker in
             DeviationReport.closed(tracker, stream: stream, from: from, to: to, config: config) { trainings[$0] ?? [] }
-        }.filter { (rule == nil || $0.rule == rule) && (unit == nil || $0.unit == unit) }.sorted(by: Self.order)
+        }.filter { (rule == nil || $0.rule == rule) && (unit == nil || $0.unit == unit) && (coordinator == nil || $0.coordinatorId == coordinator) }
+        .sorted(by: Self.order)
+    }
+
+    /// One thing on a coordinator's agenda.
+    public struct DueItem: Hashable, Sendable {
+        public enum What: String, Sendable, CaseIterable {
+            /// A scheduled meeting's day.
+            case meetingScheduled
+            /// The day by which the responsibility group must meet (the meeting rule's deadline).
+            case meeting
+            case evaluation
+            case actionItem
+            case minutes
+        }
+        public var stream: String
+        public var what: What
+        /// The meeting or action item concerned.
+        public var ref: String?
+        /// The day it falls due: after it, it is a deviation.
+        public var due: BusinessDate
+        public var unit: String?
+    }
+
+    /// What falls due on `coordinator`'s active cases (meetings, evaluations,
+    /// action items, minutes): everything overdue on `date`, and what falls due
+    /// in the `within` days after it; oldest first.
+    public func due(coordinator: String, asOf date: BusinessDate, within days: Int) throws -> [DueItem] {
+        let horizon = date.adding(days: days)
+        let agendaRules: [DeviationRule: DueItem.What] = [.meetingOverdue: .meeting, .evaluationOverdue: .evaluation,
+                                                          .actionItemOverdue: .actionItem, .minutesMissing: .minutes]
+        var items: [DueItem] = []
+        for (stream, tracker) in try trackers(asOf: date) {
+            let state = tracker.state
+            guard state.activeCoordinator == coordinator, state.isOpen else { continue }
+            for interval in tracker.intervals where interval.end == nil {
+                guard let what = agendaRules[interval.rule] else { continue }
+                let due = interval.since(config: config).adding(days: -1)
+                if due <= horizon { items.append(DueItem(stream: stream, what: what, ref: interval.ref, due: due, unit: state.unit)) }
+            }
+            for (id, meeting) in state.meetings {
+                guard let day = meeting.scheduledFor, meeting.heldOn == nil, meeting.cancelledOn == nil, day >= date, day <= horizon else { continue }
+                items.append(DueItem(stream: stream, what: .meetingScheduled, ref: id, due: day, unit: state.unit))
+            }
+        }
+        return items.sorted { ($0.due, $0.stream, $0.what.rawValue, $0.ref ?? "") < ($1.due, $1.stream, $1.what.rawValue, $1.ref ?? "") }
     }
 
     static func order(_ a: DeviationRow, _ b: DeviationRow) -> Bool {

@@ -216,4 +216,37 @@ struct UsabilityBugTests {
         let append = try box.iplog(["append", "--create", "--stream", "case-000001", "--type", "MeetingHold", "--data", "{}"])
         #expect(append.status == 2 && append.stderr.contains("did you mean `MeetingHeld`?") && append.stderr.contains("iplog types"), "\(append.stderr)")
     }
+
+    /// A coordinator's agenda: what is overdue and what falls due within N days,
+    /// to the day, oldest first; only their active cases; `deviations --coordinator`.
+    @Test func aCoordinatorsAgenda() throws {
+        let box = try Sandbox()
+        // Coordinator 0001 active from 2026-02-10, a group member from 2026-02-11, meeting m-1 scheduled for 2026-03-01.
+        #expect(try box.iplog(["import", try box.write("case.jsonl", Line.active)]).status == 0)
+        func items(_ asOf: String, within: Int, coordinator: String = "0001") throws -> [[String: Any]] {
+            let run = try box.iplog(["due", "--coordinator", coordinator, "--as-of", asOf, "--within", String(within), "--json"])
+            #expect(run.status == 0, "\(run.stderr)")
+            return (run.json as? [String: Any])?["items"] as? [[String: Any]] ?? []
+        }
+        func summary(_ list: [[String: Any]]) -> [String] {
+            list.map { "\($0["what"]!) \($0["ref"] as? String ?? "-") \($0["due"]!) \($0["days"]!)" }
+        }
+        #expect(summary(try items("2026-02-20", within: 30)) == ["meetingScheduled m-1 2026-03-01 9"])
+        #expect(summary(try items("2026-02-20", within: 8)).isEmpty)
+        #expect(summary(try items("2026-02-20", within: 9)) == ["meetingScheduled m-1 2026-03-01 9"])
+        // Held on 2026-03-01 without minutes: minutes due 7 days on, the next meeting 6 months on.
+        #expect(try box.iplog(["append", "--stream", "case-000001", "--type", "MeetingHeld", "--data",
+                               #"{"meetingId":"m-1","heldOn":"2026-03-01","attendees":["coordinator-0001"],"minutesWritten":false,"actionItems":[{"itemId":"a-1","description":"Søke","responsible":"g-1","dueOn":"2026-03-20"}]}"#]).status == 0)
+        #expect(summary(try items("2026-03-05", within: 30)) == ["minutes m-1 2026-03-08 3", "actionItem a-1 2026-03-20 15"])
+        #expect(summary(try items("2026-03-10", within: 0)) == ["minutes m-1 2026-03-08 -2"])
+        #expect(summary(try items("2026-03-05", within: 200)).last == "meeting - 2026-09-01 180")
+        #expect(try items("2026-03-05", within: 30, coordinator: "0003").isEmpty)
+        let text = try box.iplog(["due", "--coordinator", "0001", "--as-of", "2026-03-10"]).stdout
+        #expect(text.contains("overdue 2 days") && text.contains("minutes of the meeting"), "\(text)")
+        // The deviation report for one coordinator.
+        let mine = (try box.iplog(["deviations", "--coordinator", "0001", "--as-of", "2026-03-10", "--json"]).json as? [String: Any])?["deviations"] as? [[String: Any]] ?? []
+        #expect(mine.contains { $0["rule"] as? String == "minutesMissing" } && mine.allSatisfy { $0["coordinatorId"] as? String == "0001" })
+        let others = (try box.iplog(["deviations", "--coordinator", "0003", "--as-of", "2026-03-10", "--json"]).json as? [String: Any])?["deviations"] as? [Any]
+        #expect(others?.isEmpty == true)
+    }
 }

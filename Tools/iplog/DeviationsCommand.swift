@@ -31,6 +31,9 @@ extension IPLog {
         @Option(help: "Only this unit.")
         var unit: String?
 
+        @Option(help: "Only the cases of this coordinator (e.g. 0042): their active coordinator on the report's date.")
+        var coordinator: String?
+
         @Option(help: ArgumentHelp("List those that ended on or after this day.", valueName: "YYYY-MM-DD"))
         var closedFrom: String?
 
@@ -51,12 +54,12 @@ extension IPLog {
                     let from = try Envelope.date(closedFrom, field: "--closed-from")
                     let to = try closedTo.map { try Envelope.date($0, field: "--closed-to") } ?? .today()
                     guard from <= to else { throw LogError(.invalidShape, "--closed-from is after --closed-to") }
-                    let rows = try query.closed(from: from, to: to, rule: rule, unit: unit)
+                    let rows = try query.closed(from: from, to: to, rule: rule, unit: unit, coordinator: coordinator)
                     emit(rows, closed: true, header: [.init("from", .string(from.description)), .init("to", .string(to.description))], out: out,
                          title: "\(plural(rows.count, "deviation")) ended from \(from) to \(to)")
                 } else {
                     let date = try reportDate(asOf)
-                    let rows = try query.open(asOf: date, rule: rule, unit: unit)
+                    let rows = try query.open(asOf: date, rule: rule, unit: unit, coordinator: coordinator)
                     emit(rows, closed: false, header: [.init("asOf", .string(date.description))], out: out,
                          title: "\(plural(rows.count, "deviation")) open on \(date)")
                 }
