@@ -249,4 +249,19 @@ struct UsabilityBugTests {
         let others = (try box.iplog(["deviations", "--coordinator", "0003", "--as-of", "2026-03-10", "--json"]).json as? [String: Any])?["deviations"] as? [Any]
         #expect(others?.isEmpty == true)
     }
+
+    /// Processing time through the binary, and the decision date in `cases --json`.
+    @Test func processingTimeAndTheDecisionDate() throws {
+        let box = try Sandbox()
+        #expect(try box.iplog(["import", try box.write("case.jsonl", Line.decided)]).status == 0)  // received 2026-01-05, decided 2026-02-01
+        let run = try box.iplog(["processing-time", "--from", "2026-01-01", "--to", "2026-11-23", "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let rows = (run.json as? [String: Any])?["rows"] as? [[String: Any]] ?? []
+        #expect(rows.count == 1)
+        #expect(rows.first?["unit"] as? String == "Hjemmetjenesten" && rows.first?["month"] as? String == "2026-02")
+        #expect(rows.first?["decisions"] as? Int == 1 && rows.first?["medianDays"] as? Int == 27 && rows.first?["pastDeadline"] as? Int == 0)
+        #expect(try box.iplog(["processing-time", "--from", "2026-03-01", "--to", "2026-11-23"]).stdout.contains("0 decisions"))
+        let cases = (try box.iplog(["cases", "--json"]).json as? [String: Any])?["cases"] as? [[String: Any]] ?? []
+        #expect(cases.first?["decidedOn"] as? String == "2026-02-01")
+    }
 }

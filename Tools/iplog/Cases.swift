@@ -111,6 +111,7 @@ extension IPLog {
                             "coordinatorId": s.activeCoordinator.map(JSONValue.string) ?? .null,
                             "receivedOn": s.receivedOn.map { .string($0.description) } ?? .null, "version": .integer(version),
                             "appealLate": .bool(s.appeals.contains(where: \.late)),
+                            "decidedOn": s.decisions.first.map { .string($0.decidedOn.description) } ?? .null,
                         ])
                     })]))
                 } else if format.delimited {
