@@ -72,8 +72,16 @@ public struct Period: Hashable, Sendable, CustomStringConvertible {
 /// gives no number. Defaults are docs/RULES.md's; a store's `config.json` changes them.
 public struct DeviationConfig: Hashable, Sendable {
     public var periods: [DeviationRule: Period]
+    /// The municipality's units, when `config.json` lists them (`units`): an
+    /// application or a coordinator's registration must name one of them.
+    public var units: [String]?
 
-    /// the defaults of docs/RULES.md.
+    public init(periods: [DeviationRule: Period], units: [String]? = nil) {
+        self.periods = periods
+        self.units = units
+    }
+
+    /// The defaults of docs/RULES.md.
     public static let defaults = DeviationConfig(periods: [
         .preliminaryReplyMissing: Period(1, .months),   // forvaltningsloven §11a
         .decisionOverdue: Period(8, .weeks),
@@ -104,6 +112,17 @@ public struct DeviationConfig: Hashable, Sendable {
             throw LogError(.invalidShape, "config.json: malformed JSON: \(error)")
         }
         var config = defaults
+        if let units = json["units"] {
+            guard case .array(let items) = units, !items.isEmpty else { throw LogError(.invalidShape, "config.json: field units: a list of the municipality's units expected") }
+            var names: [String] = []
+            for (i, item) in items.enumerated() {
+                guard let name = item.stringValue, !name.trimmingCharacters(in: .whitespaces).isEmpty, !names.contains(name) else {
+                    throw LogError(.invalidShape, "config.json: field units[\(i)]: a unit's name expected, each once")
+                }
+                names.append(name)
+            }
+            config.units = names
+        }
         guard let deviations = json["deviations"] else { return config }
         guard case .object(let members) = deviations else {
             throw LogError(.invalidShape, "config.json: field deviations: an object expected")
@@ -122,6 +141,8 @@ public struct DeviationConfig: Hashable, Sendable {
 
     /// The configuration as `config.json` holds it.
     public var json: JSONValue {
-        .object([.init("deviations", .object(Self.configurable.map { .init($0.rawValue, .string(periods[$0]!.description)) }))])
+        var members: [JSONValue.Member] = [.init("deviations", .object(Self.configurable.map { .init($0.rawValue, .string(periods[$0]!.description)) }))]
+        if let units { members.append(.init("units", .array(units.map(JSONValue.string)))) }
+        return .object(members)
     }
 }

@@ -72,9 +72,27 @@ public struct DomainPolicy: AppendPolicy {
     private var secret: [UInt8]?
     private var newSecret = false
 
-    public init(today: BusinessDate, lenient: Bool = false) {
+    /// The municipality's units (`config.json`), when it lists them: an
+    /// application or a coordinator's registration must name one of them.
+    public var units: Set<String>?
+
+    public init(today: BusinessDate, lenient: Bool = false, units: Set<String>? = nil) {
         self.today = today
         self.lenient = lenient
+        self.units = units
+    }
+
+    /// Refuses a unit that is not one of the municipality's (when it lists them).
+    private func checkUnit(_ event: DomainEvent, stream: String) throws {
+        guard !lenient, let units else { return }
+        let named: String? = switch event {
+        case .applicationReceived(let e): e.unit
+        case .coordinatorRegistered(let e): e.unit
+        default: nil
+        }
+        guard let unit = named, !units.contains(unit) else { return }
+        let hint = Envelope.closest(to: unit, among: units).map { " (did you mean \"\($0)\"?)" } ?? ""
+        throw Refusal(.unknownUnit, "\(stream): \"\(unit)\" is not one of the municipality's units\(hint); config.json lists: \(units.sorted().joined(separator: ", "))")
     }
 
     static let secretKey = Array("secret/personIndex".utf8)
@@ -102,6 +120,7 @@ public struct DomainPolicy: AppendPolicy {
         let taken = try take(stream, at: streamVersion, log: log, snapshotVersion: &snapshotVersion)
         var sealing: Sealing?
         let folded: Folded
+        try checkUnit(decoded, stream: stream)
         switch consume taken {
         case .caseState(var state):
             if !lenient {

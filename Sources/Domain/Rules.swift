@@ -21,6 +21,9 @@ public struct Refusal: Error, Hashable, Sendable, CustomStringConvertible {
         public static let unknownReference = Code(rawValue: "unknownReference")
         public static let duplicateId = Code(rawValue: "duplicateId")
         public static let dateOutOfRange = Code(rawValue: "dateOutOfRange")
+        /// The unit of an application or a coordinator's registration is not one
+        /// of the municipality's units (`config.json`'s `units`, when it lists them).
+        public static let unknownUnit = Code(rawValue: "unknownUnit")
         /// Not one of the numbered rules of docs/RULES.md: the case's personal data was
         /// erased (`iplog erase`), so it takes no more personal values.
         public static let personErased = Code(rawValue: "personErased")

@@ -264,4 +264,38 @@ struct UsabilityBugTests {
         let cases = (try box.iplog(["cases", "--json"]).json as? [String: Any])?["cases"] as? [[String: Any]] ?? []
         #expect(cases.first?["decidedOn"] as? String == "2026-02-01")
     }
+
+    /// The municipality's units: listed in config.json, an application or a
+    /// registration with another unit is refused with the list; a `--unit`
+    /// filter that matches no unit is bad input; `iplog units` counts them.
+    @Test func unitsAreTheMunicipalitys() throws {
+        let box = try Sandbox()
+        #expect(try box.iplog(["import", try box.write("case.jsonl", Line.active)]).status == 0)  // unit Hjemmetjenesten
+        try #"{"units": ["Hjemmetjenesten", "Barn og familie"]}"#.write(toFile: box.store + "/config.json", atomically: true, encoding: .utf8)
+        let typo = try box.iplog(["append", "--stream", "case-000002", "--type", "ApplicationReceived", "--data",
+                                  #"{"personId":"\#(personB)","receivedOn":"2026-03-01","requested":["coordinator"],"origin":"application","unit":"Hjemmetjenseten"}"#])
+        #expect(typo.status == 3 && typo.stderr.hasPrefix("[unknownUnit] ") && typo.stderr.contains("did you mean \"Hjemmetjenesten\"")
+                && typo.stderr.contains("Barn og familie"), "\(typo.stderr)")
+        let coordinator = try box.iplog(["append", "--stream", "coordinator-0009", "--type", "CoordinatorRegistered", "--data",
+                                         #"{"coordinatorId":"0009","name":"A B","unit":"Skole","profession":"lærer","registeredOn":"2025-01-02"}"#])
+        #expect(coordinator.status == 3 && coordinator.stderr.hasPrefix("[unknownUnit] "), "\(coordinator.stderr)")
+        let listed = try box.iplog(["append", "--stream", "case-000002", "--type", "ApplicationReceived", "--data",
+                                    #"{"personId":"\#(personB)","receivedOn":"2026-03-01","requested":["coordinator"],"origin":"application","unit":"Barn og familie"}"#])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        // Migrated history (--lenient) is not held to the list.
+        #expect(try box.iplog(["import", try box.write("old.jsonl", [Line.application("case-000003", person: personC, on: "2026-03-02").replacingOccurrences(of: "Hjemmetjenesten", with: "Gammel enhet")]), "--lenient"]).status == 0)
+
+        for report in [["cases"], ["deviations"], ["workload"], ["processing-time"]] {
+            let run = try box.iplog(report + ["--unit", "Hjemmetjenstene"])
+            #expect(run.status == 2 && run.stderr.contains("no unit \"Hjemmetjenstene\"") && run.stderr.contains("did you mean \"Hjemmetjenesten\""), "\(report): \(run.stderr)")
+        }
+        #expect(try box.iplog(["cases", "--unit", "Barn og familie"]).status == 0)
+        let units = (try box.iplog(["units", "--json"]).json as? [String: Any])?["units"] as? [[String: Any]] ?? []
+        func row(_ unit: String) -> [String: Any]? { units.first { $0["unit"] as? String == unit } }
+        #expect(row("Hjemmetjenesten")?["cases"] as? Int == 1 && row("Hjemmetjenesten")?["coordinators"] as? Int == 3 && row("Hjemmetjenesten")?["listed"] as? Bool == true)
+        #expect(row("Barn og familie")?["openCases"] as? Int == 1)
+        #expect(row("Gammel enhet")?["listed"] as? Bool == false)
+        try #"{"units": ["A", "A"]}"#.write(toFile: box.store + "/config.json", atomically: true, encoding: .utf8)
+        #expect(try box.iplog(["cases"]).status == 2)
+    }
 }

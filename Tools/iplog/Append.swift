@@ -1,4 +1,5 @@
 import ArgumentParser
+import Deviations
 import Domain
 import EventLog
 import Foundation
@@ -124,7 +125,7 @@ extension IPLog {
                     throw LogError(.noStore, "no store at \(path); give --create to start a new one there (a mistyped --store must not start a new, empty log)")
                 }
                 let store = opened
-                var policy = DomainPolicy(today: today)
+                var policy = DomainPolicy(today: today, units: try DeviationConfig.load(store: path).units.map(Set.init))
                 let outcome = try store.append(event, policy: &policy)
                 if json {
                     out.json(.object([

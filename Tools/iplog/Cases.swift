@@ -87,6 +87,7 @@ extension IPLog {
             let out = StandardOutput()
             do {
                 let context = try ReportContext(storeOptions)
+                try context.checkUnit(unit)
                 let rows = try context.views.values(StatusRecord.self, projection: CaseStatusProjection.name, prefix: "case-").compactMap { stream, record -> (String, UInt64, CaseState)? in
                     guard let s = record.caseState else { return nil }
                     if appealLate, !s.appeals.contains(where: \.late) { return nil }

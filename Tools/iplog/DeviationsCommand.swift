@@ -49,6 +49,7 @@ extension IPLog {
             let out = StandardOutput()
             do {
                 let context = try ReportContext(storeOptions)
+                try context.checkUnit(unit)
                 let query = context.deviations
                 if let closedFrom {
                     let from = try Envelope.date(closedFrom, field: "--closed-from")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Deviations
 import Domain
 import EventLog
 import Foundation
@@ -55,7 +56,7 @@ extension IPLog {
             do {
                 let store = try storeOptions.open(create: true)
                 created = isNew
-                var policy = DomainPolicy(today: today, lenient: lenient)
+                var policy = DomainPolicy(today: today, lenient: lenient, units: try DeviationConfig.load(store: storeOptions.path).units.map(Set.init))
                 let summary = try store.importEvents(items, batchSize: batchSize, atomic: atomic, policy: &policy) { done in
                     if showProgress { FileHandle.standardError.write(Data("\rimported \(done) lines".utf8)) }
                 }

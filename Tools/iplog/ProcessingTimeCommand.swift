@@ -37,6 +37,7 @@ extension IPLog {
                 let start = try from.map { try Envelope.date($0, field: "--from") } ?? end.adding(months: -12).adding(days: 1)
                 guard start <= end else { throw LogError(.invalidShape, "--from is after --to") }
                 let context = try ReportContext(storeOptions)
+                try context.checkUnit(unit)
                 let cases = try context.views.values(StatusRecord.self, projection: CaseStatusProjection.name, prefix: "case-").compactMap { $0.1.caseState }
                 let rows = ProcessingTime.rows(cases, from: start, to: end, unit: unit, config: context.config)
                 if format.json {

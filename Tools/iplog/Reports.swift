@@ -42,6 +42,35 @@ struct ReportContext {
     }
 
     var deviations: DeviationQuery { DeviationQuery(log: log, views: views, config: config) }
+
+    /// Every unit: those `config.json` lists, and those the cases and
+    /// coordinators name, with how many cases (and open ones) and coordinators each has.
+    func units() throws -> [(unit: String, cases: Int, openCases: Int, coordinators: Int, listed: Bool)] {
+        var counts: [String: (cases: Int, open: Int, coordinators: Int)] = [:]
+        for (_, record) in try views.values(StatusRecord.self, projection: CaseStatusProjection.name) {
+            if let state = record.caseState, let unit = state.unit {
+                counts[unit, default: (0, 0, 0)].cases += 1
+                if state.isOpen { counts[unit, default: (0, 0, 0)].open += 1 }
+            } else if let unit = record.coordinator?.registered?.unit {
+                counts[unit, default: (0, 0, 0)].coordinators += 1
+            }
+        }
+        let listed = Set(config.units ?? [])
+        return Set(counts.keys).union(listed).sorted().map { unit in
+            let c = counts[unit] ?? (0, 0, 0)
+            return (unit, c.cases, c.open, c.coordinators, listed.contains(unit))
+        }
+    }
+
+    /// Refuses a `--unit` that matches no unit (a typo would otherwise answer
+    /// with an empty report), naming the closest.
+    func checkUnit(_ unit: String?) throws {
+        guard let unit else { return }
+        let known = try units().map(\.unit)
+        guard !known.contains(unit) else { return }
+        let hint = Envelope.closest(to: unit, among: known).map { " (did you mean \"\($0)\"?)" } ?? ""
+        throw LogError(.invalidShape, "--unit: no unit \"\(unit)\"\(hint); `iplog units` lists them")
+    }
 }
 
 /// `--json` or `--csv` for reports.

@@ -24,6 +24,7 @@ extension IPLog {
             let out = StandardOutput()
             do {
                 let context = try ReportContext(storeOptions)
+                try context.checkUnit(unit)
                 let date = try reportDate(asOf)
                 let rows = try WorkloadQuery(deviations: context.deviations).rows(asOf: date, unit: unit)
                 let units = UnitWorkload.totals(rows)
