@@ -149,10 +149,17 @@ public enum DomainEvent: Hashable, Sendable {
     ///     as empty strings, and a sealed person id as "".
     public static func decode(type: String, schemaVersion: UInt16 = schemaVersion, payload: JSONValue, canonical: Bool = true, sealed: Bool = false) throws(LogError) -> (event: DomainEvent, canonical: JSONValue) {
         try checkSchemaVersion(schemaVersion, of: type)
-        var r = try PayloadReader(payload, path: "data", collecting: canonical, sealedAllowed: sealed)
+        let reader = try PayloadReader(payload, path: "data", collecting: canonical, sealedAllowed: sealed)
+        guard canonical && !sealed else {
+            var r = reader
+            return (try read(type: type, &r), r.canonical)
+        }
+        // Input: every wrong field of the line is named at once, and nothing unknown is dropped silently.
+        var r = EveryProblem(reader)
         let event = try read(type: type, &r)
-        if canonical && !sealed { try r.refuseUnknownFields() }  // input: nothing unknown is dropped silently
-        return (event, r.canonical)
+        r.refuseUnknownFields()
+        if !r.problems.isEmpty { throw LogError.combining(r.problems) }
+        return (event, r.inner.canonical)
     }
 
     /// Decodes a stored payload straight from its packed bytes, personal values
@@ -341,7 +348,7 @@ extension ImportItem {
     public static func parse(line: Int, _ bytes: [UInt8], today: BusinessDate) -> ImportItem? {
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
         return ImportItem(line: line, event: Result {
-            try Catalogue.validate(try Envelope.decode(try JSONParser.parse(bytes), today: today, dateField: DomainEvent.dateField))
+            try Catalogue.validate(try Envelope.decode(try JSONParser.parse(bytes), today: today, dateField: DomainEvent.dateField, catalogueChecksDates: true))
         })
     }
 

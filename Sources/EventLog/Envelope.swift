@@ -57,9 +57,12 @@ public enum Envelope {
         return best?.0
     }
 
+    /// - Parameter catalogueChecksDates: the payload's own date, when it does not
+    ///   read, gives way to today instead of refusing the line: the catalogue that
+    ///   checks the payload next names that field with every other wrong one.
     public static func decode(
         _ value: JSONValue, today: BusinessDate,
-        dateField: (String) -> String? = { _ in nil }
+        dateField: (String) -> String? = { _ in nil }, catalogueChecksDates: Bool = false
     ) throws(LogError) -> ProposedEvent {
         guard case .object(let fields) = value else { throw shapeError("(line)", "a JSON object expected, found \(value.kindName)") }
         // A field the envelope does not know is refused, never dropped: a misspelt
@@ -95,7 +98,7 @@ public enum Envelope {
         if let raw = value["occurredOn"], raw != .null {
             occurredOn = try date(raw, field: "occurredOn")
         } else if let field = dateField(type) ?? members.first(where: { $0.key.hasSuffix("On") })?.key,
-                  let raw = data[field] {
+                  let raw = data[field], !catalogueChecksDates || (try? date(raw, field: field)) != nil {
             occurredOn = try date(raw, field: "data.\(field)")
         } else {
             occurredOn = today

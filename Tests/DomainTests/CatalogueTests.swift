@@ -104,6 +104,33 @@ struct CatalogueTests {
         #expect(try Envelope.decode(try JSONParser.parse(exported), today: today).eventID.description == "5b0c7e2a-1d4e-4c1f-9b1a-0a2b3c4d5e6f")
     }
 
+    /// One refusal names every wrong field of the line, in the catalogue's
+    /// order, nested ones included (one event took seven tries before).
+    @Test func everyWrongFieldIsNamedAtOnce() throws {
+        let line = #"{"stream":"case-000001","type":"ApplicationReceived","data":{"receivedOn":"2026-13-01","requested":[],"origin":"walkin","unitt":"U"}}"#
+        #expect {
+            _ = try Catalogue.validate(try Envelope.decode(try JSONParser.parse(line), today: today, dateField: DomainEvent.dateField, catalogueChecksDates: true))
+        } throws: { error in
+            guard let error = error as? LogError, error.code == .invalidShape else { return false }
+            let fields = error.message.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).split(separator: ":").first.map(String.init) ?? "" }
+            return fields == ["field data.personId", "field data.receivedOn", "field data.requested", "field data.origin", "field data.unit", "field data.unitt"]
+        }
+        let nested = #"{"meetingId":"m","heldOn":"2026-01-01","attendees":[],"minutesWritten":"yes","actionItems":[{"itemId":"a"},{"itemId":"b","description":"d","responsible":"r","dueOn":"x","extra":1}]}"#
+        #expect {
+            _ = try DomainEvent.decode(type: "MeetingHeld", payload: try JSONParser.parse(nested))
+        } throws: { error in
+            (error as? LogError)?.message.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).split(separator: ":").first.map(String.init) ?? "" }
+                == ["field data.minutesWritten", "field data.actionItems[0].description", "field data.actionItems[0].responsible",
+                    "field data.actionItems[0].dueOn", "field data.actionItems[1].dueOn", "field data.actionItems[1].extra"]
+        }
+        // One wrong field reads as before.
+        #expect {
+            _ = try DomainEvent.decode(type: "DecisionSent", payload: try JSONParser.parse(#"{"sentOn":"2026-02-02","channel":"fax","appealInformationIncluded":true}"#))
+        } throws: { error in
+            (error as? LogError)?.message == "field data.channel: one of digital, post expected"
+        }
+    }
+
     @Test func theCanonicalPayloadIsTheFieldsInTheCatalogue() throws {
         let validated = try Catalogue.validate(ProposedEvent(stream: "case-1", type: "DecisionSent", occurredOn: today, payload: payload("DecisionSent")))
         #expect(validated.payload["sentOn"] == "2026-02-02")

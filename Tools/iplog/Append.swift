@@ -114,7 +114,7 @@ extension IPLog {
                     envelope.append(.init("expectedVersion", .string(expectedVersion)))
                 }
                 let today = BusinessDate.today()
-                let event = try Catalogue.validate(try Envelope.decode(.object(envelope), today: today, dateField: DomainEvent.dateField))
+                let event = try Catalogue.validate(try Envelope.decode(.object(envelope), today: today, dateField: DomainEvent.dateField, catalogueChecksDates: true))
                 // The path only: making a StoreOptions would instantiate its
                 // option wrapper's generic metadata, start-up the fast path spares.
                 let path = StoreOptions.path(store: store)
