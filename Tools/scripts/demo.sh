@@ -54,7 +54,7 @@ echo "== Erasure when retention ends (crypto-shredding): the person of the first
 closed=$($iplog cases --status closed --csv --reason "demo: erasure" | sed -n 2p | cut -d, -f1)
 person=$($iplog export --stream "$closed" --reason "demo: erasure" | head -1 | sed -n 's/.*"personId":"\([0-9]\{11\}\)".*/\1/p')
 if [ -n "$person" ]; then
-  $iplog erase --person "$person" --reason "Demo: oppbevaringstiden er ute"
+  $iplog erase --yes --person "$person" --reason "Demo: oppbevaringstiden er ute"
 else
   echo "($closed was erased by an earlier run)"
 fi
