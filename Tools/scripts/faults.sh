@@ -116,7 +116,7 @@ for r in $(seq 1 "$damage"); do
     3) rm -rf "$s/log/lock.mdb"; flip "$s/log/data.mdb"; run history case-000001 --store "$s" || true ;;
     4) person=$(grep -o '"personId":"[0-9]*"' "$work/damage.jsonl" | sed -n "$((RANDOM % 50 + 1))p" | cut -d'"' -f4)
        point=$( (( RANDOM % 2 )) && echo erase.afterCommit || echo erase.beforeAccessLog )
-       (IPLOG_FAULT_POINT=$point $iplog erase --yes --person "$person" --reason r --store "$s" >/dev/null 2>&1; true) 2>/dev/null
+       (IPLOG_FAULT_POINT=$point $iplog erase --yes --person "$person" --reason r --store "$s" >/dev/null 2>&1 || true) 2>/dev/null
        run erase --yes --person "$person" --reason r --store "$s" || grep -q 'personHasOpenCase\|unknownPerson' "$work/err" || fault "round $r: erase: $(cat "$work/err")"
        run verify --store "$s" || fault "round $r: the store does not verify after a finished erasure" ;;
   esac
