@@ -86,7 +86,10 @@ public final class AccessLog: Sendable {
         let micros = at ?? EventStore.systemClock().microsecondsSinceEpoch
         let entry = Entry(at: Timestamp(microsecondsSinceEpoch: micros).description, actor: actor, command: command, subject: subject,
                           reason: reason, persons: Set(persons).count, personIdsShown: persons.isEmpty ? nil : personIdsShown)
-        let body = Array(try JSONEncoder().encode(entry))
+        // Sorted keys: the same entry is the same bytes, which `once` compares.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let body = Array(try encoder.encode(entry))
         try Self.reportingFullDisk { try environment.write { txn in
             // Key: the time, then a sequence number for reads in the same microsecond.
             var key = withUnsafeBytes(of: UInt64(bitPattern: micros).bigEndian) { Array($0) }
