@@ -25,8 +25,12 @@ public enum ProcessEnvironment {
 /// would (SIGKILL, no clean-up): set `IPLOG_FAULT_POINT` to the name. Unset,
 /// which is always so outside the tests, it costs one `getenv`.
 public enum FaultPoint {
-    /// Kills this process here when `IPLOG_FAULT_POINT` is `name`.
+    /// Kills this process here when `IPLOG_FAULT_POINT` is `name`; stops here
+    /// for half a second when it is `name` + `:pause` (a window for another
+    /// process to act in, e.g. between a backup's copies).
     public static func reach(_ name: String) {
-        if ProcessEnvironment.value("IPLOG_FAULT_POINT") == name { kill(getpid(), SIGKILL) }
+        guard let point = ProcessEnvironment.value("IPLOG_FAULT_POINT"), point.hasPrefix(name) else { return }
+        if point == name { kill(getpid(), SIGKILL) }
+        if point == name + ":pause" { usleep(500_000) }
     }
 }

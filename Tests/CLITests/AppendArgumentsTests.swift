@@ -18,6 +18,7 @@ struct AppendArgumentsTests {
          "--event-id", "5b0c7e2a-1d4e-4c1f-9b1a-0a2b3c4d5e6f", "--expected-version", "noStream"],
         ["--stream", "case-000001", "--type", "X", "--data", "{}", "--expected-version", "12", "--occurred-on", "2026-01-01"],
         ["--stream", "æøå", "--type", "X", "--data", "{\"navn\":\"Åse\"}"],
+        ["--create", "--stream", "case-000001", "--type", "X", "--data", "{}", "--json"],
     ]
 
     /// Command lines it leaves to argument-parser: help, errors, and forms it

@@ -227,9 +227,12 @@ struct StoreFaultTests {
         reporter.arguments = ["-c", "for i in $(seq 200); do \"$0\" workload --store \"$1\" >/dev/null 2>&1; done", iplogBinary, box.store]
         reporter.environment = testEnvironment
         try reporter.run()
+        // Each backup stops for half a second between its first and second copy, while the others write and report.
+        var paused = testEnvironment
+        paused["IPLOG_FAULT_POINT"] = "backup.betweenCopies:pause"
         for n in 0..<4 {
             let target = box.directory + "/bk\(n)"
-            #expect(try box.iplog(["backup", target]).status == 0)
+            #expect(try runBinary(iplogBinary, ["backup", target, "--store", box.store], in: box.directory, environment: paused).status == 0)
             let status = try box.iplog(["projections", "status", "--json"], store: target).json as? [String: Any]
             let head = status?["head"] as? Int ?? -1
             for projection in status?["projections"] as? [[String: Any]] ?? [] {

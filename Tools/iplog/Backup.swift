@@ -41,6 +41,7 @@ extension IPLog {
                 // (the copy's first report catches them up).
                 let views = try ViewStore(directory: storeOptions.path, projections: ReportContext.projectionNames)
                 try views.backup(to: directory)
+                FaultPoint.reach("backup.betweenCopies")
                 try store.backup(to: directory)
                 try AccessLog(directory: storeOptions.path).backup(to: directory)
                 let config = DeviationConfig.path(store: storeOptions.path)
