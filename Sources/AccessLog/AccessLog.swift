@@ -44,11 +44,11 @@ public final class AccessLog: Sendable {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         do {
             // An emptied data file would otherwise start a new, empty access log.
-            environment = try Environment(path: path, mapSize: 64 << 20, maxDatabases: 4, requireData: true)
+            environment = try EventStore.reportingFullDisk(Self.what) {
+                try Environment(path: path, mapSize: 64 << 20, maxDatabases: 4, requireData: true)
+            }
         } catch let damage as StorageDamage {
             throw LogError(.damaged, "the access log: \(damage.message); restore access/ from a backup")
-        } catch let error as LMDBError where [ENOSPC, EFBIG, EDQUOT].contains(error.code) {
-            throw LogError(.diskFull, "no space to open the access log (\(error.message)); free space and run the command again")
         }
         try environment.clearStaleReaders()
         (entries, byPerson, meta, secret) = try environment.write { txn in
@@ -68,10 +68,13 @@ public final class AccessLog: Sendable {
         Array(HMAC<SHA256>.authenticationCode(for: Array(person.utf8), using: SymmetricKey(data: secret)))
     }
 
-    /// The person's key in this access log's index, in hex (an HMAC under the
-    /// log's own secret, not the id): what ``forget(accessKey:)`` takes.
-    public func accessKey(forPerson person: String) -> String {
-        personKey(person).hexString
+    /// How errors name it.
+    static let what = "the access log"
+
+    /// The person's key in this access log's index (an HMAC under the log's own
+    /// secret, not the id): what ``forget(accessKey:)`` takes.
+    public func accessKey(forPerson person: String) -> [UInt8] {
+        personKey(person)
     }
 
     /// Records one read that showed `persons`' data. Durable before it returns.
@@ -90,7 +93,7 @@ public final class AccessLog: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let body = Array(try encoder.encode(entry))
-        try Self.reportingFullDisk { try environment.write { txn in
+        try EventStore.reportingFullDisk(Self.what) { try environment.write { txn in
             // Key: the time, then a sequence number for reads in the same microsecond.
             var key = withUnsafeBytes(of: UInt64(bitPattern: micros).bigEndian) { Array($0) }
             var sequence: UInt32 = 0
@@ -106,14 +109,6 @@ public final class AccessLog: Sendable {
         } }
     }
 
-    static func reportingFullDisk<R>(_ body: () throws -> R) throws -> R {
-        do {
-            return try body()
-        } catch let error as LMDBError where [ENOSPC, EFBIG, EDQUOT, EIO].contains(error.code) {
-            throw LogError(.diskFull, "no space for the access log (\(error.message)); free space and run the command again")
-        }
-    }
-
     /// Removes the index from `person` to the reads that showed their data (at
     /// their erasure): the reads stay, naming streams only.
     public func forget(person: String) throws {
@@ -121,17 +116,13 @@ public final class AccessLog: Sendable {
     }
 
     /// ``forget(person:)`` by the person's ``accessKey(forPerson:)``.
-    public func forget(accessKey: String) throws {
-        var bytes: [UInt8] = []
-        var hex = accessKey.utf8.makeIterator()
-        while let high = hex.next(), let low = hex.next(),
-              let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16) { bytes.append(value) }
-        guard bytes.count == 32 else { throw LogError(.damaged, "a pending erasure's access-log key is damaged") }
-        try forget(prefix: bytes)
+    public func forget(accessKey: [UInt8]) throws {
+        guard accessKey.count == 32 else { throw LogError(.damaged, "a pending erasure's access-log key is damaged") }
+        try forget(prefix: accessKey)
     }
 
     private func forget(prefix: [UInt8]) throws {
-        try Self.reportingFullDisk { try environment.write { txn in
+        try EventStore.reportingFullDisk(Self.what) { try environment.write { txn in
             var keys: [[UInt8]] = []
             try txn.scan(byPerson, from: prefix) { key, _ in
                 guard key.starts(with: prefix) else { return false }
@@ -147,7 +138,7 @@ public final class AccessLog: Sendable {
         let target = directory + "/access"
         try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         chmod(target, 0o700)
-        try Self.reportingFullDisk { try environment.copy(to: target, flags: .compact) }
+        try EventStore.reportingFullDisk(Self.what) { try environment.copy(to: target, flags: .compact) }
     }
 
     /// Every recorded read that showed `person`'s data, oldest first.

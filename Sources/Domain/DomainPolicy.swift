@@ -409,7 +409,7 @@ public struct DomainPolicy: AppendPolicy {
         public var cases: [String]
         /// The person's key in the access log's index (an HMAC under the access
         /// log's own secret, never the id): what to drop from it.
-        public var accessKey: String
+        public var accessKey: [UInt8]
     }
 
     static let pendingErasurePrefix = Array("erasing/".utf8)
@@ -427,7 +427,7 @@ public struct DomainPolicy: AppendPolicy {
     ///
     /// - Returns: nil when the store has no key for the person (never had a
     ///   case, or erased already).
-    public static func erase(person: String, in store: EventStore, actor: String, reason: String, accessKey: String) throws -> PendingErasure? {
+    public static func erase(person: String, in store: EventStore, actor: String, reason: String, accessKey: [UInt8]) throws -> PendingErasure? {
         var policy = DomainPolicy(today: BusinessDate.today())
         return try store.erasingKey { log -> (PendingErasure?, erase: UInt32?, changes: [(key: [UInt8], value: [UInt8]?)]) in
             guard let secret = try log.state(secretKey) else { return (nil, nil, []) }

@@ -176,10 +176,7 @@ extension EventStore {
                     try txn.delete(policyState, key: change.key)
                 }
             }
-            if let slot {
-                try txn.put(main, key: Self.erasureKey(slot), value: bigEndianBytes(UInt64(bitPattern: clock().microsecondsSinceEpoch)))
-                try txn.put(main, key: Self.pendingErasureKey(slot), value: [UInt8]())
-            }
+            if let slot { try recordErasure(txn, slot: slot) }
             return (result, slot)
         } }
         if slot != nil {
@@ -187,6 +184,13 @@ extension EventStore {
             try finishKeyErasures()
         }
         return result
+    }
+
+    /// Records in `txn` that `slot`'s key is erased (for good) and is to be
+    /// destroyed (until ``finishKeyErasures()`` has).
+    func recordErasure(_ txn: borrowing WriteTransaction, slot: UInt32) throws {
+        try txn.put(main, key: Self.erasureKey(slot), value: bigEndianBytes(UInt64(bitPattern: clock().microsecondsSinceEpoch)))
+        try txn.put(main, key: Self.pendingErasureKey(slot), value: [UInt8]())
     }
 
     static let erasurePrefix = Array("erased/".utf8)

@@ -57,25 +57,18 @@ public final class EventStore: Sendable {
         self.clock = clock
         let layout = StoreDirectory(path: directory)
         let isNew = try layout.prepare(create: create)
-        let environment = try Self.reportingFullDisk {
-            try Self.reportingDamage { try Environment(path: layout.logPath, mapSize: mapSize, maxDatabases: 8, flags: durable ? [] : [.noSync]) }
-        }
+        let (environment, opened) = try Self.reportingDamage(directory) { try Self.reportingFullDisk {
+            let environment = try Environment(path: layout.logPath, mapSize: mapSize, maxDatabases: 8, flags: durable ? [] : [.noSync])
+            try environment.clearStaleReaders()  // the lock file's reader table only
+            if !isNew, let handles = try Self.openForReading(environment, directory: directory) { return (environment, handles) }
+            return (environment, try environment.write { txn in
+                let main = try txn.mainDatabase()
+                try Self.settleFormat(txn, main: main, directory: directory, create: create)
+                let handles = try [main] + Self.databaseNames.map { try txn.openDatabase(named: $0, flags: .create) }
+                return (handles, try KeyAllocator.keysGiven(txn, main: main))
+            })
+        } }
         self.environment = environment
-        let opened: (handles: [Database], keysGiven: UInt32)
-        do {
-            opened = try Self.reportingFullDisk {
-                try environment.clearStaleReaders()  // the lock file's reader table only
-                if !isNew, let handles = try Self.openForReading(environment, directory: directory) { return handles }
-                return try environment.write { txn in
-                    let main = try txn.mainDatabase()
-                    try Self.settleFormat(txn, main: main, directory: directory, create: create)
-                    let handles = try [main] + Self.databaseNames.map { try txn.openDatabase(named: $0, flags: .create) }
-                    return (handles, try KeyAllocator.keysGiven(txn, main: main))
-                }
-            }
-        } catch let error as LMDBError {
-            throw Self.damage(error, directory: directory) ?? error
-        }
         let handles = opened.handles
         (main, events, streamIndex, eventIDs, policyState) = (handles[0], handles[1], handles[2], handles[3], handles[4])
         personKeys = try PersonKeys(directory: directory, keysGiven: opened.keysGiven, create: create, allowDamage: allowDamagedKeys)
@@ -113,20 +106,15 @@ public final class EventStore: Sendable {
         return ([main] + (try databaseNames.map { try environment.openDatabase(named: $0) }), keysGiven)
     }
 
-    /// A ``LogError`` `.damaged` for what LMDB says of a damaged file, else nil.
-    static func damage(_ error: LMDBError, directory: String) -> LogError? {
-        guard [LMDBError.corrupted, .invalid, .pageNotFound, .versionMismatch].contains(error) else { return nil }
-        return LogError(.damaged, "the log of \(directory) is damaged (\(error.message)); run `iplog verify` and restore from a backup")
-    }
-
-    /// Runs `body`, turning ``StorageDamage`` and LMDB's own damage codes into ``LogError`` `.damaged`.
-    static func reportingDamage<R>(_ body: () throws -> R) throws -> R {
+    /// Runs `body`, turning a data file that is cut short or emptied
+    /// (``StorageDamage``) and LMDB's own damage codes into ``LogError`` `.damaged`.
+    static func reportingDamage<R>(_ directory: String, _ body: () throws -> R) throws -> R {
         do {
             return try body()
         } catch let error as StorageDamage {
             throw LogError(.damaged, error.message + "; restore the store from a backup")
-        } catch let error as LMDBError {
-            throw damage(error, directory: "the store") ?? error
+        } catch let error as LMDBError where error.meansDamage {
+            throw LogError(.damaged, "the log of \(directory) is damaged (\(error.message)); run `iplog verify` and restore from a backup")
         }
     }
 
@@ -387,10 +375,7 @@ public final class EventStore: Sendable {
                 }
                 // Keys born erased (an imported case whose person was erased before its export):
                 // recorded as erasures with the batch, destroyed once it has committed.
-                for slot in allocator.toErase {
-                    try txn.put(main, key: Self.erasureKey(slot), value: bigEndianBytes(UInt64(bitPattern: clock().microsecondsSinceEpoch)))
-                    try txn.put(main, key: Self.pendingErasureKey(slot), value: [UInt8]())
-                }
+                for slot in allocator.toErase { try recordErasure(txn, slot: slot) }
                 if !written.isEmpty {
                     try txn.put(main, key: Self.headKey, value: bigEndianBytes(head.position) + head.hash)
                 }
@@ -415,17 +400,17 @@ public final class EventStore: Sendable {
         return committed.outcomes
     }
 
-    /// Runs `body`, turning LMDB's "no space" errors into ``LogError/Code/diskFull``:
-    /// LMDB writes the meta page last, so a commit that fails for want of space
-    /// leaves the store as it was.
-    static func reportingFullDisk<R>(_ body: () throws -> R) throws -> R {
+    /// Runs `body`, turning LMDB's "no space" errors into ``LogError/Code/diskFull``
+    /// naming `what` was being written: LMDB writes the meta page last, so a
+    /// commit that fails for want of space leaves the environment as it was.
+    public static func reportingFullDisk<R>(_ what: String = "the store", _ body: () throws -> R) throws -> R {
         do {
             return try body()
-        } catch let error as LMDBError where [ENOSPC, EFBIG, EDQUOT].contains(error.code) {
-            throw LogError(.diskFull, "no space for the store (\(error.message)): nothing was written; free space and run the command again")
+        } catch let error as LMDBError where error.meansDiskFull {
+            throw LogError(.diskFull, "no space for \(what) (\(error.message)): nothing was written; free space and run the command again")
         } catch let error as LMDBError where error.code == EIO {
             // LMDB reports a short write (what a full disk gives) as EIO.
-            throw LogError(.diskFull, "the store could not be written (\(error.message); is the disk full?): nothing of this batch was written; free space, check the disk, and run the command again")
+            throw LogError(.diskFull, "\(what) could not be written (\(error.message); is the disk full?): nothing was written; free space, check the disk, and run the command again")
         }
     }
 

@@ -187,7 +187,7 @@ public final class PersonKeys: Sendable {
 
     private func keyFileError(_ what: String) -> Error {
         let code = errno
-        if [ENOSPC, EFBIG, EDQUOT].contains(code) {
+        if LMDBError.noSpaceCodes.contains(code) {
             return LogError(.diskFull, "the key file could not be \(what) (\(String(cString: strerror(code)))): nothing of this batch was written; free space and run the command again")
         }
         return LogError(.damaged, "the key file could not be \(what): \(String(cString: strerror(code)))")

@@ -172,7 +172,7 @@ extension EventStore {
             if wrongKeys.count > 10 {
                 report(nil, "wrongKey", "the sealed values of \(wrongKeys.values.reduce(0, +)) events under \(wrongKeys.count) key slots do not open with their keys (the first 10 slots are listed above)")
             }
-            try verifyKeySlots(txn, keysGiven: keysGiven, report: report)
+            try verifyKeySlots(txn, keysGiven: keysGiven, read: slots, report: report)
             if idsThrough != .max, idsThrough >= head.position {
                 report(nil, "damaged", "the event id index's high-water mark (\(idsThrough)) is not before the head (\(head.position))")
             }
@@ -184,13 +184,14 @@ extension EventStore {
 extension EventStore {
     /// Checks that every key slot the log has handed out holds a key or an
     /// erasure's marker, and that marks and the log's erasure records agree.
-    private func verifyKeySlots(_ txn: borrowing ReadTransaction, keysGiven: UInt32,
+    /// `read`: the slots the scan of the events has read already.
+    private func verifyKeySlots(_ txn: borrowing ReadTransaction, keysGiven: UInt32, read: [UInt32: PersonKeys.Slot],
                                 report: (UInt64?, String, String) -> Void) throws {
         let recorded = Set(try Self.slots(txn, main: main, prefix: Self.erasurePrefix))
         let pending = Set(try Self.slots(txn, main: main, prefix: Self.pendingErasurePrefix))
         var missing: [ClosedRange<UInt32>] = []
         for slot in 0..<keysGiven {
-            switch try personKeys.slot(slot) {
+            switch try read[slot] ?? personKeys.slot(slot) {
             case .missing:
                 if let last = missing.last, last.upperBound == slot - 1 {
                     missing[missing.count - 1] = last.lowerBound...slot

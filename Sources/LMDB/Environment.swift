@@ -1,4 +1,5 @@
 import CLMDB
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -93,11 +94,11 @@ public final class Environment: @unchecked Sendable {
         var fd: Int32 = -1
         mdb_env_get_fd(env, &fd)
         bounds = MapBounds(descriptor: fd)
-        bounds.locate(mapSize: Self.info(env).mapSize)
         let info = Self.info(env)
-        let used = info.usedBytes
-        if bounds.fileSize() < used {
-            throw StorageDamage("\(dataPath) is cut short: \(bounds.fileSize()) bytes, but its last commit uses \(used)")
+        bounds.locate(mapSize: info.mapSize)
+        let size = bounds.fileSize()
+        if size < info.usedBytes {
+            throw StorageDamage("\(dataPath) is cut short: \(size) bytes, but its last commit uses \(info.usedBytes)")
         }
     }
 
@@ -313,6 +314,26 @@ public func syncFile(_ path: String) throws(LMDBError) {
     guard fsync(fd) == 0 else { throw LMDBError(code: errno) }
 }
 
+/// The lines of this process's memory map (`/proc/self/maps`) that contain
+/// `text`, each with its address range and its fields ("start-end perms offset
+/// dev inode path"); lines without it are skipped before any string is made.
+func processMappings(containing text: String) -> [(start: UInt, end: UInt, fields: [Substring])] {
+    guard let maps = fopen("/proc/self/maps", "r") else { return [] }
+    defer { fclose(maps) }
+    var line: UnsafeMutablePointer<CChar>?
+    var capacity = 0
+    defer { free(line) }
+    var found: [(start: UInt, end: UInt, fields: [Substring])] = []
+    while getline(&line, &capacity, maps) > 0, let line {
+        guard strstr(line, text) != nil else { continue }
+        let fields = String(cString: line).split(separator: " ", omittingEmptySubsequences: true)
+        let range = fields.first?.split(separator: "-") ?? []
+        guard range.count == 2, let low = UInt(range[0], radix: 16), let high = UInt(range[1], radix: 16) else { continue }
+        found.append((low, high, fields))
+    }
+    return found
+}
+
 /// A data file that is not what its environment says: cut short, emptied, or
 /// a value lent by LMDB that lies outside the file (a damaged page).
 public struct StorageDamage: Error, Hashable, Sendable, CustomStringConvertible {
@@ -330,47 +351,33 @@ final class MapBounds: @unchecked Sendable {
     // transaction of this process is open; `fileBytes` is atomic.
     private(set) var start: UInt = 0
     private(set) var length: UInt = 0
-    private let fileBytes = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+    private let fileBytes = Atomic<Int>(0)
     private let descriptor: Int32
 
     init(descriptor: Int32) {
         self.descriptor = descriptor
-        fileBytes.initialize(to: 0)
-        _ = fileSize()
+        fileSize()
     }
-
-    deinit { fileBytes.deallocate() }
 
     /// The data file's size now (and remembered).
     @discardableResult
     func fileSize() -> Int {
         var st = stat()
         guard fstat(descriptor, &st) == 0 else { return 0 }
-        fileBytes.pointee = Int(st.st_size)
+        fileBytes.store(Int(st.st_size), ordering: .relaxed)
         return Int(st.st_size)
     }
 
-    /// Finds the map of the data file in this process's mappings (by device and inode).
+    /// Finds the map of the data file in this process's mappings (by its inode,
+    /// at file offset 0).
     func locate(mapSize: Int) {
         var st = stat()
-        guard fstat(descriptor, &st) == 0, let maps = fopen("/proc/self/maps", "r") else { return }
-        defer { fclose(maps) }
-        var line: UnsafeMutablePointer<CChar>?
-        var capacity = 0
-        defer { free(line) }
-        let inode = " \(st.st_ino) "
-        while getline(&line, &capacity, maps) > 0, let line {
-            // "start-end perms offset dev inode path": only the data file's lines are parsed.
-            guard strstr(line, inode) != nil else { continue }
-            let fields = String(cString: line).split(separator: " ", omittingEmptySubsequences: true)
-            guard fields.count >= 6, UInt64(fields[4]) == UInt64(st.st_ino), fields[2] == "00000000" else { continue }
-            let range = fields[0].split(separator: "-")
-            guard range.count == 2, let low = UInt(range[0], radix: 16), let high = UInt(range[1], radix: 16) else { continue }
-            start = low
-            length = max(high - low, UInt(mapSize))
-            FaultGuard.add(low, low + length)
-            return
-        }
+        guard fstat(descriptor, &st) == 0,
+              let map = processMappings(containing: " \(st.st_ino) ").first(where: { $0.fields.count >= 6 && UInt64($0.fields[4]) == UInt64(st.st_ino) && $0.fields[2] == "00000000" })
+        else { return }
+        start = map.start
+        length = max(map.end - map.start, UInt(mapSize))
+        FaultGuard.add(start, start + length)
     }
 
     /// Whether `count` bytes at `pointer`, lent by a transaction, lie where they may.
@@ -383,7 +390,7 @@ final class MapBounds: @unchecked Sendable {
         let (high, overflow) = low.addingReportingOverflow(UInt(bitPattern: count))
         guard !overflow else { return false }
         guard low >= start, low < start &+ length else { return writes }
-        if high <= start &+ UInt(fileBytes.pointee) { return true }
+        if high <= start &+ UInt(fileBytes.load(ordering: .relaxed)) { return true }
         return high <= start &+ UInt(fileSize())  // another process may have grown the file since
     }
 }

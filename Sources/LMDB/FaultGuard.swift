@@ -30,17 +30,8 @@ enum FaultGuard {
 
     /// Installs the handlers once (with liblmdb's code as the first range).
     static let installed: Bool = {
-        if let maps = fopen("/proc/self/maps", "r") {
-            var line: UnsafeMutablePointer<CChar>?
-            var capacity = 0
-            while getline(&line, &capacity, maps) > 0, let line {
-                guard strstr(line, "liblmdb") != nil, strstr(line, " r-x") != nil else { continue }
-                let text = String(cString: line)
-                let range = text.prefix { $0 != " " }.split(separator: "-")
-                if range.count == 2, let low = UInt(range[0], radix: 16), let high = UInt(range[1], radix: 16) { add(low, high) }
-            }
-            free(line)
-            fclose(maps)
+        for code in processMappings(containing: "liblmdb") where code.fields.count > 1 && code.fields[1].hasPrefix("r-x") {
+            add(code.start, code.end)
         }
         var action = sigaction()
         action.sa_flags = SA_SIGINFO | SA_ONSTACK

@@ -44,6 +44,16 @@ public struct LMDBError: Error, Hashable, Sendable, CustomStringConvertible {
     /// `ENOSPC`: the disk is full.
     public static let noSpace = LMDBError(code: ENOSPC)
 
+    /// `errno` values that mean there is no room: the disk, the quota or the
+    /// file size limit is full.
+    public static let noSpaceCodes: Set<Int32> = [ENOSPC, EFBIG, EDQUOT]
+
+    /// There was no room to write (``noSpaceCodes``).
+    public var meansDiskFull: Bool { Self.noSpaceCodes.contains(code) }
+
+    /// LMDB found the file damaged (or not an LMDB file of this version).
+    public var meansDamage: Bool { [Self.corrupted, .invalid, .pageNotFound, .versionMismatch].contains(self) }
+
     /// LMDB's message for the code (`mdb_strerror`), which covers `errno` values too.
     public var message: String { String(cString: mdb_strerror(code)) }
 

@@ -147,7 +147,7 @@ final class StandardOutput {
 
     static func error(_ code: Int32, _ what: String) -> LogError {
         let reason = String(cString: strerror(code))
-        if [ENOSPC, EFBIG, EDQUOT].contains(code) { return LogError(.diskFull, "\(what): \(reason); free space and run the command again") }
+        if LMDBError.noSpaceCodes.contains(code) { return LogError(.diskFull, "\(what): \(reason); free space and run the command again") }
         return LogError(.ioError, "\(what): \(reason)")
     }
 
@@ -224,13 +224,13 @@ struct ErrorReport {
             return ErrorReport(code: refusal.code.rawValue, message: refusal.message, exitCode: Exit.refused)
         case let error as JSONSyntaxError:
             return ErrorReport(code: "invalidShape", message: "malformed JSON: \(error)", exitCode: Exit.badInput)
-        case let error as LMDBError where [ENOSPC, EFBIG, EDQUOT].contains(error.code):
+        case let error as LMDBError where error.meansDiskFull:
             return ErrorReport(code: LogError.Code.diskFull.rawValue, message: "no space for the store (\(error.message)); free space and run the command again", exitCode: Exit.failure)
-        case let error as LMDBError where [LMDBError.corrupted, .invalid, .pageNotFound, .versionMismatch].contains(error):
+        case let error as LMDBError where error.meansDamage:
             return ErrorReport(code: LogError.Code.damaged.rawValue, message: "the store is damaged (\(error.message)); run `iplog verify` and restore from a backup", exitCode: Exit.failure)
         case let damage as StorageDamage:
             return ErrorReport(code: LogError.Code.damaged.rawValue, message: damage.message + "; restore the store from a backup", exitCode: Exit.failure)
-        case let error as CocoaError where (error.underlying as? POSIXError).map({ [.ENOSPC, .EFBIG, .EDQUOT].contains($0.code) }) ?? false:
+        case let error as CocoaError where (error.underlying as? POSIXError).map({ LMDBError.noSpaceCodes.contains($0.code.rawValue) }) ?? false:
             return ErrorReport(code: LogError.Code.diskFull.rawValue, message: "no space to write (\((error.underlying as? POSIXError)?.localizedDescription ?? "disk full")); free space and run the command again", exitCode: Exit.failure)
         default:
             return ErrorReport(code: "internal", message: "\(error)", exitCode: Exit.failure)
