@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// The arrows point one way: CLMDB → LMDB → EventLog → Domain → Projections → Tools.
+// The arrows point one way: CLMDB → LMDB → EventLog → Domain → Projections → Application → Service → Tools.
 // JSON (parser, writer, binary form of payloads) has no dependencies of its own.
 let package = Package(
     name: "iplog",
@@ -12,7 +12,17 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // 4.x: vapor/jwt-kit 5 needs it; our own use (SHA-256, HMAC, AES-GCM) reads the same in 3 and 4.
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        // The service (`iplog serve`).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -52,12 +62,40 @@ let package = Package(
             dependencies: ["EventLog", "JSON", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tools/SampleData"
         ),
+        // The use cases that the CLI and the service share: who may do what,
+        // the reads (each recorded in the access log before it is answered),
+        // the appends (one writer, group commit), users and their tokens.
+        .target(
+            name: "Application",
+            dependencies: [
+                "LMDB", "EventLog", "Domain", "JSON", "AccessLog", "ProjectionKit", "CaseStatus", "Deviations", "CoordinatorWorkload",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Sources/Application"
+        ),
+        // The HTTP adapter over Application: routes, authentication, metrics.
+        .target(
+            name: "Service",
+            dependencies: [
+                "Application", "AccessLog", "EventLog", "Domain", "JSON", "ProjectionKit", "Deviations",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            path: "Sources/Service"
+        ),
         .executableTarget(
             name: "iplog",
             dependencies: [
                 "LMDB", "EventLog", "Domain", "JSON", "SampleData", "AccessLog",
-                "ProjectionKit", "CaseStatus", "Deviations", "CoordinatorWorkload",
+                "ProjectionKit", "CaseStatus", "Deviations", "CoordinatorWorkload", "Application", "Service",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tools/iplog"
         ),
@@ -77,6 +115,16 @@ let package = Package(
             name: "ProjectionTests",
             dependencies: ["ProjectionKit", "CaseStatus", "Deviations", "CoordinatorWorkload", "Domain", "EventLog", "JSON", "SampleData"],
             path: "Tests/ProjectionTests"
+        ),
+        .testTarget(
+            name: "ServiceTests",
+            dependencies: [
+                "Service", "Application", "EventLog", "Domain", "JSON", "AccessLog", "SampleData",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ],
+            path: "Tests/ServiceTests"
         ),
         .testTarget(name: "CLITests", dependencies: ["iplog", "iplog-bench", "EventLog", "JSON", "AccessLog"], path: "Tests/CLITests"),
     ],

@@ -76,6 +76,13 @@ public struct DomainPolicy: AppendPolicy {
     /// application or a coordinator's registration must name one of them.
     public var units: Set<String>?
 
+    /// Checked before the rules with the state of the event's case before it
+    /// (nil for a coordinator stream): the service's scope of the caller who
+    /// sent the event (a coordinator appends only to the cases where they are
+    /// active), seen inside the transaction, so an appointment or release
+    /// counts from the moment it commits.
+    public var scopeCheck: ((ProposedEvent, CaseState?) throws -> Void)?
+
     public init(today: BusinessDate, lenient: Bool = false, units: Set<String>? = nil) {
         self.today = today
         self.lenient = lenient
@@ -121,6 +128,9 @@ public struct DomainPolicy: AppendPolicy {
         var sealing: Sealing?
         let folded: Folded
         try checkUnit(decoded, stream: stream)
+        if let scopeCheck {
+            if case .caseState(let state) = taken { try scopeCheck(event, state) } else { try scopeCheck(event, nil) }
+        }
         switch consume taken {
         case .caseState(var state):
             if !lenient {

@@ -16,7 +16,7 @@ struct StoreDirectory {
     var dataPath: String { logPath + "/data.mdb" }
 
     /// The entries a store directory may hold.
-    static let storeEntries: Set<String> = ["log", "keys", "projections", "access", "config.json"]
+    static let storeEntries: Set<String> = ["log", "keys", "projections", "access", "users", "config.json"]
 
     /// Size of a file, nil when it does not exist.
     static func size(_ path: String) -> Int? {

@@ -1,4 +1,5 @@
 import AccessLog
+import Application
 import ArgumentParser
 import Domain
 import EventLog
@@ -32,28 +33,12 @@ extension IPLog {
             let out = StandardOutput()
             do {
                 let since = try from.map { try Envelope.date($0, field: "--from") }
-                _ = try storeOptions.open(create: false)
-                let log = try AccessLog(directory: storeOptions.path)
-                var entries: [AccessLog.Entry]
-                if let person {
-                    guard PersonID(person) != nil else { throw LogError(.invalidPersonId, "--person: not a valid fødselsnummer or D-nummer") }
-                    entries = try log.entries(forPerson: person)
-                } else {
-                    entries = try log.allEntries().filter { $0.command == command }
-                }
-                if let since { entries = entries.filter { $0.at.prefix(10) >= since.description } }
+                let reads = Reads(log: try storeOptions.open(create: false), storePath: storeOptions.path)
+                if let person, PersonID(person) == nil { throw LogError(.invalidPersonId, "--person: not a valid fødselsnummer or D-nummer") }
+                let entries = try reads.accessLogEntries(person: person, command: command, from: since, caller: .storeOperator(AccessOptions.who(actor: nil)))
                 let erasures = command == "erase"
                 if output.json {
-                    let rows: [JSONValue] = entries.map { e in
-                        var members: [JSONValue.Member] = [
-                            .init("at", .string(e.at)), .init("actor", .string(e.actor)), .init("command", .string(e.command)),
-                            .init("subject", .string(e.subject)), .init("reason", e.reason.map(JSONValue.string) ?? .null),
-                            .init("personIdsShown", e.personIdsShown.map(JSONValue.bool) ?? .null),
-                        ]
-                        if e.command == "erase" { members.append(.init("cases", .array(e.subject.split(separator: " ").map { .string(String($0)) }))) }
-                        return .object(members)
-                    }
-                    out.json(.object([.init(person != nil ? "reads" : "entries", .array(rows))]))
+                    out.json(Reads.json(entries, forPerson: person != nil))
                 } else {
                     if let person {
                         out.line("\(entries.count) \(entries.count == 1 ? "read" : "reads") of \(PersonID.mask(person))'s data")

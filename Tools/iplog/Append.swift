@@ -1,3 +1,4 @@
+import Application
 import ArgumentParser
 import Deviations
 import Domain
@@ -124,9 +125,8 @@ extension IPLog {
                 } catch let error as LogError where error.code == .noStore && !create && error.message.hasPrefix("no store at") {
                     throw LogError(.noStore, "no store at \(path); give --create to start a new one there (a mistyped --store must not start a new, empty log)")
                 }
-                let store = opened
-                var policy = DomainPolicy(today: today, units: try DeviationConfig.load(store: path).units.map(Set.init))
-                let outcome = try store.append(event, policy: &policy)
+                let appends = try Appends(store: opened, storePath: path)
+                let outcome = try appends.appendNow([event], caller: .storeOperator(event.actor ?? AccessOptions.who(actor: actor)), today: today)[0]
                 if json {
                     out.json(.object([
                         "position": .integer(outcome.position), "stream": .string(outcome.stream),

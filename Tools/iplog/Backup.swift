@@ -1,3 +1,4 @@
+import Application
 import AccessLog
 import ArgumentParser
 import LMDB

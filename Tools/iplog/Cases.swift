@@ -1,3 +1,4 @@
+import Application
 import ArgumentParser
 import CaseStatus
 import Deviations
@@ -27,30 +28,19 @@ extension IPLog {
             let out = StandardOutput()
             do {
                 try StreamArgument.check(stream)
-                let context = try ReportContext(storeOptions)
-                guard let record = try context.views.value(StatusRecord.self, projection: CaseStatusProjection.name, key: stream),
-                      let state = record.caseState else {
-                    throw LogError(.unknownStream, "\(stream) is not a case in this store")
-                }
-                let personId = try PersonalData.personId(ofCase: stream, in: context.log)
-                try access.record(store: storeOptions.path, command: "case", subject: stream,
-                                  persons: personId.flatMap { PersonID($0)?.digits }.map { [$0] } ?? [], personIdsShown: showPersonId)
-                let today = BusinessDate.today()
-                let open = try context.deviations.open(asOf: today).filter { $0.stream == stream }
-                let facts = Summary.of(state, personId: personId, showPersonID: showPersonId)
-                let deviations = JSONValue.array(open.map { .object(["rule": .string($0.rule.rawValue), "since": .string($0.since.description), "ref": $0.ref.map(JSONValue.string) ?? .null]) })
+                let reads = Reads(context: try ReportContext(storeOptions))
+                let view = try reads.caseStatus(stream, caller: access.caller, reason: access.reason, showPersonId: showPersonId)
                 if output.json {
-                    out.json(.object([.init("stream", .string(stream)), .init("version", .integer(record.version))] + facts
-                                     + [.init("openDeviations", .integer(open.count)), .init("deviations", deviations)]))
+                    out.json(view.json)
                 } else {
                     var table = Table(headers: ["", ""])
-                    let shown = facts.filter { $0.key != "openDeviations" && $0.key != "appeals" }
-                    let appeals: String = state.appeals.isEmpty ? "none" : state.appeals.map(Self.describe).joined(separator: "; ")
-                    let deviationText: [String] = open.map { row in "\(row.rule.rawValue) since \(row.since)" + (row.ref.map { " (\($0))" } ?? "") }
-                    table.rows = [["stream", stream], ["version", String(record.version)]]
+                    let shown = view.facts.filter { $0.key != "openDeviations" && $0.key != "appeals" }
+                    let appeals: String = view.state.appeals.isEmpty ? "none" : view.state.appeals.map(Self.describe).joined(separator: "; ")
+                    let deviationText: [String] = view.open.map { row in "\(row.rule.rawValue) since \(row.since)" + (row.ref.map { " (\($0))" } ?? "") }
+                    table.rows = [["stream", stream], ["version", String(view.version)]]
                     table.rows += shown.map { [$0.key, display($0.value)] }
                     table.rows.append(["appeals", appeals])
-                    table.rows.append(["open deviations", open.isEmpty ? "none" : deviationText.joined(separator: "; ")])
+                    table.rows.append(["open deviations", view.open.isEmpty ? "none" : deviationText.joined(separator: "; ")])
                     out.line(table.render(header: false))
                 }
             } catch {
@@ -86,47 +76,25 @@ extension IPLog {
         func run() throws {
             let out = StandardOutput()
             do {
-                let context = try ReportContext(storeOptions)
-                try context.checkUnit(unit)
-                let rows = try context.views.values(StatusRecord.self, projection: CaseStatusProjection.name, prefix: "case-").compactMap { stream, record -> (String, UInt64, CaseState)? in
-                    guard let s = record.caseState else { return nil }
-                    if appealLate, !s.appeals.contains(where: \.late) { return nil }
-                    if let status, s.status != status { return nil }
-                    if let coordinator, s.activeCoordinator != coordinator { return nil }
-                    if let unit, s.unit != unit { return nil }
-                    return (stream, record.version, s)
-                }
-                // The read models hold no person id: each is opened from its case's application.
-                var personIds: [String: String] = [:]
-                for (stream, _, _) in rows { personIds[stream] = try PersonalData.personId(ofCase: stream, in: context.log) }
-                let filters = [status.map { "status=\($0.rawValue)" }, coordinator.map { "coordinator=\($0)" }, unit.map { "unit=\($0)" },
-                               appealLate ? "appeal-late" : nil].compactMap { $0 }
-                try access.record(store: storeOptions.path, command: "cases", subject: filters.isEmpty ? "all cases" : filters.joined(separator: " "),
-                                  persons: personIds.values.compactMap { PersonID($0)?.digits }, personIdsShown: showPersonId)
-                func person(_ stream: String, full: Bool) -> String { personIds[stream].map { full ? $0 : PersonID.mask($0) } ?? "" }
+                let reads = Reads(context: try ReportContext(storeOptions))
+                let filter = Reads.CaseFilter(status: status, coordinator: coordinator, unit: unit, appealLate: appealLate)
+                let rows = try reads.cases(filter, caller: access.caller, reason: access.reason, showPersonId: showPersonId)
                 if format.json {
-                    out.json(.object(["cases": .array(rows.map { stream, version, s in
-                        .object([
-                            "stream": .string(stream), "status": .string(s.status?.rawValue ?? ""),
-                            "personId": .string(person(stream, full: showPersonId)), "unit": s.unit.map(JSONValue.string) ?? .null,
-                            "coordinatorId": s.activeCoordinator.map(JSONValue.string) ?? .null,
-                            "receivedOn": s.receivedOn.map { .string($0.description) } ?? .null, "version": .integer(version),
-                            "appealLate": .bool(s.appeals.contains(where: \.late)),
-                            "decidedOn": s.decisions.first.map { .string($0.decidedOn.description) } ?? .null,
-                        ])
-                    })]))
+                    out.json(Reads.json(rows))
                 } else if format.delimited {
                     format.start(out)
                     out.line(format.row(["stream", "status", "personId", "unit", "coordinatorId", "receivedOn", "version"]))
-                    for (stream, version, s) in rows {
-                        out.line(format.row([stream, s.status?.rawValue ?? "", person(stream, full: showPersonId), s.unit ?? "",
-                                          s.activeCoordinator ?? "", s.receivedOn?.description ?? "", String(version)]))
+                    for row in rows {
+                        let s = row.state
+                        out.line(format.row([row.stream, s.status?.rawValue ?? "", row.personId ?? "", s.unit ?? "",
+                                          s.activeCoordinator ?? "", s.receivedOn?.description ?? "", String(row.version)]))
                     }
                 } else {
                     var table = Table(headers: ["case", "status", "person", "unit", "coordinator", "received", "version"], rightAligned: [6])
-                    table.rows = rows.map { stream, version, s in
-                        [stream, s.status?.rawValue ?? "", person(stream, full: showPersonId), s.unit ?? "", s.activeCoordinator ?? "–",
-                         s.receivedOn?.description ?? "", String(version)]
+                    table.rows = rows.map { row in
+                        let s = row.state
+                        return [row.stream, s.status?.rawValue ?? "", row.personId ?? "", s.unit ?? "", s.activeCoordinator ?? "–",
+                                s.receivedOn?.description ?? "", String(row.version)]
                     }
                     out.line(table.render())
                     out.line(plural(rows.count, "case"))

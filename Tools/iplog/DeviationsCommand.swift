@@ -1,3 +1,4 @@
+import Application
 import ArgumentParser
 import Deviations
 import EventLog
@@ -48,41 +49,31 @@ extension IPLog {
         func run() throws {
             let out = StandardOutput()
             do {
-                let context = try ReportContext(storeOptions)
-                try context.checkUnit(unit)
-                let query = context.deviations
+                let reads = Reads(context: try ReportContext(storeOptions))
+                let question: Reads.DeviationQuestion
+                let title: (Int) -> String
                 if let closedFrom {
                     let from = try Envelope.date(closedFrom, field: "--closed-from")
                     let to = try closedTo.map { try Envelope.date($0, field: "--closed-to") } ?? .today()
                     guard from <= to else { throw LogError(.invalidShape, "--closed-from is after --closed-to") }
-                    let rows = try query.closed(from: from, to: to, rule: rule, unit: unit, coordinator: coordinator)
-                    emit(rows, closed: true, header: [.init("from", .string(from.description)), .init("to", .string(to.description))], out: out,
-                         title: "\(plural(rows.count, "deviation")) ended from \(from) to \(to)")
+                    question = .closed(from: from, to: to)
+                    title = { "\(plural($0, "deviation")) ended from \(from) to \(to)" }
                 } else {
                     let date = try reportDate(asOf)
-                    let rows = try query.open(asOf: date, rule: rule, unit: unit, coordinator: coordinator)
-                    emit(rows, closed: false, header: [.init("asOf", .string(date.description))], out: out,
-                         title: "\(plural(rows.count, "deviation")) open on \(date)")
+                    question = .open(asOf: date)
+                    title = { "\(plural($0, "deviation")) open on \(date)" }
                 }
+                let rows = try reads.deviations(question, rule: rule, unit: unit, coordinator: coordinator, caller: .storeOperator(AccessOptions.who(actor: nil)))
+                emit(rows, question: question, out: out, title: title(rows.count))
             } catch {
                 throw fail(error, json: format.json, output: out)
             }
         }
 
-        func emit(_ rows: [DeviationRow], closed: Bool, header: [JSONValue.Member], out: StandardOutput, title: String) {
+        func emit(_ rows: [DeviationRow], question: Reads.DeviationQuestion, out: StandardOutput, title: String) {
+            let closed = if case .closed = question { true } else { false }
             if format.json {
-                let list = JSONValue.array(rows.map { r in
-                    var m: [JSONValue.Member] = [
-                        .init("stream", .string(r.stream)), .init("rule", .string(r.rule.rawValue)),
-                        .init("since", .string(r.since.description)), .init("ref", r.ref.map(JSONValue.string) ?? .null),
-                        .init("coordinatorId", r.coordinatorId.map(JSONValue.string) ?? .null),
-                        .init("unit", r.unit.map(JSONValue.string) ?? .null),
-                    ]
-                    if let end = r.end { m.append(.init("endedOn", .string(end.description))) }
-                    m.append(.init("daysOpen", .integer(r.daysOpen)))
-                    return .object(m)
-                })
-                out.json(.object(header + [.init(closed ? "closed" : "deviations", list)]))
+                out.json(Reads.json(rows, question: question))
             } else if format.delimited {
                 format.start(out)
                 out.line(format.row(["stream", "rule", "since", "ref", "coordinatorId", "unit"] + (closed ? ["endedOn"] : []) + ["daysOpen"]))

@@ -1,3 +1,4 @@
+import Application
 import ArgumentParser
 import Domain
 import EventLog
@@ -36,65 +37,32 @@ extension IPLog {
                 var limit: BusinessDate?
                 if let asOf { limit = try Envelope.date(asOf, field: "--as-of") }
                 let store = try storeOptions.open(create: false)
-                let events = try store.read(stream: stream).filter { limit == nil || $0.occurredOn <= limit! }
-                let version = try store.version(of: stream)
-                guard version > 0 else { throw LogError(.unknownStream, "\(stream) has no events") }
-                let keys = store.personKeys
-                let persons = try events.filter { $0.type == "ApplicationReceived" }.compactMap { PersonalData.personId(in: try $0.payload(keys: keys)) }
-                try access.record(store: storeOptions.path, command: "history", subject: stream, persons: persons, personIdsShown: showPersonId)
-                let failing = try store.failingLinks(events.map(\.position))
-                let isCase = StreamKind(stream: stream) != .coordinator
-                var caseState = CaseState()
-                var coordinatorState = CoordinatorState()
-                var personId: String?
-                var before = isCase ? Summary.of(caseState, personId: nil, showPersonID: showPersonId) : Summary.of(coordinatorState)
-                var rows: [JSONValue] = []
-                var lines: [String] = []
-                var erased = false
-                for event in events {
-                    erased = try erased || event.isErased(keys: keys)
-                    let payload = try event.payload(keys: keys)  // personal values opened, or [erased]
-                    let decoded = try DomainEvent.decode(event)
-                    let after: [JSONValue.Member]
-                    if isCase {
-                        if event.type == "ApplicationReceived" { personId = payload["personId"]?.stringValue }
-                        caseState.apply(decoded, occurredOn: event.occurredOn, personKey: event.sealed?.slot)
-                        after = Summary.of(caseState, personId: personId, showPersonID: showPersonId)
-                    } else {
-                        coordinatorState.apply(decoded)
-                        after = Summary.of(coordinatorState)
-                    }
-                    if output.json {
-                        rows.append(.object([
-                            "position": .integer(event.position), "version": .integer(event.version),
-                            "type": .string(event.type), "occurredOn": .string(event.occurredOn.description),
-                            "recordedAt": .string(event.recordedAt.description), "actor": event.actor.map(JSONValue.string) ?? .null,
-                            "data": showPersonId ? payload : Summary.maskingPersonIDs(payload), "state": .object(after), "hash": .string(event.hashHex),
-                            "chainVerified": .bool(!failing.contains(event.position)),
-                        ]))
-                    } else {
-                        let shown = showPersonId ? payload : Summary.maskingPersonIDs(payload)
-                        let mark = failing.contains(event.position) ? "  !! CHAIN BROKEN" : ""
-                        lines.append("v\(event.version)  \(event.occurredOn)  \(event.type)  (position \(event.position), recorded \(event.recordedAt) by \(event.actor ?? "unknown"))\(mark)")
-                        lines.append("    data: \(shown.jsonText)")
-                        let changed = Summary.changes(from: before, to: after)
+                let reads = Reads(log: store, storePath: storeOptions.path)
+                let history: Reads.History
+                do {
+                    history = try reads.history(stream, asOf: limit, caller: access.caller, reason: access.reason, showPersonId: showPersonId)
+                } catch let denial as AccessDenied where denial.kind == .notFound {
+                    throw LogError(.unknownStream, "\(stream) has no events")
+                }
+                let failing = history.failing
+                if output.json {
+                    out.json(history.json)
+                } else {
+                    let count = history.entries.count
+                    out.line("\(stream)" + (limit.map { " as of \($0)" } ?? "") + ": \(count) events")
+                    for entry in history.entries {
+                        let event = entry.event
+                        let mark = entry.chainVerified ? "" : "  !! CHAIN BROKEN"
+                        out.line("v\(event.version)  \(event.occurredOn)  \(event.type)  (position \(event.position), recorded \(event.recordedAt) by \(event.actor ?? "unknown"))\(mark)")
+                        out.line("    data: \(entry.data.jsonText)")
+                        let changed = Summary.changes(from: entry.before, to: entry.after)
                         if !changed.isEmpty {
-                            lines.append("    now:  " + changed.map { "\($0.key) \(display($0.value))" }.joined(separator: "; "))
+                            out.line("    now:  " + changed.map { "\($0.key) \(display($0.value))" }.joined(separator: "; "))
                         }
                     }
-                    before = after
-                }
-                if output.json {
-                    out.json(.object([
-                        "stream": .string(stream), "asOf": limit.map { .string($0.description) } ?? .null,
-                        "chainVerified": .bool(failing.isEmpty), "personalDataErased": .bool(erased), "events": .array(rows),
-                    ]))
-                } else {
-                    out.line("\(stream)" + (limit.map { " as of \($0)" } ?? "") + ": \(events.count) events")
-                    for line in lines { out.line(line) }
-                    if erased { out.line("The person's key has been erased (iplog erase): their personal values read [erased].") }
+                    if history.personalDataErased { out.line("The person's key has been erased (iplog erase): their personal values read [erased].") }
                     out.line(failing.isEmpty
-                        ? "Hash chain verified for all \(events.count) events shown."
+                        ? "Hash chain verified for all \(count) events shown."
                         : "HASH CHAIN BROKEN at positions \(failing.map(String.init).joined(separator: ", ")): the store has been altered; run `iplog verify`.")
                 }
                 try out.finish()

@@ -1,4 +1,5 @@
 import AccessLog
+import Application
 import ArgumentParser
 import EventLog
 import Foundation
@@ -38,6 +39,9 @@ struct AccessOptions: ParsableArguments {
     var reason: String?
 
     var who: String { Self.who(actor: actor) }
+
+    /// The reader, as the application's reads record them: the store's operator.
+    var caller: Caller { .storeOperator(who) }
 
     /// `actor`, else `$IPLOG_ACTOR`, else the OS user.
     static func who(actor: String?) -> String {

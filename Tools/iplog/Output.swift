@@ -1,3 +1,4 @@
+import Application
 import ArgumentParser
 import Domain
 import EventLog
@@ -190,50 +191,14 @@ enum Exit {
     static let conflict: Int32 = 4
 }
 
-/// The code, message and exit code of an error, as the README's exit codes and refusals say.
-struct ErrorReport {
-    var code: String
-    var message: String
-    var exitCode: Int32
-
-    init(code: String, message: String, exitCode: Int32) {
-        self.code = code
-        self.message = message
-        self.exitCode = exitCode
-    }
-
-    init(_ error: any Error) {
-        self = ErrorReport.describe(error)
-    }
-
-    private static func describe(_ error: any Error) -> ErrorReport {
-        switch error {
-        case let failure as AppendFailure:
-            return describe(failure.error)
-        case let failure as ImportFailure:
-            return describe(failure.error)
-        case let error as LogError:
-            let exit: Int32 = switch error.code {
-            case .invalidShape, .invalidDate, .invalidPersonId, .unknownStream, .unknownPerson: Exit.badInput
-            case .versionConflict: Exit.conflict
-            case .duplicateEventId: Exit.refused
-            default: Exit.failure
-            }
-            return ErrorReport(code: error.code.rawValue, message: error.message, exitCode: exit)
-        case let refusal as Domain.Refusal:
-            return ErrorReport(code: refusal.code.rawValue, message: refusal.message, exitCode: Exit.refused)
-        case let error as JSONSyntaxError:
-            return ErrorReport(code: "invalidShape", message: "malformed JSON: \(error)", exitCode: Exit.badInput)
-        case let error as LMDBError where error.meansDiskFull:
-            return ErrorReport(code: LogError.Code.diskFull.rawValue, message: "no space for the store (\(error.message)); free space and run the command again", exitCode: Exit.failure)
-        case let error as LMDBError where error.meansDamage:
-            return ErrorReport(code: LogError.Code.damaged.rawValue, message: "the store is damaged (\(error.message)); run `iplog verify` and restore from a backup", exitCode: Exit.failure)
-        case let damage as StorageDamage:
-            return ErrorReport(code: LogError.Code.damaged.rawValue, message: damage.message + "; restore the store from a backup", exitCode: Exit.failure)
-        case let error as CocoaError where (error.underlying as? POSIXError).map({ LMDBError.noSpaceCodes.contains($0.code.rawValue) }) ?? false:
-            return ErrorReport(code: LogError.Code.diskFull.rawValue, message: "no space to write (\((error.underlying as? POSIXError)?.localizedDescription ?? "disk full")); free space and run the command again", exitCode: Exit.failure)
-        default:
-            return ErrorReport(code: "internal", message: "\(error)", exitCode: Exit.failure)
+extension ErrorReport {
+    /// The contract's exit code for this kind of error.
+    var exitCode: Int32 {
+        switch kind {
+        case .badInput, .notFound: Exit.badInput
+        case .refused: Exit.refused
+        case .conflict: Exit.conflict
+        case .forbidden, .unauthenticated, .failure: Exit.failure
         }
     }
 }

@@ -1,3 +1,4 @@
+import Application
 import ArgumentParser
 import CoordinatorWorkload
 import EventLog
@@ -23,30 +24,12 @@ extension IPLog {
         func run() throws {
             let out = StandardOutput()
             do {
-                let context = try ReportContext(storeOptions)
-                try context.checkUnit(unit)
+                let reads = Reads(context: try ReportContext(storeOptions))
                 let date = try reportDate(asOf)
-                let rows = try WorkloadQuery(deviations: context.deviations).rows(asOf: date, unit: unit)
-                let units = UnitWorkload.totals(rows)
+                let workload = try reads.workload(asOf: date, unit: unit, caller: .storeOperator(AccessOptions.who(actor: nil)))
+                let (rows, units) = (workload.rows, workload.units)
                 if format.json {
-                    out.json(.object([
-                        "asOf": .string(date.description),
-                        "coordinators": .array(rows.map { r in
-                            .object([
-                                "coordinatorId": .string(r.coordinatorId), "unit": .string(r.unit), "activeCases": .integer(r.activeCases),
-                                "trained": .bool(r.trained), "meetingsLast90Days": .integer(r.meetingsLast90Days),
-                                "meetingsScheduledAhead": .integer(r.meetingsScheduledAhead), "openDeviations": .integer(r.openDeviations),
-                                "deactivated": .bool(r.deactivated),
-                            ])
-                        }),
-                        "units": .array(units.map { u in
-                            .object([
-                                "unit": .string(u.unit), "coordinators": .integer(u.coordinators), "activeCases": .integer(u.activeCases),
-                                "meetingsLast90Days": .integer(u.meetingsLast90Days), "meetingsScheduledAhead": .integer(u.meetingsScheduledAhead),
-                                "openDeviations": .integer(u.openDeviations), "trained": .integer(u.trained),
-                            ])
-                        }),
-                    ]))
+                    out.json(workload.json)
                 } else if format.delimited {
                     format.start(out)
                     out.line(format.row(["coordinatorId", "unit", "activeCases", "trained", "meetingsLast90Days", "meetingsScheduledAhead", "openDeviations", "deactivated"]))
