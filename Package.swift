@@ -119,10 +119,11 @@ let package = Package(
         .testTarget(
             name: "ServiceTests",
             dependencies: [
-                "Service", "Application", "EventLog", "Domain", "JSON", "AccessLog", "SampleData",
+                "iplog", "Service", "Application", "EventLog", "Domain", "JSON", "AccessLog", "SampleData",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             path: "Tests/ServiceTests"
         ),

@@ -9,6 +9,7 @@ import Hummingbird
 import JSON
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// The routes of the contract's HTTP service. Each handler reads the request,
 /// hands it to the application layer off the event loop, and writes the
@@ -18,6 +19,7 @@ struct API: Sendable {
     let appends: Appends
     let metrics: ServiceMetrics
     let logger: Logger
+    let bodySeconds: Int64
 
     func addRoutes(to router: Router<ServiceContext>) {
         router.get("/healthz") { _, _ in
@@ -125,34 +127,36 @@ struct API: Sendable {
 
     static func stream(_ context: ServiceContext) throws -> String {
         let stream = try context.parameters.require("stream")
-        guard EventStore.isValidStreamID(stream) else {
-            throw LogError(.invalidShape, "stream: \"category-id\" of letters, digits, '.', '_' or '-' (at most 200 characters) expected, e.g. case-000123")
+        guard EventStore.isValidStreamID(stream), StreamKind(stream: stream) != nil, !stream.contains("..") else {
+            throw LogError(.invalidShape, "stream: case-<id> or coordinator-<id> of letters, digits, '.', '_' or '-' (at most 200 characters) expected, e.g. case-000123")
         }
         return stream
     }
 
     /// The body, at most `limit` bytes, within ``ServiceLimits/bodySeconds``: a
     /// client that stops sending is answered 408 instead of holding a task.
-    static func body(_ request: Request, limit: Int) async throws -> [UInt8] {
-        let body = request.body
-        return try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
-            group.addTask {
+    func body(_ request: Request, limit: Int) async throws -> [UInt8] {
+        let body = request.body, seconds = bodySeconds
+        // Whichever comes first answers: the body, or the clock. A structured
+        // race would wait for the body's task, which a silent client never ends.
+        let race = BodyRace()
+        return try await withCheckedThrowingContinuation { continuation in
+            race.begin(continuation)
+            let reading = Task {
                 do {
-                    return Array(buffer: try await body.collect(upTo: limit))
+                    race.finish(.success(Array(buffer: try await body.collect(upTo: limit))))
                 } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-                    throw APIError(status: .contentTooLarge, code: "tooLarge", message: "the body is larger than \(limit >> 20) MiB")
+                    race.finish(.failure(APIError(status: .contentTooLarge, code: "tooLarge", message: "the body is larger than \(limit >> 20) MiB")))
+                } catch {
+                    race.finish(.failure(error))
                 }
             }
-            group.addTask {
-                try await Task.sleep(for: .seconds(ServiceLimits.bodySeconds))
-                return nil
+            Task {
+                try? await Task.sleep(for: .seconds(seconds))
+                if race.finish(.failure(APIError(status: .requestTimeout, code: "timeout", message: "the body did not arrive within \(seconds) seconds"))) {
+                    reading.cancel()
+                }
             }
-            let first = try await group.next()!
-            group.cancelAll()
-            guard let bytes = first else {
-                throw APIError(status: .requestTimeout, code: "timeout", message: "the body did not arrive within \(ServiceLimits.bodySeconds) seconds")
-            }
-            return bytes
         }
     }
 
@@ -172,7 +176,7 @@ struct API: Sendable {
         let caller = try context.caller()
         let stream = try Self.stream(context)
         try Self.requireJSON(request)
-        let bytes = try await Self.body(request, limit: ServiceLimits.appendBody)
+        let bytes = try await body(request, limit: ServiceLimits.appendBody)
         let body: JSONValue
         do { body = try JSONParser.parse(bytes) } catch { throw LogError(.invalidShape, "the body: malformed JSON: \(error)") }
         let many: Bool
@@ -245,7 +249,7 @@ struct API: Sendable {
     func importLines(_ request: Request, _ context: ServiceContext) async throws -> Response {
         let caller = try context.caller()
         guard caller.role == .integration else { throw AccessDenied.forbidden("only the integration role imports") }
-        let bytes = try await Self.body(request, limit: ServiceLimits.importBody)
+        let bytes = try await body(request, limit: ServiceLimits.importBody)
         let today = BusinessDate.today()
         var events: [ProposedEvent] = [], lines: [Int] = []
         var number = 0
@@ -352,6 +356,26 @@ struct API: Sendable {
         try reads.access().record(actor: caller.name, command: "events", subject: "positions \(events.first!.position)–\(events.last!.position)",
                                   reason: nil, persons: persons, personIdsShown: true)
         return rows
+    }
+}
+
+/// The first of two answers resumes the waiting request; the second is dropped.
+final class BodyRace: Sendable {
+    private let continuation = Mutex<CheckedContinuation<[UInt8], any Error>?>(nil)
+
+    func begin(_ waiting: CheckedContinuation<[UInt8], any Error>) {
+        continuation.withLock { $0 = waiting }
+    }
+
+    /// Resumes the request with `result` if nothing has yet; true if this did.
+    @discardableResult
+    func finish(_ result: Result<[UInt8], any Error>) -> Bool {
+        guard let waiting = continuation.withLock({ c -> CheckedContinuation<[UInt8], any Error>? in
+            defer { c = nil }
+            return c
+        }) else { return false }
+        waiting.resume(with: result)
+        return true
     }
 }
 

@@ -14,12 +14,15 @@ public struct ServeOptions: Sendable {
     public var host: String
     public var port: Int
     public var oidc: OIDCSettings?
+    /// How long a client may take to send its body (408 after it).
+    public var bodySeconds: Int64 = ServiceLimits.bodySeconds
 
-    public init(store: String, host: String = "127.0.0.1", port: Int = 8080, oidc: OIDCSettings? = nil) {
+    public init(store: String, host: String = "127.0.0.1", port: Int = 8080, oidc: OIDCSettings? = nil, bodySeconds: Int64 = ServiceLimits.bodySeconds) {
         self.store = store
         self.host = host
         self.port = port
         self.oidc = oidc
+        self.bodySeconds = bodySeconds
     }
 }
 
@@ -38,7 +41,7 @@ public enum IPLogService {
         let appends = try Appends(store: log, storePath: options.store, onCommit: metrics.committed)
         var oidc: OIDCVerifier?
         if let settings = options.oidc { oidc = try await OIDCVerifier(settings: settings, claims: try ServiceConfig.load(store: options.store)) }
-        let api = API(reads: reads, appends: appends, metrics: metrics, logger: logger)
+        let api = API(reads: reads, appends: appends, metrics: metrics, logger: logger, bodySeconds: options.bodySeconds)
         let router = Router(context: ServiceContext.self)
         // The caller first, so that the request's line can name their role.
         router.add(middleware: TokenAuthenticator(users: Users(store: options.store), oidc: oidc))

@@ -78,10 +78,10 @@ final class ServiceFixture: @unchecked Sendable {
     }
 
     /// Runs `test` against the service over this store on a free port, through real HTTP.
-    func withService(oidc: OIDCSettings? = nil, _ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+    func withService(oidc: OIDCSettings? = nil, bodySeconds: Int64 = 30, _ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         var logger = Logger(label: "iplog-test")
         logger.logLevel = .error
-        let app = try await IPLogService.application(ServeOptions(store: store, host: "127.0.0.1", port: 0, oidc: oidc), logger: logger)
+        let app = try await IPLogService.application(ServeOptions(store: store, host: "127.0.0.1", port: 0, oidc: oidc, bodySeconds: bodySeconds), logger: logger)
         try await app.test(.live) { client in try await test(client) }
     }
 
