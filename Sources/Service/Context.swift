@@ -29,7 +29,7 @@ public enum ServiceLimits {
     /// An append's body (one event or an array of them).
     public static let appendBody = 1 << 20
     /// An import's body (JSON Lines).
-    public static let importBody = 256 << 20
+    public static let importBody = 64 << 20
     /// How long a client may take to send its body.
     public static let bodySeconds: Int64 = 30
     /// How long a connection may sit idle.
