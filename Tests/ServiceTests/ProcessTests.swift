@@ -85,6 +85,13 @@ final class ServerProcess: @unchecked Sendable {
         }
     }
 
+    static func waitFor(_ answers: Answers, count: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while answers.created.withLock({ $0.count }) < count, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     /// SIGKILL while 16 clients append: after a restart every append that was
     /// answered 201 is in the log exactly once, verify is clean, and a retry
     /// with the same event id is answered 200 with the same position.
@@ -94,7 +101,8 @@ final class ServerProcess: @unchecked Sendable {
         let server = try ServerProcess(store: fixture.store)
         let answers = Answers()
         async let load: Void = Self.load(port: server.port, token: token, workers: 16, answers: answers, tag: "k")
-        try await Task.sleep(for: .milliseconds(700))
+        // Killed in the middle of the load: once some hundreds are acknowledged (however slow the machine).
+        try await Self.waitFor(answers, count: 300)
         server.signal(SIGKILL)
         _ = server.waitForExit()
         answers.stop.store(true, ordering: .relaxed)
@@ -111,9 +119,9 @@ final class ServerProcess: @unchecked Sendable {
         }
         again.signal(SIGTERM)
         #expect(again.waitForExit() == 0)
-        let verify = try run(["verify", "--json", "--store", fixture.store])
+        let verify = try runIplog(["verify", "--json", "--store", fixture.store])
         #expect(verify.status == 0, "\(verify.output)")
-        let export = try run(["export", "--store", fixture.store, "--actor", "test"])
+        let export = try runIplog(["export", "--store", fixture.store, "--actor", "test"])
         let lines = export.output.split(separator: "\n").compactMap { try? JSONParser.parse(Array($0.utf8)) }
         let ids = lines.compactMap { $0["eventId"]?.stringValue }
         #expect(Set(ids).count == ids.count, "each event once")
@@ -131,28 +139,29 @@ final class ServerProcess: @unchecked Sendable {
         let server = try ServerProcess(store: fixture.store)
         let answers = Answers()
         async let load: Void = Self.load(port: server.port, token: token, workers: 8, answers: answers, tag: "t")
-        try await Task.sleep(for: .milliseconds(800))
+        try await Self.waitFor(answers, count: 100)
         server.signal(SIGTERM)
         let status = await blocking { server.waitForExit() }
         answers.stop.store(true, ordering: .relaxed)
         await load
         #expect(status == 0)
-        let export = try run(["export", "--store", fixture.store, "--actor", "test"])
+        let export = try runIplog(["export", "--store", fixture.store, "--actor", "test"])
         let ids = Set(export.output.split(separator: "\n").compactMap { (try? JSONParser.parse(Array($0.utf8)))?["eventId"]?.stringValue })
         let created = answers.created.withLock { $0 }
         #expect(!created.isEmpty && Set(created.keys).isSubset(of: ids))
     }
+}
 
-    func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: iplogBinary)
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
+/// Runs the `iplog` binary; its exit status and standard output.
+func runIplog(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: iplogBinary)
+    process.arguments = arguments
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }

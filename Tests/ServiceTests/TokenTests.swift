@@ -38,6 +38,17 @@ import Testing
         #expect(stat(fixture.store + "/users/users.json", &info) == 0 && info.st_mode & 0o777 == 0o600)
     }
 
+    /// A backup keeps the users and what was revoked.
+    @Test func aBackupKeepsTheUsers() throws {
+        let fixture = try ServiceFixture()
+        _ = try Users(store: fixture.store).revoke(name: "revisor")
+        let copy = fixture.directory + "/copy"
+        let backup = try runIplog(["backup", copy, "--store", fixture.store])
+        #expect(backup.status == 0 && backup.output.contains("users"), "\(backup.output)")
+        #expect(try Users(store: copy).authenticate(token: fixture.tokens[.caseOffice]!)?.name == "kontor")
+        #expect(try Users(store: copy).authenticate(token: fixture.tokens[.auditor]!) == nil)
+    }
+
     struct Claims: JWTPayload {
         var sub: String
         var iss: String

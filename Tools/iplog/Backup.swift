@@ -49,10 +49,18 @@ extension IPLog {
                 if fm.fileExists(atPath: config) {
                     try Self.copyFile(config, to: DeviationConfig.path(store: directory))
                 }
-                for part in ["", "/log", "/projections", "/keys", "/access"] { try syncFile(directory + part) }
+                // The service's users (their token hashes): a restored store keeps its users, and revoked tokens stay revoked.
+                let users = Users(store: storeOptions.path).directory + "/users.json"
+                let hasUsers = fm.fileExists(atPath: users)
+                if hasUsers {
+                    let target = Users(store: directory).directory
+                    try fm.createDirectory(atPath: target, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                    try Self.copyFile(users, to: target + "/users.json")
+                }
+                for part in ["", "/log", "/projections", "/keys", "/access"] + (hasUsers ? ["/users"] : []) { try syncFile(directory + part) }
                 let copy = try EventStore(directory: directory, create: false)
                 let report = try copy.verify()
-                let parts = ["log", "keys", "projections", "access"] + (fm.fileExists(atPath: config) ? ["config.json"] : [])
+                let parts = ["log", "keys", "projections", "access"] + (fm.fileExists(atPath: config) ? ["config.json"] : []) + (hasUsers ? ["users"] : [])
                 if output.json {
                     out.json(.object(["path": .string(directory), "events": .integer(report.events), "verified": .bool(report.ok),
                                       "parts": .array(parts.map(JSONValue.string))]))

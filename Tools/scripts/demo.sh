@@ -60,3 +60,49 @@ else
 fi
 $iplog history "$closed" | head -n 4
 $iplog verify
+
+echo "== The service: a user of every role (each token is shown once; the store keeps its hash)"
+# The coordinator user is the coordinator of the first active case.
+cid=$($iplog cases --status active --csv --reason "demo: users" | sed -n 2p | cut -d, -f5)
+cid=${cid:-0041}
+tokens="$IPLOG_STORE/../iplog-demo-tokens"
+: > "$tokens"; chmod 600 "$tokens"
+for user in "kontor caseOffice" "enhet coordinatingUnit" "koordinator coordinator --coordinator $cid" \
+            "leder unitManager --unit Rehabilitering" "revisor auditor" "fagsystem integration"; do
+  set -- $user
+  name=$1 role=$2; shift 2
+  $iplog users revoke "$name" >/dev/null 2>&1 || true   # a second run makes new tokens
+  token=$($iplog users add "$name" --role "$role" "$@" --json | sed 's/.*"token":"\([^"]*\)".*/\1/')
+  echo "$name=$token" >> "$tokens"
+done
+$iplog users list
+echo "(the tokens are in $tokens)"
+token() { sed -n "s/^$1=//p" "$tokens"; }
+serve_log=$(mktemp "${TMPDIR:-/tmp}/iplog-serve-XXXXXX")
+trap 'rm -f "$sample" "$report" "$serve_log"' EXIT
+$iplog serve --port 0 2> "$serve_log" &
+server=$!
+for _ in $(seq 1 100); do grep -q "listening on" "$serve_log" && break; sleep 0.1; done
+url=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$serve_log")
+echo "== iplog serve at $url"
+call() { local who=$1; shift; echo "\$ curl $* (as $who)"; curl -sS -H "Authorization: Bearer $(token "$who")" "$@" | head -c 600; echo; }
+call kontor "$url/healthz"
+echo "-- the coordinator $cid sees their own cases only (person ids masked):"
+call koordinator "$url/v1/cases?status=active"
+echo "-- another coordinator's case: 404, as for a case that does not exist:"
+other=$(curl -sS -H "Authorization: Bearer $(token enhet)" "$url/v1/cases?status=active" | tr '{' '\n' | grep -v "\"coordinatorId\":\"$cid\"" | sed -n 's/.*"stream":"\(case-[0-9]*\)".*/\1/p' | head -1)
+call koordinator "$url/v1/cases/$other" -w ' (HTTP %{http_code})'
+echo "-- the unit manager's deviation report, their unit only:"
+call leder "$url/v1/reports/deviations?asOf=2025-12-31"
+echo "-- the auditor may not append: 403"
+call revisor -X POST -H 'Content-Type: application/json' -d '{"type":"MeetingScheduled","data":{"meetingId":"m-9","scheduledFor":"2026-01-10"}}' \
+  "$url/v1/streams/case-000001/events" -w ' (HTTP %{http_code})'
+echo "-- who has read the first case's person (the access log, as the auditor):"
+person=$($iplog export --stream case-000001 --reason "demo: access log" | head -1 | sed -n 's/.*"personId":"\([0-9]\{11\}\)".*/\1/p')
+call revisor "$url/v1/access-log?person=$person"
+echo "-- metrics (first lines):"
+curl -sS "$url/metrics" | grep '^iplog_http_requests_total' | head -n 5
+kill -TERM "$server"
+wait "$server" && echo "== The service stopped on SIGTERM (exit 0). Its log, one line per request, no personal data:"
+tail -n 5 "$serve_log"
+echo "Run it yourself: $iplog serve   (docs/SERVICE.md: roles, tokens, OIDC, behind a reverse proxy)"
