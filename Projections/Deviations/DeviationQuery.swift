@@ -22,11 +22,27 @@ public struct DeviationQuery: Sendable {
     /// Every case's tracker as the log stood on `date` (cases not yet opened by then left out).
     public func trackers(asOf date: BusinessDate) throws -> [(stream: String, tracker: DeviationTracker)] {
         try views.values(DeviationTracker.self, projection: DeviationsProjection.name).compactMap { stream, kept in
-            if let latest = kept.latestOccurredOn, latest <= date { return (stream, kept) }
-            let events = try log.read(stream: stream).filter { $0.occurredOn <= date }
-            if events.isEmpty { return nil }
-            return (stream, DeviationTracker.fold(try events.map { (try decodeEvent($0, keys: log.personKeys), $0.occurredOn) }))
+            try tracker(stream, kept: kept, asOf: date).map { (stream, $0) }
         }
+    }
+
+    /// The kept tracker of `stream` as the log stood on `date`: as kept when
+    /// all its events lie on or before the date, else refolded from them; nil
+    /// when the case was not yet opened then.
+    func tracker(_ stream: String, kept: DeviationTracker, asOf date: BusinessDate) throws -> DeviationTracker? {
+        if let latest = kept.latestOccurredOn, latest <= date { return kept }
+        let events = try log.read(stream: stream).filter { $0.occurredOn <= date }
+        if events.isEmpty { return nil }
+        return DeviationTracker.fold(try events.map { (try decodeEvent($0, keys: log.personKeys), $0.occurredOn) })
+    }
+
+    /// The deviations of one case open on `date` (what `open(asOf:)` lists for
+    /// it, without reading every other case).
+    public func open(asOf date: BusinessDate, stream: String) throws -> [DeviationRow] {
+        guard let kept = try views.value(DeviationTracker.self, projection: DeviationsProjection.name, key: stream),
+              let tracker = try tracker(stream, kept: kept, asOf: date) else { return [] }
+        let trainings = try trainings()
+        return DeviationReport.open(tracker, stream: stream, asOf: date, config: config) { trainings[$0] ?? [] }.sorted(by: Self.order)
     }
 
     /// Training dates per coordinator id, from the case status read model's registry.

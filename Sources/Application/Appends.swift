@@ -37,6 +37,14 @@ public final class Appends: Sendable {
     }
 
     private let queue = Mutex(Queue())
+    /// The writer's policy, kept from group to group so that its cache of
+    /// folded states serves the next append of a stream (only the writer thread uses it).
+    private let writerState = WriterState()
+
+    /// What only the writer thread touches (`run` and `commit` run nowhere else).
+    private final class WriterState: @unchecked Sendable {
+        var policy: DomainPolicy?
+    }
     private let wake = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
     /// The most events one transaction takes (a burst is split into groups of at most this many).
@@ -117,8 +125,9 @@ public final class Appends: Sendable {
         return event
     }
 
-    private func policy(today: BusinessDate, callers: [Caller]) -> DomainPolicy {
-        var policy = DomainPolicy(today: today, units: units)
+    private func policy(today: BusinessDate, callers: [Caller], reusing kept: DomainPolicy? = nil) -> DomainPolicy {
+        var policy = kept ?? DomainPolicy(today: today, units: units)
+        policy.today = today
         let byName = Dictionary(callers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         policy.scopeCheck = { event, state in
             guard let caller = event.actor.flatMap({ byName[$0] }) else { return }
@@ -154,7 +163,8 @@ public final class Appends: Sendable {
         var remaining = Array(group.indices)
         var answers: [Int: Result<[EventStore.Outcome], any Error>] = [:]
         // Callers with the same name are one user: the scope is the user's.
-        var policy = self.policy(today: .today(), callers: group.map(\.caller))
+        var policy = self.policy(today: .today(), callers: group.map(\.caller), reusing: writerState.policy.take())
+        defer { writerState.policy = policy }
         while !remaining.isEmpty {
             let batch = remaining.flatMap { group[$0].events }
             do {

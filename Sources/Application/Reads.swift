@@ -97,7 +97,7 @@ public final class Reads: Sendable {
         let personId = try PersonalData.personId(ofCase: stream, in: context.log)
         try record(caller, command: "case", subject: stream, reason: reason,
                    persons: personId.flatMap { PersonID($0)?.digits }.map { [$0] } ?? [], shown: showPersonId)
-        let open = try context.deviations.open(asOf: today).filter { $0.stream == stream }
+        let open = try context.deviations.open(asOf: today, stream: stream)
         return CaseView(stream: stream, version: status.version, state: state,
                         facts: Summary.of(state, personId: personId, showPersonID: showPersonId), open: open)
     }

@@ -343,18 +343,10 @@ struct API: Sendable {
     /// Events from a position, as `iplog export` writes them; the read is in the
     /// access log (with the persons whose applications it holds) before it is returned.
     func page(from: UInt64, limit: Int, caller: Caller) throws -> [(position: UInt64, json: JSONValue)] {
-        let store = reads.log
-        let events = try store.read(from: from, limit: limit)
-        guard !events.isEmpty else { return [] }
-        var persons: [String] = []
         var rows: [(position: UInt64, json: JSONValue)] = []
-        for event in events {
-            let payload = try event.payload(keys: store.personKeys)
-            if event.type == "ApplicationReceived", let person = PersonalData.personId(in: payload) { persons.append(person) }
-            rows.append((event.position, Envelope.encode(event, payload: payload)))
+        try reads.export(stream: nil, from: from, limit: limit, caller: caller, reason: nil, command: "events") { event, line in
+            rows.append((event.position, line))
         }
-        try reads.access().record(actor: caller.name, command: "events", subject: "positions \(events.first!.position)–\(events.last!.position)",
-                                  reason: nil, persons: persons, personIdsShown: true)
         return rows
     }
 }

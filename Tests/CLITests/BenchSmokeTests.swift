@@ -8,10 +8,11 @@ struct BenchSmokeTests {
         let bench = URL(fileURLWithPath: iplogBinary).deletingLastPathComponent().appendingPathComponent("iplog-bench").path
         let box = try Sandbox()
         let run = try runBinary(bench, ["--cases", "30", "--runs", "1", "--singles", "50", "--histories", "20", "--processes", "2",
-                                            "--dir", box.directory + "/bench"], in: box.directory)
+                                            "--service-appends", "10", "--dir", box.directory + "/bench"], in: box.directory)
         #expect(run.status == 0, "\(run.stderr)")
         for row in ["1. import", "2. one event per durable commit", "3. replay", "4. one case's history, p50",
-                    "4. one case's history, p99", "5. append as a whole process", "store: log"] {
+                    "4. one case's history, p99", "5. append as a whole process", "store: log",
+                    "6. HTTP append, 1 client", "6. HTTP append, 64 clients", "6. GET /v1/cases/{id}", "6. GET /v1/reports/deviations"] {
             #expect(run.stdout.contains(row), "missing row \(row)")
         }
     }
@@ -26,7 +27,7 @@ struct BenchSmokeTests {
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("2. one event per commit, not synced"))
         #expect(run.stdout.contains("5. append as a whole process"))
-        for row in ["1. import", "3. replay", "4. one case's history", "store: log"] {
+        for row in ["1. import", "3. replay", "4. one case's history", "store: log", "6. HTTP append"] {
             #expect(!run.stdout.contains(row), "unexpected row \(row)")
         }
         let wrong = try runBinary(bench, ["--only", "2,7", "--dir", box.directory + "/bench2"], in: box.directory)

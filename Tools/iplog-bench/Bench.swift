@@ -34,6 +34,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Cases whose history is read for the latency measurement.")
     var histories = 1000
 
+    @Option(help: "Appends a client sends over HTTP in row 6 (one client sends twice as many).")
+    var serviceAppends = 400
+
     @Option(help: "Process starts for `iplog append` against the C program.")
     var processes = 30
 
@@ -43,7 +46,7 @@ struct Bench: ParsableCommand {
     @Flag(help: "Row 2 without syncing (raw and iplog alike): what a commit costs besides waiting for the disk.")
     var noSync = false
 
-    @Option(help: "Measure only these rows (1–5, comma-separated); the size row needs row 1.")
+    @Option(help: "Measure only these rows (1–6, comma-separated; 6 is the service over HTTP); the size row needs row 1.")
     var only: String?
 
     @Option(help: "Also measure the peak memory of a rebuild over this many events (e.g. 10000000); 0 skips it.")
@@ -86,7 +89,7 @@ struct Bench: ParsableCommand {
         }
         if wants(1) {
             results.append(Row("1. import, \(batch) a transaction, durable", "events/s", raw: rawImport, iplog: iplogImport, target: "≥ 50 % and ≥ 100k/s"))
-        } else if !rows.isDisjoint(with: [3, 4, 5]) {
+        } else if !rows.isDisjoint(with: [3, 4, 5, 6]) {
             var policy = DomainPolicy(today: today)
             _ = try EventStore(directory: "\(scratch)/store-0").importEvents(workload.items(today: today), batchSize: batch, policy: &policy)
         }
@@ -170,6 +173,29 @@ struct Bench: ParsableCommand {
             note("skipping the process measurement: no C compiler or no iplog binary beside iplog-bench")
         }
 
+        // 6. The service over HTTP.
+        if wants(6) {
+            if let iplog = iplogBinary() {
+                let streams = try store.streams(prefix: "case-").prefix(5000).map(\.stream)
+                var round = 0
+                let rawSingle = { () -> Double in
+                    // Raw's one event per durable commit, measured beside each level.
+                    round += 1
+                    let path = "\(scratch)/raw-single-service-\(round)"
+                    let raw = RawLMDB(path: path, durable: !noSync)
+                    let n = min(500, workload.lines.count)
+                    let seconds = milliseconds { raw.load(workload.lines, keys: workload.indexKeys, range: 0..<n, batch: 1) } / 1000
+                    raw.close()
+                    try? FileManager.default.removeItem(atPath: path)
+                    return Double(n) / seconds
+                }
+                results += try ServiceBench.rows(iplog: iplog, scratch: scratch, readStore: "\(scratch)/store-0", streams: streams,
+                                                 rawSingle: rawSingle, perClient: serviceAppends)
+            } else {
+                note("skipping the service measurement: no iplog binary beside iplog-bench")
+            }
+        }
+
         print("")
         print("iplog-bench: \(workload.lines.count) events (\(cases) cases), \(runs) runs; median (min–max); ratio = iplog as a share of raw LMDB's speed")
         print(Row.table(results))
@@ -194,10 +220,10 @@ struct Bench: ParsableCommand {
 
     /// The rows `--only` names (all five without it).
     func selectedRows() throws -> Set<Int> {
-        guard let only else { return [1, 2, 3, 4, 5] }
+        guard let only else { return [1, 2, 3, 4, 5, 6] }
         let rows = only.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !rows.isEmpty, rows.allSatisfy({ $0.map { (1...5).contains($0) } ?? false }) else {
-            throw ValidationError("--only: row numbers 1 to 5, comma-separated, expected (e.g. --only 2,5)")
+        guard !rows.isEmpty, rows.allSatisfy({ $0.map { (1...6).contains($0) } ?? false }) else {
+            throw ValidationError("--only: row numbers 1 to 6, comma-separated, expected (e.g. --only 2,5)")
         }
         return Set(rows.compactMap { $0 })
     }
@@ -314,17 +340,22 @@ struct Row {
     var iplog: [Double]
     var target: String
     var lowerIsBetter = false
+    /// `iplog` holds two values shown as "a / b" (a p50 and a p99), not runs.
+    var pair = false
 
-    init(_ name: String, _ unit: String, raw: [Double], iplog: [Double], target: String, lowerIsBetter: Bool = false) {
+    init(_ name: String, _ unit: String, raw: [Double], iplog: [Double], target: String, lowerIsBetter: Bool = false, pair: Bool = false) {
         self.name = name
         self.unit = unit
         self.raw = raw
         self.iplog = iplog
         self.target = target
         self.lowerIsBetter = lowerIsBetter
+        self.pair = pair
     }
 
-    static func format(_ values: [Double]) -> String {
+    static func format(_ values: [Double], pair: Bool = false) -> String {
+        guard !values.isEmpty else { return "–" }
+        if pair { return values.map { String(format: "%.1f", $0) }.joined(separator: " / ") }
         let m = percentile(values, 50)
         let s = m >= 100 ? String(format: "%.0f", m) : String(format: "%.1f", m)
         guard values.count > 1, let lo = values.min(), let hi = values.max() else { return s }
@@ -334,14 +365,14 @@ struct Row {
     /// iplog's speed as a share of raw LMDB's.
     var ratio: String {
         let r = percentile(raw, 50), i = percentile(iplog, 50)
-        guard r > 0, i > 0 else { return "–" }
+        guard !pair, r > 0, i > 0 else { return "–" }
         let share = lowerIsBetter ? r / i : i / r
         return lowerIsBetter ? String(format: "%.2f× raw's time", i / r) : String(format: "%.0f %%", share * 100)
     }
 
     static func table(_ rows: [Row]) -> String {
         let header = ["measurement", "unit", "raw LMDB", "iplog", "ratio", "target"]
-        let cells = rows.map { [$0.name, $0.unit, format($0.raw), format($0.iplog), $0.ratio, $0.target] }
+        let cells = rows.map { [$0.name, $0.unit, format($0.raw), format($0.iplog, pair: $0.pair), $0.ratio, $0.target] }
         var widths = header.map(\.count)
         for row in cells { for (i, c) in row.enumerated() { widths[i] = max(widths[i], c.count) } }
         func line(_ row: [String]) -> String {

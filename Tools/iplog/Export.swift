@@ -1,3 +1,4 @@
+import Application
 import ArgumentParser
 import Domain
 import EventLog
@@ -25,36 +26,13 @@ extension IPLog {
             let out = StandardOutput()
             do {
                 try StreamArgument.check(stream)
-                let store = try storeOptions.open(create: false)
-                // Record who reads before anything is shown: the persons are those whose cases the export holds.
-                let streamEvents = try stream.map { try store.read(stream: $0) }
-                var persons: Set<String> = []
-                func notePerson(_ e: RecordedEvent) throws {
-                    if e.type == "ApplicationReceived", let p = PersonalData.personId(in: try e.payload(keys: store.personKeys)) { persons.insert(p) }
-                }
-                if let streamEvents {
-                    for e in streamEvents { try notePerson(e) }
-                } else {
-                    try store.forEach(from: from) { e in
-                        try notePerson(e)
-                        return true
-                    }
-                }
-                try access.record(store: storeOptions.path, command: "export", subject: stream ?? "the whole log from position \(from)", persons: persons, personIdsShown: true)
+                let reads = Reads(log: try storeOptions.open(create: false), storePath: storeOptions.path)
                 let showProgress = standardErrorIsTerminal
                 var count = 0
-                func emit(_ event: RecordedEvent) throws {
-                    out.json(Envelope.encode(event, payload: try event.payload(keys: store.personKeys)))
+                try reads.export(stream: stream, from: from, caller: access.caller, reason: access.reason) { _, line in
+                    out.json(line)
                     count += 1
                     if showProgress, count % 10_000 == 0 { FileHandle.standardError.write(Data("\rexported \(count) events".utf8)) }
-                }
-                if let streamEvents {
-                    for event in streamEvents where event.position >= from { try emit(event) }
-                } else {
-                    try store.forEach(from: from) { event in
-                        try emit(event)
-                        return true
-                    }
                 }
                 try out.finish()
                 if showProgress, count >= 10_000 { FileHandle.standardError.write(Data("\r".utf8)) }

@@ -50,13 +50,6 @@ struct AccessOptions: ParsableArguments {
         if let pw = getpwuid(getuid()) { return String(cString: pw.pointee.pw_name) }
         return "uid \(getuid())"
     }
-
-    /// Records the read before anything is shown: if it cannot be recorded, nothing is shown.
-    /// `personIdsShown`: the output carried full person ids (`--show-person-id`, an export, the registry extract).
-    func record(store: String, command: String, subject: String, persons: some Collection<String>, personIdsShown: Bool) throws {
-        try AccessLog(directory: store).record(actor: who, command: command, subject: subject, reason: reason, persons: persons,
-                                               personIdsShown: personIdsShown)
-    }
 }
 
 /// A stream id given on the command line.

@@ -183,11 +183,7 @@ extension IPLog {
                 throw fail(error, json: self.output.json)
             }
             do {
-                let context = try ReportContext(storeOptions)
-                let cases = try context.views.values(StatusRecord.self, projection: CaseStatusProjection.name, prefix: "case-")
-                    .compactMap { stream, record in record.caseState.map { (stream, $0) } }
-                let rows = try RegistryExtract.rows(year: year, cases: cases) { try PersonalData.personId(ofCase: $0, in: context.log) }
-                try access.record(store: storeOptions.path, command: "registry-extract", subject: "year \(year)", persons: rows.map(\.personId), personIdsShown: true)
+                let rows = try Reads(context: try ReportContext(storeOptions)).registryExtract(year: year, caller: access.caller, reason: access.reason)
                 if self.output.json {
                     output.json(.object(["year": .integer(year), "persons": .array(rows.map {
                         .object(["personId": .string($0.personId), "individualPlan": .bool($0.individualPlan), "coordinator": .bool($0.coordinator)])
