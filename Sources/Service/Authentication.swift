@@ -132,5 +132,10 @@ struct OIDCClaims: JWTPayload {
 /// The service cannot start: a message for the operator.
 public struct ServeError: Error, CustomStringConvertible {
     public var description: String
-    public init(_ description: String) { self.description = description }
+    /// `invalidShape` for what the operator gave (exit 2), `ioError` for what failed (exit 1).
+    public var code: String
+    public init(_ description: String, code: String = "invalidShape") {
+        self.description = description
+        self.code = code
+    }
 }

@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdAuth
 import JSON
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// What `iplog serve` is started with.
@@ -61,7 +62,12 @@ public enum IPLogService {
     /// requests, finishes those in flight (and the appends they wait for), and returns.
     public static func run(_ options: ServeOptions, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let app = try await application(options, logger: logger, onRunning: onRunning)
-        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        do {
+            try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        } catch let error as IOError {
+            let reason = error.errnoCode == EADDRINUSE ? "the address is in use (another iplog serve?)" : String(cString: strerror(error.errnoCode))
+            throw ServeError("cannot listen on \(options.host):\(options.port): \(reason)", code: "ioError")
+        }
     }
 }
 

@@ -152,6 +152,28 @@ final class ServerProcess: @unchecked Sendable {
     }
 }
 
+extension ProcessTests {
+    /// A port that is taken is a clear error and exit 1, not a crash.
+    @Test func aPortInUseIsAClearError() async throws {
+        let fixture = try ServiceFixture()
+        let server = try ServerProcess(store: fixture.store)
+        defer {
+            server.signal(SIGTERM)
+            _ = server.waitForExit()
+        }
+        let second = Process()
+        second.executableURL = URL(fileURLWithPath: iplogBinary)
+        second.arguments = ["serve", "--store", fixture.store, "--port", String(server.port)]
+        let errors = Pipe()
+        second.standardError = errors
+        try second.run()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        second.waitUntilExit()
+        #expect(second.terminationStatus == 1)
+        #expect(text.contains("[ioError] cannot listen on 127.0.0.1:\(server.port): the address is in use"), "\(text)")
+    }
+}
+
 /// Runs the `iplog` binary; its exit status and standard output.
 func runIplog(_ arguments: [String]) throws -> (status: Int32, output: String) {
     let process = Process()

@@ -70,8 +70,8 @@ extension IPLog {
             done.wait()
             if let error = outcome.error.withLock({ $0 }) {
                 if let error = error as? ServeError {
-                    printError("[invalidShape] \(error.description)")
-                    throw ExitCode(Exit.badInput)
+                    printError("[\(error.code)] \(error.description)")
+                    throw ExitCode(error.code == "invalidShape" ? Exit.badInput : Exit.failure)
                 }
                 throw fail(error, json: false)
             }
