@@ -153,17 +153,36 @@ final class Coordinator {
 func makePersonID(_ rng: inout SeededRandom, born: BusinessDate, dNumber: Bool, used: inout Set<String>) -> String {
     let (year, month, day) = born.parts
     let (low, high) = year >= 2000 ? (500, 999) : (0, 499)
-    let w1 = [3, 7, 6, 1, 8, 9, 4, 5, 2], w2 = [5, 4, 3, 2, 7, 6, 5, 4, 3, 2]
     while true {
         let text = pad(day + (dNumber ? 40 : 0), 2) + pad(month, 2) + pad(year % 100, 2) + pad(rng.int(low, high), 3)
-        let digits = text.map { Int(String($0))! }
-        let k1 = (11 - zip(w1, digits).map(*).reduce(0, +) % 11) % 11
-        if k1 == 10 { continue }
-        let k2 = (11 - zip(w2, digits + [k1]).map(*).reduce(0, +) % 11) % 11
-        if k2 == 10 { continue }
-        let id = text + String(k1) + String(k2)
+        guard let id = withCheckDigits(text) else { continue }
         if used.insert(id).inserted { return id }  // one person, one case (rule 2)
     }
+}
+
+/// The nine digits with their two mod-11 check digits, or nil when no check digit fits.
+func withCheckDigits(_ text: String) -> String? {
+    let w1 = [3, 7, 6, 1, 8, 9, 4, 5, 2], w2 = [5, 4, 3, 2, 7, 6, 5, 4, 3, 2]
+    let digits = text.map { Int(String($0))! }
+    let k1 = (11 - zip(w1, digits).map(*).reduce(0, +) % 11) % 11
+    if k1 == 10 { return nil }
+    let k2 = (11 - zip(w2, digits + [k1]).map(*).reduce(0, +) % 11) % 11
+    if k2 == 10 { return nil }
+    return text + String(k1) + String(k2)
+}
+
+/// The `n`-th valid fødselsnummer of people born on 1 January from 1950 on
+/// (about 45,000 of them): distinct persons for tests and benchmarks.
+public func syntheticPersonID(_ n: Int) -> String {
+    var found = -1
+    for year in 50..<100 {
+        for individual in 0..<500 {
+            guard let id = withCheckDigits("0101" + String(year) + pad(individual, 3)) else { continue }
+            found += 1
+            if found == n { return id }
+        }
+    }
+    preconditionFailure("no synthetic person id \(n)")
 }
 
 /// The same date `years` later; 29 February becomes 28 February.

@@ -2,6 +2,7 @@ import Dispatch
 import EventLog
 import Foundation
 import JSON
+import SampleData
 
 /// Row 6: the service over HTTP on loopback, `iplog serve` in a process of its
 /// own. Appends with 1, 4, 16 and 64 concurrent clients (each its own case,
@@ -60,7 +61,7 @@ enum ServiceBench {
     }
 
     static func appendLoad(port: Int, token: String, clients: Int, perClient: Int, firstPerson: inout Int, tag: String) throws -> Latencies {
-        let persons = (0..<clients).map { personID(firstPerson + $0) }
+        let persons = (0..<clients).map { syntheticPersonID(firstPerson + $0) }
         firstPerson += clients
         let results = try concurrently(clients) { c -> [Double] in
             let connection = try KeepAlive(port: port)
@@ -119,25 +120,6 @@ enum ServiceBench {
         init(count: Int) { values = Array(repeating: nil, count: count) }
         func set(_ i: Int, _ value: Result<T, any Error>) { lock.withLock { values[i] = value } }
         func all() throws -> [T] { try lock.withLock { try values.map { try $0!.get() } } }
-    }
-
-    /// A valid fødselsnummer for each `n` (born 1 January, from 1950 on).
-    static func personID(_ n: Int) -> String {
-        let w1 = [3, 7, 6, 1, 8, 9, 4, 5, 2], w2 = [5, 4, 3, 2, 7, 6, 5, 4, 3, 2]
-        var found = -1
-        for year in 50..<100 {
-            for individual in 0..<500 {
-                let text = "0101" + String(year) + String(format: "%03d", individual)
-                let digits = text.map { Int(String($0))! }
-                let k1 = (11 - zip(w1, digits).map(*).reduce(0, +) % 11) % 11
-                if k1 == 10 { continue }
-                let k2 = (11 - zip(w2, digits + [k1]).map(*).reduce(0, +) % 11) % 11
-                if k2 == 10 { continue }
-                found += 1
-                if found == n { return text + String(k1) + String(k2) }
-            }
-        }
-        fatalError("no person id \(n)")
     }
 }
 
