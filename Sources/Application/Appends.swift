@@ -71,6 +71,18 @@ public final class Appends: Sendable {
         return try store.append(events.map { stamped($0, by: caller) }, policy: &policy)
     }
 
+    /// An import of JSON Lines (`iplog import`): the lines in batches, each a
+    /// transaction; the lines before the first refused one are committed (all
+    /// or nothing with `atomic`); `lenient` checks shape but not the rules (for
+    /// history migrated from another system). The store's operator only: the
+    /// lines keep the actors they name.
+    public func importLines(_ items: some Sequence<ImportItem>, batchSize: Int, atomic: Bool, lenient: Bool, caller: Caller,
+                            today: BusinessDate = .today(), progress: (Int) -> Void = { _ in }) throws -> ImportSummary {
+        guard caller.role == nil else { throw AccessDenied.forbidden("an import of a file is the store operator's; the service imports through POST /v1/import") }
+        var policy = DomainPolicy(today: today, lenient: lenient, units: units)
+        return try store.importEvents(items, batchSize: batchSize, atomic: atomic, policy: &policy, progress: progress)
+    }
+
     /// Appends `events`, all or nothing, in the caller's name, through the
     /// writer thread with the requests that arrive with it. Returns once they
     /// are durable.

@@ -29,6 +29,8 @@ public final class Users: Sendable {
     private struct Loaded {
         var identity: FileIdentity?
         var users: [User]
+        /// Each user's token hash as bytes, decoded once per load.
+        var hashes: [[UInt8]?] = []
     }
     private let loaded = Mutex(Loaded(identity: nil, users: []))
 
@@ -59,9 +61,10 @@ public final class Users: Sendable {
     public func authenticate(token: String) throws -> User? {
         guard token.hasPrefix("iplog_"), token.utf8.count < 200 else { return nil }
         let presented = Self.hash(token)
+        let (users, hashes) = try currentWithHashes()
         var found: User?
-        for user in try current() {
-            guard let stored = Self.bytes(hex: user.tokenHash) else { continue }
+        for (user, stored) in zip(users, hashes) {
+            guard let stored else { continue }
             if Self.constantTimeEqual(stored, presented) && user.revoked == nil && found == nil { found = user }
         }
         return found
@@ -89,16 +92,19 @@ public final class Users: Sendable {
     // MARK: The file
 
     /// The users as the file holds them now (read again when it changed).
-    public func current() throws -> [User] {
+    public func current() throws -> [User] { try currentWithHashes().users }
+
+    private func currentWithHashes() throws -> (users: [User], hashes: [[UInt8]?]) {
         let identity = FileIdentity(path: file)
         return try loaded.withLock { loaded in
-            if let identity, loaded.identity == identity { return loaded.users }
+            if let identity, loaded.identity == identity { return (loaded.users, loaded.hashes) }
             if identity == nil {
                 loaded = Loaded(identity: nil, users: [])
-                return []
+                return ([], [])
             }
-            loaded = Loaded(identity: identity, users: try read())
-            return loaded.users
+            let users = try read()
+            loaded = Loaded(identity: identity, users: users, hashes: users.map { Self.bytes(hex: $0.tokenHash) })
+            return (loaded.users, loaded.hashes)
         }
     }
 

@@ -1,3 +1,4 @@
+import Application
 import AccessLog
 import ArgumentParser
 import Domain
@@ -46,20 +47,8 @@ extension IPLog {
                         throw LogError(.cancelled, "nothing was erased")
                     }
                 }
-                let access = try AccessLog(directory: storeOptions.path)
-                let accessKey = access.accessKey(forPerson: person)
-                // Erasures cut short before their access-log record (killed, disk full) are finished first.
-                let finished = try Self.finishPending(store: store, access: access)
-                let erasure: DomainPolicy.PendingErasure
-                if let done = try DomainPolicy.erase(person: person, in: store, actor: AccessOptions.who(actor: actor), reason: reason, accessKey: accessKey) {
-                    erasure = done
-                    FaultPoint.reach("erase.beforeAccessLog")
-                    try Self.recordAndFinish(erasure, store: store, access: access)
-                } else if let resumed = finished.last(where: { $0.accessKey == accessKey }) {
-                    erasure = resumed  // this person's erasure was done; now it is recorded too
-                } else {
-                    throw LogError(.unknownPerson, "the store holds no personal data of \(PersonID.mask(person)) (no case, or erased already)")
-                }
+                let erasures = Erasures(store: store, access: try AccessLog(directory: storeOptions.path))
+                let erasure = try erasures.erase(person: person, reason: reason, caller: .storeOperator(AccessOptions.who(actor: actor)))
                 if output.json {
                     out.json(.object(["erased": .bool(true), "cases": .array(erasure.cases.map(JSONValue.string))]))
                 } else {
@@ -70,30 +59,6 @@ extension IPLog {
             } catch {
                 throw fail(error, json: output.json, output: out)
             }
-        }
-
-        /// Writes an erasure's access-log entry (once), drops the person's index
-        /// there, and forgets the pending record.
-        static func recordAndFinish(_ erasure: DomainPolicy.PendingErasure, store: EventStore, access: AccessLog) throws {
-            do {
-                try access.record(actor: erasure.actor, command: "erase", subject: erasure.cases.joined(separator: " "),
-                                  reason: erasure.reason, persons: [String](), at: erasure.at, once: true)
-                try access.forget(accessKey: erasure.accessKey)
-            } catch let error as LogError where error.code == .diskFull {
-                throw LogError(.diskFull, "the erasure is done and recorded in the log, but the access log has no room for its entry: "
-                               + "free space and run `iplog erase` again, which writes it (\(error.message))")
-            }
-            try DomainPolicy.finishErasure(slot: erasure.slot, in: store)
-        }
-
-        /// Finishes every erasure whose access-log record is missing; returns them.
-        static func finishPending(store: EventStore, access: AccessLog) throws -> [DomainPolicy.PendingErasure] {
-            let pending = try DomainPolicy.pendingErasures(in: store)
-            try store.finishKeyErasures()
-            for erasure in pending {
-                try recordAndFinish(erasure, store: store, access: access)
-            }
-            return pending
         }
     }
 }

@@ -1,3 +1,4 @@
+import Application
 import ArgumentParser
 import Deviations
 import Domain
@@ -56,8 +57,9 @@ extension IPLog {
             do {
                 let store = try storeOptions.open(create: true)
                 created = isNew
-                var policy = DomainPolicy(today: today, lenient: lenient, units: try DeviationConfig.load(store: storeOptions.path).units.map(Set.init))
-                let summary = try store.importEvents(items, batchSize: batchSize, atomic: atomic, policy: &policy) { done in
+                let appends = try Appends(store: store, storePath: storeOptions.path)
+                let summary = try appends.importLines(items, batchSize: batchSize, atomic: atomic, lenient: lenient,
+                                                      caller: .storeOperator(AccessOptions.who(actor: nil)), today: today) { done in
                     if showProgress { FileHandle.standardError.write(Data("\rimported \(done) lines".utf8)) }
                 }
                 if showProgress { FileHandle.standardError.write(Data("\r".utf8)) }
