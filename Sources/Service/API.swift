@@ -151,12 +151,12 @@ struct API: Sendable {
                     race.finish(.failure(error))
                 }
             }
-            Task {
-                try? await Task.sleep(for: .seconds(seconds))
+            race.setClock(Task {
+                guard (try? await Task.sleep(for: .seconds(seconds))) != nil else { return }  // cancelled: the body came
                 if race.finish(.failure(APIError(status: .requestTimeout, code: "timeout", message: "the body did not arrive within \(seconds) seconds"))) {
                     reading.cancel()
                 }
-            }
+            })
         }
     }
 
@@ -351,21 +351,39 @@ struct API: Sendable {
     }
 }
 
-/// The first of two answers resumes the waiting request; the second is dropped.
+/// The first of two answers resumes the waiting request; the second is
+/// dropped. The body's arrival stops the clock, so no timer outlives its request.
 final class BodyRace: Sendable {
-    private let continuation = Mutex<CheckedContinuation<[UInt8], any Error>?>(nil)
+    private struct State {
+        var continuation: CheckedContinuation<[UInt8], any Error>?
+        var clock: Task<Void, Never>?
+        var finished = false
+    }
+    private let state = Mutex(State())
 
     func begin(_ waiting: CheckedContinuation<[UInt8], any Error>) {
-        continuation.withLock { $0 = waiting }
+        state.withLock { $0.continuation = waiting }
+    }
+
+    func setClock(_ clock: Task<Void, Never>) {
+        let finished = state.withLock { state -> Bool in
+            if !state.finished { state.clock = clock }
+            return state.finished
+        }
+        if finished { clock.cancel() }
     }
 
     /// Resumes the request with `result` if nothing has yet; true if this did.
     @discardableResult
     func finish(_ result: Result<[UInt8], any Error>) -> Bool {
-        guard let waiting = continuation.withLock({ c -> CheckedContinuation<[UInt8], any Error>? in
-            defer { c = nil }
-            return c
-        }) else { return false }
+        let (waiting, clock) = state.withLock { state -> (CheckedContinuation<[UInt8], any Error>?, Task<Void, Never>?) in
+            guard !state.finished else { return (nil, nil) }
+            state.finished = true
+            defer { state.continuation = nil; state.clock = nil }
+            return (state.continuation, state.clock)
+        }
+        guard let waiting else { return false }
+        clock?.cancel()
         waiting.resume(with: result)
         return true
     }

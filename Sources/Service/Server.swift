@@ -118,9 +118,9 @@ struct RequestLogMiddleware: RouterMiddleware {
             response = try answer.response(from: request, context: context)
         }
         let route = context.endpointPath ?? "unknown"
-        let millis = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e6
+        let micros = (DispatchTime.now().uptimeNanoseconds - began) / 1000
         metrics.request(route: route, method: request.method.rawValue, status: response.status.code)
-        logger.info("\(request.method.rawValue) \(route) \(response.status.code) \(String(format: "%.1f", millis)) ms",
+        logger.info("\(request.method.rawValue) \(route) \(response.status.code) \(micros / 1000).\(micros % 1000 / 100) ms",
                     metadata: ["role": .string(context.identity?.role?.rawValue ?? "none")])
         return response
     }
