@@ -27,9 +27,13 @@ enum ServiceBench {
         for clients in [1, 4, 16, 64] {
             let raw = rawSingle()
             let count = clients == 1 ? perClient * 2 : max(perClient / max(clients / 4, 1), 25)
+            let before = try commits(port: server.port)
             let result = try appendLoad(port: server.port, token: writer, clients: clients, perClient: count, firstPerson: &person, tag: "c\(clients)")
+            let after = try commits(port: server.port)
+            let perCommit = (after.events - before.events) / max(after.commits - before.commits, 1)
             let target = switch clients { case 1: "≥ 60 %"; case 16: "≥ 300 %"; default: "" }
-            rows.append(Row("6. HTTP append, \(clients) client\(clients == 1 ? "" : "s")", "events/s", raw: [raw], iplog: [result.rate], target: target))
+            rows.append(Row("6. HTTP append, \(clients) client\(clients == 1 ? "" : "s") (\(String(format: "%.1f", perCommit)) events a commit)", "events/s",
+                            raw: [raw], iplog: [result.rate], target: target))
             rows.append(Row("   latency p50 / p99", "ms", raw: [], iplog: [percentile(result.millis, 50), percentile(result.millis, 99)],
                             target: clients == 16 ? "p99 ≤ 20 ms" : "", lowerIsBetter: true, pair: true))
         }
@@ -44,6 +48,15 @@ enum ServiceBench {
         rows.append(Row("6. GET /v1/reports/deviations, 16 clients, p50 / p99", "ms", raw: [], iplog: [percentile(reports, 50), percentile(reports, 99)],
                         target: "", lowerIsBetter: true, pair: true))
         return rows
+    }
+
+    /// The service's commits and the events they carried so far, from `/metrics`.
+    static func commits(port: Int) throws -> (commits: Double, events: Double) {
+        let text = try KeepAlive(port: port).get("/metrics")
+        func value(_ name: String) -> Double {
+            text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last!) } ?? 0
+        }
+        return (value("iplog_events_per_commit_count"), value("iplog_events_per_commit_sum"))
     }
 
     /// A user of `role` on `store`, and their token.
@@ -181,9 +194,18 @@ final class KeepAlive {
 
     deinit { close(fd) }
 
+    /// The body of a GET without a token.
+    func get(_ path: String) throws -> String {
+        try exchange("GET", path, token: nil, body: nil).body
+    }
+
     /// Sends one request and reads its whole answer; the status.
     func request(_ method: String, _ path: String, token: String, body: String?) throws -> Int {
-        var text = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
+        try exchange(method, path, token: token, body: body).status
+    }
+
+    private func exchange(_ method: String, _ path: String, token: String?, body: String?) throws -> (status: Int, body: String) {
+        var text = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n" + (token.map { "Authorization: Bearer \($0)\r\n" } ?? "")
         if let body { text += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n" }
         let bytes = Array((text + "\r\n" + (body ?? "")).utf8)
         var sent = 0
@@ -203,8 +225,9 @@ final class KeepAlive {
         let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
             .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
         while buffer.count < headEnd! + 4 + length { try fill() }
+        let answer = String(decoding: buffer[(headEnd! + 4)..<(headEnd! + 4 + length)], as: UTF8.self)
         buffer.removeFirst(headEnd! + 4 + length)
-        return status
+        return (status, answer)
     }
 
     private func find(_ needle: [UInt8]) -> Int? {
