@@ -319,3 +319,14 @@ public final class Reads: Sendable {
         return .object([.init(forPerson ? "reads" : "entries", .array(rows))])
     }
 }
+
+extension Reads {
+    /// A coordinator's agenda: what is overdue on their active cases on
+    /// `date`, and what falls due in the `within` days after it, oldest first.
+    public func agenda(caller: Caller, asOf date: BusinessDate, within days: Int) throws -> [DeviationQuery.DueItem] {
+        guard caller.role == .coordinator, let id = caller.coordinatorId else {
+            throw AccessDenied.forbidden("the agenda is a coordinator's")
+        }
+        return try context.deviations.due(coordinator: id, asOf: date, within: days)
+    }
+}

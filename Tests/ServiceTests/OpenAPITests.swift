@@ -26,6 +26,9 @@ import Testing
         var body: String?
         var contentType = "application/json"
         var slowBody = false
+        /// Sent over a plain socket: a body the service refuses before it has all of it
+        /// (the test client would fail writing the rest to a closed connection).
+        var raw = false
     }
 
     static let meeting = #"{"type":"MeetingScheduled","data":{"meetingId":"m-1","scheduledFor":"2026-12-20"}}"#
@@ -48,7 +51,7 @@ import Testing
             Call(template: append, method: "POST", path: "/v1/streams/case-000001/events", role: .coordinator,
                  body: #"{"type":"MeetingScheduled","expectedVersion":1,"data":{"meetingId":"m-5","scheduledFor":"2026-12-20"}}"#),
             Call(template: append, method: "POST", path: "/v1/streams/case-000001/events", role: .coordinator,
-                 body: "[" + Array(repeating: meeting, count: 20_000).joined(separator: ",") + "]"),
+                 body: "[" + Array(repeating: meeting, count: 20_000).joined(separator: ",") + "]", raw: true),
             Call(template: append, method: "POST", path: "/v1/streams/case-000001/events", role: .coordinator, body: meeting, contentType: "text/plain"),
             Call(template: append, method: "POST", path: "/v1/streams/case-000001/events", role: .coordinator,
                  body: #"{"type":"MinutesWritten","data":{"meetingId":"m-404","writtenOn":"2026-12-01"}}"#),
@@ -60,7 +63,7 @@ import Testing
             Call(template: "/v1/import", method: "POST", path: "/v1/import", role: .integration, body: refusedLine, contentType: "application/x-ndjson"),
             Call(template: "/v1/import", method: "POST", path: "/v1/import", role: .integration, body: line, contentType: "application/x-ndjson", slowBody: true),
             Call(template: "/v1/import", method: "POST", path: "/v1/import", role: .integration,
-                 body: String(repeating: line + "\n", count: 700_000), contentType: "application/x-ndjson"),
+                 body: String(repeating: line + "\n", count: 700_000), contentType: "application/x-ndjson", raw: true),
             Call(template: "/v1/streams/{stream}", method: "GET", path: "/v1/streams/case-000001?asOf=2026-06-01", role: .auditor),
             Call(template: "/v1/streams/{stream}", method: "GET", path: "/v1/streams/case-000001?asOf=2026-06-31", role: .auditor),
             Call(template: "/v1/streams/{stream}", method: "GET", path: "/v1/streams/case-000001", role: nil),
@@ -134,12 +137,16 @@ import Testing
     }
 
     static func send(_ call: Call, fixture: ServiceFixture, client: any TestClientProtocol, port: Int) async throws -> (Int, String, String) {
-        if call.slowBody {
+        if call.slowBody || call.raw {
             let token = fixture.tokens[call.role!]!
+            let body = Array((call.body ?? "").utf8)
             let answer = await blocking { () -> String in
                 guard let raw = try? RawHTTP(port: port) else { return "" }
+                // A slow body announces ten bytes more than it sends.
                 raw.send("\(call.method) \(call.path) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\nContent-Type: \(call.contentType)\r\n"
-                         + "Content-Length: \((call.body ?? "").utf8.count + 10)\r\n\r\n" + (call.body ?? ""))
+                         + "Content-Length: \(body.count + (call.slowBody ? 10 : 0))\r\n\r\n")
+                var sent = 0
+                while sent < body.count, raw.send(Array(body[sent..<min(sent + (1 << 20), body.count)])) { sent += 1 << 20 }
                 return raw.read { $0.contains("\r\n\r\n") && $0.hasSuffix("}\n") }
             }
             let status = answer.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0

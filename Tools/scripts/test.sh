@@ -8,5 +8,12 @@ if ! command -v strace >/dev/null 2>&1; then
   if [ "$(id -u)" -eq 0 ]; then apt-get install -y -qq strace >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq strace >/dev/null) || true
   else sudo apt-get install -y -qq strace >/dev/null 2>&1 || true; fi
 fi
+# The pages' tests drive a real headless Chromium through Selenium.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  echo "test: installing chromium and chromium-driver" >&2
+  if [ "$(id -u)" -eq 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; fi
+fi
+python3 -c "import selenium" 2>/dev/null || python3 -m pip install -q selenium
 swift build
 swift test

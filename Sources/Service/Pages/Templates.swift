@@ -1,0 +1,156 @@
+import Mustache
+
+/// The pages' templates (Mustache; `{{x}}` is HTML-escaped, so free text
+/// such as `<script>` is shown as text, never run). Kept in the code, so the
+/// binary needs no files beside it.
+enum Templates {
+    static let library: MustacheLibrary = {
+        var library = MustacheLibrary()
+        for (name, text) in [("layout", layout), ("login", login), ("start", start), ("case", casePage), ("message", message)] {
+            try! library.register(text, named: name)
+        }
+        return library
+    }()
+
+    static let layout = """
+    <!DOCTYPE html>
+    <html lang="nb">
+    <head>
+    <meta charset="utf-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <title>{{title}} – iplog</title>
+    <style>
+    :root { color-scheme: light; }
+    body { font-family: system-ui, "Segoe UI", Roboto, Arial, sans-serif; margin: 0; color: #1b1b1b; background: #fff; line-height: 1.5; }
+    a { color: #0b4f8a; }
+    a:focus, button:focus, input:focus { outline: 3px solid #c25100; outline-offset: 2px; }
+    .hopp { position: absolute; left: -999px; } .hopp:focus { left: 1rem; top: 1rem; background: #fff; padding: .5rem; }
+    header { background: #0b3d66; color: #fff; padding: .75rem 1.5rem; display: flex; flex-wrap: wrap; gap: 1rem; align-items: center; justify-content: space-between; }
+    header a, header .bruker { color: #fff; }
+    header form { display: inline; }
+    button { font: inherit; padding: .4rem .9rem; border: 2px solid #0b3d66; background: #0b3d66; color: #fff; border-radius: 4px; cursor: pointer; }
+    header button { border-color: #fff; }
+    main { padding: 1rem 1.5rem 3rem; max-width: 70rem; }
+    table { border-collapse: collapse; margin: .5rem 0 1.5rem; }
+    th, td { text-align: left; padding: .35rem .8rem .35rem 0; border-bottom: 1px solid #767676; vertical-align: top; }
+    caption { text-align: left; font-weight: bold; padding-bottom: .25rem; }
+    .forfalt { color: #a4161a; font-weight: bold; }
+    .feil { color: #a4161a; font-weight: bold; }
+    label { display: block; font-weight: bold; margin-top: 1rem; }
+    input[type=password], input[type=text] { font: inherit; padding: .4rem; border: 2px solid #595959; border-radius: 4px; min-width: 20rem; }
+    dl.kort { display: grid; grid-template-columns: max-content auto; gap: .25rem 1.5rem; }
+    dl.kort dt { font-weight: bold; }
+    ol.tidslinje { list-style: none; padding: 0; } ol.tidslinje li { border-left: 3px solid #0b3d66; padding: .25rem 0 .75rem 1rem; }
+    </style>
+    </head>
+    <body>
+    <a class="hopp" href="#innhold">Hopp til innholdet</a>
+    <header>
+    <a href="/"><strong>iplog</strong> – individuell plan og koordinator</a>
+    {{#user}}<span class="bruker">{{name}} ({{role}})</span>
+    <form method="post" action="/logout"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">Logg ut</button></form>{{/user}}
+    </header>
+    <main id="innhold">
+    {{{content}}}
+    </main>
+    </body>
+    </html>
+    """
+
+    static let login = """
+    <h1>Logg inn</h1>
+    <p>Logg inn med tilgangsnøkkelen du har fått fra koordinerende enhet, eller gjennom kommunens pålogging.</p>
+    <form method="post" action="/login">
+    <input type="hidden" name="csrf" value="{{csrf}}">
+    <label for="token">Tilgangsnøkkel</label>
+    <input type="password" id="token" name="token" autocomplete="current-password" required{{#error}} aria-invalid="true" aria-describedby="token-feil"{{/error}}>
+    {{#error}}<p id="token-feil" class="feil" role="alert">{{error}}</p>{{/error}}
+    <p><button type="submit">Logg inn</button></p>
+    </form>
+    """
+
+    static let start = """
+    <h1>{{heading}}</h1>
+    {{#intro}}<p>{{intro}}</p>{{/intro}}
+    {{#hasDue}}
+    <table>
+    <caption>Forfalt og det som forfaller de neste 30 dagene, eldste først</caption>
+    <thead><tr><th scope="col">Frist</th><th scope="col">Sak</th><th scope="col">Hva</th><th scope="col">Gjelder</th></tr></thead>
+    <tbody>
+    {{#due}}<tr><td{{#overdue}} class="forfalt"{{/overdue}}>{{date}}{{#overdue}} (forfalt){{/overdue}}</td><td><a href="/cases/{{stream}}">{{stream}}</a></td><td>{{what}}</td><td>{{ref}}</td></tr>
+    {{/due}}
+    </tbody>
+    </table>
+    {{/hasDue}}
+    {{#noDue}}<p>Ingenting er forfalt eller forfaller de neste 30 dagene.</p>{{/noDue}}
+    {{#hasCases}}
+    <table>
+    <caption>{{casesCaption}}</caption>
+    <thead><tr><th scope="col">Sak</th><th scope="col">Status</th><th scope="col">Enhet</th><th scope="col">Koordinator</th><th scope="col">Mottatt</th></tr></thead>
+    <tbody>
+    {{#cases}}<tr><td>{{#link}}<a href="/cases/{{stream}}">{{stream}}</a>{{/link}}{{^link}}{{stream}}{{/link}}</td><td>{{status}}</td><td>{{unit}}</td><td>{{coordinator}}</td><td>{{received}}</td></tr>
+    {{/cases}}
+    </tbody>
+    </table>
+    {{/hasCases}}
+    {{#hasRules}}
+    <table>
+    <caption>Fristbrudd i dag, etter regel</caption>
+    <thead><tr><th scope="col">Fristbrudd</th><th scope="col">Hjemmel</th><th scope="col">Antall</th></tr></thead>
+    <tbody>
+    {{#rules}}<tr><td>{{name}}</td><td>{{source}}</td><td>{{count}}</td></tr>
+    {{/rules}}
+    </tbody>
+    </table>
+    {{/hasRules}}
+    {{#hasUnits}}
+    <table>
+    <caption>Fristbrudd i dag, etter enhet</caption>
+    <thead><tr><th scope="col">Enhet</th><th scope="col">Antall</th></tr></thead>
+    <tbody>
+    {{#units}}<tr><td>{{name}}</td><td>{{count}}</td></tr>
+    {{/units}}
+    </tbody>
+    </table>
+    {{/hasUnits}}
+    """
+
+    static let casePage = """
+    <h1>Sak {{stream}}</h1>
+    <h2>Status</h2>
+    <dl class="kort">
+    <dt>Status</dt><dd>{{status}}</dd>
+    <dt>Person</dt><dd>{{person}}</dd>
+    <dt>Enhet</dt><dd>{{unit}}</dd>
+    <dt>Koordinator</dt><dd>{{coordinator}}</dd>
+    <dt>Mottatt</dt><dd>{{received}}</dd>
+    <dt>Versjon</dt><dd>{{version}}</dd>
+    </dl>
+    <h2>Åpne fristbrudd</h2>
+    {{#hasOpen}}
+    <table>
+    <caption>Fristbrudd som er åpne i dag</caption>
+    <thead><tr><th scope="col">Fristbrudd</th><th scope="col">Siden</th><th scope="col">Gjelder</th><th scope="col">Hjemmel</th></tr></thead>
+    <tbody>
+    {{#open}}<tr><td>{{name}}</td><td>{{since}}</td><td>{{ref}}</td><td>{{source}}</td></tr>
+    {{/open}}
+    </tbody>
+    </table>
+    {{/hasOpen}}
+    {{^hasOpen}}<p>Ingen åpne fristbrudd.</p>{{/hasOpen}}
+    <h2>Historikk</h2>
+    <p>{{chain}}</p>
+    <ol class="tidslinje">
+    {{#events}}<li><strong>{{date}} – {{type}}</strong><br>
+    Registrert {{recorded}} av {{actor}} (posisjon {{position}}, versjon {{version}}){{^verified}} – <span class="feil">hashkjeden stemmer ikke</span>{{/verified}}
+    {{#changed}}<br>Endret: {{changed}}{{/changed}}</li>
+    {{/events}}
+    </ol>
+    """
+
+    static let message = """
+    <h1>{{heading}}</h1>
+    <p>{{text}}</p>
+    <p><a href="/">Til forsiden</a></p>
+    """
+}

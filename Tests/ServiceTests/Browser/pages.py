@@ -1,0 +1,110 @@
+"""The pages in a real headless Chromium (Selenium): sign-in, the start page
+of a coordinator and of a unit manager, a case page, another's case refused,
+a wrong token, sign-out. Run by PageTests.swift against a running service:
+
+    python3 pages.py URL SHOTS COORDINATOR_TOKEN 'case-1 case-2' UNIT_MANAGER_TOKEN COUNT OTHER_CASE
+
+Exits 0 when every check holds; prints each failed check and exits 1.
+"""
+import sys
+
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+url, shots, coordinator, mine, manager, count, other = sys.argv[1:8]
+mine = sorted(mine.split())
+failures = []
+
+
+def check(condition, what):
+    if not condition:
+        failures.append(what)
+        print("FAILED:", what, file=sys.stderr)
+
+
+options = Options()
+for flag in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,1024"]:
+    options.add_argument(flag)
+options.binary_location = "/usr/bin/chromium"
+driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+driver.set_page_load_timeout(30)
+
+
+def sign_in(token):
+    driver.delete_all_cookies()
+    driver.get(url + "/login")
+    field = driver.find_element(By.ID, "token")
+    label = driver.find_element(By.CSS_SELECTOR, "label[for=token]")
+    check(label.text == "Tilgangsnøkkel", "the token field has its label")
+    field.send_keys(token)
+    submit(driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button[type=submit]"))
+
+
+def submit(button):
+    """Clicks and waits for the next page to replace this one."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    button.click()
+    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(page))
+
+
+def heading():
+    return driver.find_element(By.TAG_NAME, "h1").text
+
+
+try:
+    # A wrong token: the error beside the field, in Norwegian.
+    sign_in("iplog_wrong")
+    check(heading() == "Logg inn", "a wrong token stays on the sign-in page")
+    check(driver.find_element(By.ID, "token").get_attribute("aria-invalid") == "true", "the field is marked invalid")
+    check("ugyldig" in driver.find_element(By.ID, "token-feil").text, "the error says why")
+    driver.save_screenshot(shots + "/login-error.png")
+
+    # The coordinator: Mine saker lists exactly their cases.
+    sign_in(coordinator)
+    check(driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "nb", "lang=nb")
+    check(heading() == "Mine saker", "the coordinator's start page is Mine saker, not " + heading())
+    captions = [c.text for c in driver.find_elements(By.TAG_NAME, "caption")]
+    listed = []
+    for table in driver.find_elements(By.TAG_NAME, "table"):
+        if table.find_element(By.TAG_NAME, "caption").text == "Sakene der du er koordinator":
+            listed = sorted(a.text for a in table.find_elements(By.CSS_SELECTOR, "tbody a"))
+    check(listed == mine, "Mine saker lists %s, expected %s (tables: %s)" % (listed, mine, captions))
+    driver.save_screenshot(shots + "/mine-saker.png")
+
+    # Their case: the status card, the timeline with the chain verified.
+    driver.get(url + "/cases/" + mine[0])
+    check(heading() == "Sak " + mine[0], "the case page's heading")
+    check("Hashkjeden er kontrollert" in driver.page_source, "the chain is verified on the case page")
+    check(len(driver.find_elements(By.CSS_SELECTOR, "ol.tidslinje li")) >= 6, "the timeline shows the case's events")
+    driver.save_screenshot(shots + "/sak.png")
+
+    # Another coordinator's case: as if it did not exist.
+    driver.get(url + "/cases/" + other)
+    check(heading() == "Fant ikke saken", "another's case is not shown: " + heading())
+
+    # Sign out: back to the sign-in page, and the start page needs a sign-in again.
+    driver.get(url + "/")
+    submit(driver.find_element(By.CSS_SELECTOR, "form[action='/logout'] button"))
+    check(heading() == "Logg inn", "signed out")
+    driver.get(url + "/")
+    check(heading() == "Logg inn", "after sign-out the start page asks for a sign-in")
+
+    # The unit manager: their unit's deadlines passed, the numbers of the report.
+    sign_in(manager)
+    check(heading() == "Enhetens fristbrudd", "the unit manager's start page: " + heading())
+    total = 0
+    for table in driver.find_elements(By.TAG_NAME, "table"):
+        if table.find_element(By.TAG_NAME, "caption").text == "Fristbrudd i dag, etter regel":
+            total = sum(int(row.find_elements(By.TAG_NAME, "td")[-1].text) for row in table.find_elements(By.CSS_SELECTOR, "tbody tr"))
+    check(total == int(count), "the unit manager's table adds up to %d, the report says %s" % (total, count))
+    driver.get(url + "/cases/" + mine[0])
+    check(heading() == "Ingen tilgang", "a unit manager sees no case content: " + heading())
+    driver.save_screenshot(shots + "/enhet.png")
+finally:
+    driver.quit()
+
+sys.exit(1 if failures else 0)

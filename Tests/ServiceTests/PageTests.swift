@@ -1,0 +1,85 @@
+import Application
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import JSON
+import Testing
+
+@Suite(.serialized) struct PageTests {
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Browser/pages.py").path
+
+    /// The pages in a real headless Chromium: each role's start page, a case
+    /// page, another's case refused, a wrong token, sign-out (Browser/pages.py).
+    @Test func thePagesInAHeadlessChromium() async throws {
+        let fixture = try ServiceFixture()
+        try await fixture.withService { client in
+            let port = try #require(client.port)
+            let report = try await client.execute(uri: "/v1/reports/deviations", method: .get, headers: fixture.headers(.unitManager))
+            let count = try #require(report.json?["deviations"]?.arrayValue?.count)
+            let shots = fixture.directory + "/screenshots"
+            try FileManager.default.createDirectory(atPath: shots, withIntermediateDirectories: true)
+            let arguments = [Self.script, "http://127.0.0.1:\(port)", shots, fixture.tokens[.coordinator]!, "case-000001",
+                             fixture.tokens[.unitManager]!, String(count), "case-000002"]
+            let (status, output) = await blocking { () -> (Int32, String) in
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                process.arguments = ["python3"] + arguments
+                let pipe = Pipe()
+                process.standardOutput = pipe
+                process.standardError = pipe
+                do { try process.run() } catch { return (-1, "\(error)") }
+                let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                process.waitUntilExit()
+                return (process.terminationStatus, text)
+            }
+            #expect(status == 0, "\(output)")
+            #expect(FileManager.default.fileExists(atPath: shots + "/mine-saker.png"), "a screenshot for a person to look at")
+            if let keep = ProcessInfo.processInfo.environment["IPLOG_KEEP_SCREENSHOTS"] {
+                for name in (try? FileManager.default.contentsOfDirectory(atPath: shots)) ?? [] {
+                    try? FileManager.default.removeItem(atPath: keep + "/" + name)
+                    try? FileManager.default.copyItem(atPath: shots + "/" + name, toPath: keep + "/" + name)
+                }
+            }
+        }
+    }
+
+    /// The session cookie is HttpOnly, SameSite=Strict, Secure behind TLS and
+    /// expires; a form without its CSRF token is refused and changes nothing.
+    @Test func sessionsAndCSRF() async throws {
+        let fixture = try ServiceFixture()
+        try await fixture.withService { client in
+            let form = try await client.execute(uri: "/login", method: .get)
+            #expect(form.status == .ok && form.text.contains(#"<html lang="nb">"#))
+            let loginCookie = try #require(form.headers[.setCookie]?.split(separator: ";").first.map(String.init))
+            let csrf = try #require(form.text.range(of: #"name="csrf" value=""#).map { String(form.text[$0.upperBound...].prefix(64)) })
+            let body = "csrf=\(csrf)&token=\(fixture.tokens[.coordinator]!)"
+            let formHeaders: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: loginCookie]
+            // Without the form's token, or with another: refused, no session.
+            let forged = try await client.execute(uri: "/login", method: .post, headers: formHeaders,
+                                                  body: ByteBuffer(string: "csrf=forged&token=\(fixture.tokens[.coordinator]!)"))
+            #expect(forged.status == .forbidden && forged.headers[.setCookie] == nil)
+            let signedIn = try await client.execute(uri: "/login", method: .post, headers: formHeaders.merging([.init("X-Forwarded-Proto")!: "https"]),
+                                                    body: ByteBuffer(string: body))
+            #expect(signedIn.status == .seeOther)
+            let cookie = try #require(signedIn.headers[.setCookie])
+            for attribute in ["HttpOnly", "SameSite=Strict", "Secure", "Max-Age=28800", "Path=/"] {
+                #expect(cookie.contains(attribute), "\(attribute) in \(cookie)")
+            }
+            let session: HTTPFields = [.cookie: String(cookie.split(separator: ";")[0])]
+            let start = try await client.execute(uri: "/", method: .get, headers: session)
+            #expect(start.status == .ok && start.text.contains("<h1>Mine saker</h1>"))
+            #expect(start.headers[.cacheControl] == "no-store")
+            // Sign-out without the session's CSRF token: refused, still signed in.
+            let out = try await client.execute(uri: "/logout", method: .post, headers: session.merging([.contentType: "application/x-www-form-urlencoded"]),
+                                               body: ByteBuffer(string: "csrf=nope"))
+            #expect(out.status == .forbidden)
+            #expect(try await client.execute(uri: "/", method: .get, headers: session).status == .ok)
+            // The API takes no cookie: a cookie is not a token.
+            #expect(try await client.execute(uri: "/v1/cases", method: .get, headers: session).status == .unauthorized)
+            // Not signed in: to the sign-in page.
+            let anonymous = try await client.execute(uri: "/cases/case-000001", method: .get)
+            #expect(anonymous.status == .seeOther && anonymous.headers[.location] == "/login")
+        }
+    }
+}
