@@ -48,7 +48,7 @@ public enum IPLogService {
         router.add(middleware: TokenAuthenticator(users: Users(store: options.store), oidc: oidc))
         router.add(middleware: RequestLogMiddleware(logger: logger, metrics: metrics))
         api.addRoutes(to: router)
-        Pages(reads: reads, users: Users(store: options.store), oidc: oidc, sessions: Sessions()).addRoutes(to: router)
+        Pages(reads: reads, appends: appends, users: Users(store: options.store), oidc: oidc, sessions: Sessions()).addRoutes(to: router)
         return Application(
             router: router,
             server: .http1(configuration: .init(idleTimeout: .seconds(ServiceLimits.idleSeconds))),

@@ -12,6 +12,7 @@ import Mustache
 /// layer as the API: the same scopes, and every read in the access log.
 struct Pages: Sendable {
     let reads: Reads
+    let appends: Appends
     let users: Users
     let oidc: OIDCVerifier?
     let sessions: Sessions
@@ -22,6 +23,9 @@ struct Pages: Sendable {
         router.post("/logout") { request, context in try await logout(request, context) }
         router.get("/") { request, context in try await start(request, context) }
         router.get("/cases/:stream") { request, context in try await casePage(request, context) }
+        router.post("/cases/:stream/meetings") { request, context in try await scheduleMeeting(request, context) }
+        router.post("/cases/:stream/deviations") { request, context in try await reportDeviation(request, context) }
+        router.post("/cases/:stream/items/:item/complete") { request, context in try await completeItem(request, context) }
     }
 
     // MARK: Rendering
@@ -165,8 +169,20 @@ struct Pages: Sendable {
 
     func casePage(_ request: Request, _ context: ServiceContext) async throws -> Response {
         guard let user = signedIn(request, context) else { return Self.redirect("/login") }
-        let stream = try context.parameters.require("stream")
+        return try await renderCase(try context.parameters.require("stream"), user: user, form: FormState())
+    }
+
+    /// What a form sent back to the case page holds: what was typed, and the errors beside its fields.
+    struct FormState: Sendable {
+        var values: [String: String] = [:]
+        var errors: [String: String] = [:]
+        var status: HTTPResponse.Status = .ok
+    }
+
+    func renderCase(_ stream: String, user: (caller: Caller, csrf: String), form: FormState) async throws -> Response {
         let reads = self.reads, caller = user.caller
+        let rules = appends.rules, hasSession = !user.csrf.isEmpty
+        let may = { @Sendable (type: String) -> Bool in (try? rules.checkAppend(type, by: caller)) != nil && hasSession }
         do {
             let data: [String: any Sendable] = try await offLoop { () -> [String: any Sendable] in
                 guard EventStore.isValidStreamID(stream), StreamKind(stream: stream) == .case else { throw AccessDenied.noCase(stream) }
@@ -174,7 +190,20 @@ struct Pages: Sendable {
                 let view = try reads.caseStatus(stream, caller: caller, reason: nil, showPersonId: false)
                 let history = try reads.history(stream, asOf: nil, caller: caller, reason: nil, showPersonId: false)
                 let person = view.facts.first { $0.key == "personId" }?.value.stringValue ?? "–"
+                let open = view.state.isOpen
+                let items = view.state.items.filter { $0.value.completedOn == nil }.sorted { ($0.value.dueOn, $0.key) < ($1.value.dueOn, $1.key) }
+                let forms: [String: any Sendable] = [
+                    "stream": stream, "csrf": user.csrf,
+                    "meeting": open && may("MeetingScheduled")
+                        ? ["value": form.values["scheduledFor"] ?? "", "error": form.errors["scheduledFor"] ?? ""] as [String: any Sendable] : false,
+                    "hasItems": open && may("ActionItemCompleted") && !items.isEmpty, "itemError": form.errors["item"] ?? "",
+                    "items": items.map { ["id": $0.key, "meeting": $0.value.meetingId, "due": Words.date($0.value.dueOn)] as [String: any Sendable] },
+                    "deviation": may("DeviationReported")
+                        ? ["category": form.values["category"] ?? "", "description": form.values["description"] ?? "",
+                           "categoryError": form.errors["category"] ?? "", "descriptionError": form.errors["description"] ?? ""] as [String: any Sendable] : false,
+                ]
                 return [
+                    "forms": forms,
                     "stream": stream, "status": Words.status(view.state.status), "person": person, "unit": view.state.unit ?? "–",
                     "coordinator": view.state.activeCoordinator ?? "–", "received": view.state.receivedOn.map(Words.date) ?? "–",
                     "version": view.version, "hasOpen": !view.open.isEmpty,
@@ -190,12 +219,112 @@ struct Pages: Sendable {
                     },
                 ]
             }
-            return page("case", title: "Sak \(stream)", data, user: user)
+            return page("case", title: "Sak \(stream)", data, user: user, status: form.status)
         } catch let denied as AccessDenied where denied.kind == .notFound {
             return message("Fant ikke saken", "Saken finnes ikke, eller du har ikke tilgang til den.", status: .notFound, user: user)
         } catch let denied as AccessDenied where denied.kind == .forbidden {
             return message("Ingen tilgang", "Rollen din gir ikke tilgang til saksinnhold.", status: .forbidden, user: user)
         }
+    }
+
+    // MARK: Forms
+
+    /// A form's post: the signed-in session and its CSRF token, or an answer refusing it.
+    func formPost(_ request: Request, _ context: ServiceContext) async throws -> (session: Sessions.Session, form: FormFields, stream: String)? {
+        guard let session = sessions.session(Sessions.cookie(Sessions.cookie, in: request)) else { return nil }
+        let form = FormFields(Array(buffer: try await request.body.collect(upTo: 65_536)))
+        guard let sent = form["csrf"], sent == session.csrf else { return nil }
+        return (session, form, try context.parameters.require("stream"))
+    }
+
+    func refusedForm(_ request: Request) -> Response {
+        let user = sessions.session(Sessions.cookie(Sessions.cookie, in: request)).map { ($0.caller, $0.csrf) }
+        return message("Skjemaet er utløpt", "Last inn siden på nytt og prøv igjen. Ingenting ble lagret.", status: .forbidden, user: user)
+    }
+
+    /// Appends one event from a form; the case page again, with the refusal
+    /// beside `field` and what was typed kept, when it is refused.
+    func submit(_ type: String, _ data: JSONValue, stream: String, session: Sessions.Session, field: String, typed: [String: String]) async throws -> Response {
+        let user = (session.caller, session.csrf)
+        do {
+            let event = try API.event(.object(["type": .string(type), "data": data]), stream: stream, actor: session.caller.name, today: .today())
+            _ = try await appends.append([event], caller: session.caller)
+            return Self.redirect("/cases/\(stream)#historikk")
+        } catch {
+            let report = ErrorReport(error)
+            if report.kind == .notFound || report.kind == .forbidden {
+                return message("Ingen tilgang", "Du kan ikke registrere dette i saken.", status: report.kind == .notFound ? .notFound : .forbidden, user: user)
+            }
+            var state = FormState(values: typed, status: report.kind == .refused ? .unprocessableContent : .badRequest)
+            state.errors[Self.field(of: report) ?? field] = Self.norwegian(report)
+            return try await renderCase(stream, user: user, form: state)
+        }
+    }
+
+    /// The form field a refusal names (`data.description` → `description`), if any.
+    static func field(of report: ErrorReport) -> String? {
+        guard let range = report.message.range(of: #"data\.([A-Za-z]+)"#, options: .regularExpression) else { return nil }
+        return String(report.message[range].dropFirst(5))
+    }
+
+    /// A refusal in bokmål.
+    static func norwegian(_ report: ErrorReport) -> String {
+        let messages: [String: String] = [
+            "caseNotOpen": "Saken er ikke åpen.", "caseAlreadyOpen": "Saken er allerede åpnet.",
+            "personHasOpenCase": "Personen har allerede en åpen sak.", "caseClosed": "Saken er avsluttet.",
+            "assessmentRequired": "Saken må kartlegges først.", "consentRequired": "Dette krever samtykke fra personen.",
+            "decisionRequired": "Dette krever et vedtak først.", "planRequired": "Dette krever en etablert plan.",
+            "coordinatorUnavailable": "Koordinatoren er ikke tilgjengelig.", "coordinatorAlreadyActive": "Saken har allerede en aktiv koordinator.",
+            "coordinatorRequired": "Saken må ha en koordinator først.", "unknownReference": "Det det vises til, finnes ikke i saken.",
+            "duplicateId": "Denne id-en er allerede brukt i saken.", "dateOutOfRange": "Datoen er utenfor det som er tillatt her.",
+            "unknownUnit": "Enheten er ikke en av kommunens.", "personErased": "Personens opplysninger er slettet.",
+            "invalidDate": "Skriv en dato som finnes.", "invalidShape": "Fyll ut feltet.",
+        ]
+        return (messages[report.code] ?? "Det ble ikke lagret.") + " (\(report.code))"
+    }
+
+    /// The next free id with `prefix` among `taken` (m-1, m-2, …).
+    static func nextID(_ prefix: String, taken: some Collection<String>) -> String {
+        var n = taken.count + 1
+        while taken.contains(prefix + String(n)) { n += 1 }
+        return prefix + String(n)
+    }
+
+    func caseState(_ stream: String) async throws -> CaseState {
+        try await offLoop { try DomainPolicy.keptState(of: stream, in: reads.log) }
+    }
+
+    func scheduleMeeting(_ request: Request, _ context: ServiceContext) async throws -> Response {
+        guard let (session, form, stream) = try await formPost(request, context) else { return refusedForm(request) }
+        let date = form["scheduledFor"] ?? ""
+        let id = Self.nextID("m-", taken: try await caseState(stream).meetings.keys)
+        return try await submit("MeetingScheduled", .object(["meetingId": .string(id), "scheduledFor": .string(date)]), stream: stream,
+                                session: session, field: "scheduledFor", typed: ["scheduledFor": date])
+    }
+
+    func reportDeviation(_ request: Request, _ context: ServiceContext) async throws -> Response {
+        guard let (session, form, stream) = try await formPost(request, context) else { return refusedForm(request) }
+        let category = (form["category"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let description = (form["description"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let typed = ["category": form["category"] ?? "", "description": form["description"] ?? ""]
+        if category.isEmpty || description.isEmpty {
+            var state = FormState(values: typed, status: .badRequest)
+            if category.isEmpty { state.errors["category"] = "Skriv en kategori." }
+            if description.isEmpty { state.errors["description"] = "Beskriv hva som skjedde." }
+            return try await renderCase(stream, user: (session.caller, session.csrf), form: state)
+        }
+        let id = Self.nextID("d-", taken: try await caseState(stream).deviations.keys)
+        return try await submit("DeviationReported", .object([
+            "deviationId": .string(id), "reportedOn": .string(BusinessDate.today().description), "category": .string(category),
+            "description": .string(description),
+        ]), stream: stream, session: session, field: "description", typed: typed)
+    }
+
+    func completeItem(_ request: Request, _ context: ServiceContext) async throws -> Response {
+        guard let (session, _, stream) = try await formPost(request, context) else { return refusedForm(request) }
+        let item = try context.parameters.require("item")
+        return try await submit("ActionItemCompleted", .object(["itemId": .string(item), "completedOn": .string(BusinessDate.today().description)]),
+                                stream: stream, session: session, field: "item", typed: [:])
     }
 
     static let facts: [String: String] = [

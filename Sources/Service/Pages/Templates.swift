@@ -37,7 +37,7 @@ enum Templates {
     .forfalt { color: #a4161a; font-weight: bold; }
     .feil { color: #a4161a; font-weight: bold; }
     label { display: block; font-weight: bold; margin-top: 1rem; }
-    input[type=password], input[type=text] { font: inherit; padding: .4rem; border: 2px solid #595959; border-radius: 4px; min-width: 20rem; }
+    input[type=password], input[type=text], input[type=date], textarea { font: inherit; padding: .4rem; border: 2px solid #595959; border-radius: 4px; min-width: 20rem; }
     dl.kort { display: grid; grid-template-columns: max-content auto; gap: .25rem 1.5rem; }
     dl.kort dt { font-weight: bold; }
     ol.tidslinje { list-style: none; padding: 0; } ol.tidslinje li { border-left: 3px solid #0b3d66; padding: .25rem 0 .75rem 1rem; }
@@ -138,7 +138,43 @@ enum Templates {
     </table>
     {{/hasOpen}}
     {{^hasOpen}}<p>Ingen åpne fristbrudd.</p>{{/hasOpen}}
-    <h2>Historikk</h2>
+    {{#forms}}
+    {{#meeting}}
+    <h2>Berame møte i ansvarsgruppen</h2>
+    <form method="post" action="/cases/{{stream}}/meetings">
+    <input type="hidden" name="csrf" value="{{csrf}}">
+    <label for="scheduledFor">Dato for møtet</label>
+    <input type="date" id="scheduledFor" name="scheduledFor" value="{{value}}" required{{#error}} aria-invalid="true" aria-describedby="scheduledFor-feil"{{/error}}>
+    {{#error}}<p id="scheduledFor-feil" class="feil" role="alert">{{error}}</p>{{/error}}
+    <p><button type="submit">Berame møtet</button></p>
+    </form>
+    {{/meeting}}
+    {{#hasItems}}
+    <h2>Åpne oppfølgingspunkter</h2>
+    {{#itemError}}<p class="feil" role="alert">{{itemError}}</p>{{/itemError}}
+    <ul>
+    {{#items}}<li>{{id}} fra møte {{meeting}}, frist {{due}}
+    <form method="post" action="/cases/{{stream}}/items/{{id}}/complete" style="display:inline">
+    <input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" aria-label="Merk {{id}} som fullført">Fullført</button></form></li>
+    {{/items}}
+    </ul>
+    {{/hasItems}}
+    {{#deviation}}
+    <h2>Meld avvik</h2>
+    <p>Et avvik er en hendelse som ikke skulle ha skjedd (for eksempel brudd på taushetsplikten); fristbrudd over regnes ut av seg selv.</p>
+    <form method="post" action="/cases/{{stream}}/deviations">
+    <input type="hidden" name="csrf" value="{{csrf}}">
+    <label for="category">Kategori</label>
+    <input type="text" id="category" name="category" value="{{category}}" required{{#categoryError}} aria-invalid="true" aria-describedby="category-feil"{{/categoryError}}>
+    {{#categoryError}}<p id="category-feil" class="feil" role="alert">{{categoryError}}</p>{{/categoryError}}
+    <label for="description">Beskrivelse</label>
+    <textarea id="description" name="description" rows="4" cols="60" required{{#descriptionError}} aria-invalid="true" aria-describedby="description-feil"{{/descriptionError}}>{{description}}</textarea>
+    {{#descriptionError}}<p id="description-feil" class="feil" role="alert">{{descriptionError}}</p>{{/descriptionError}}
+    <p><button type="submit">Meld avviket</button></p>
+    </form>
+    {{/deviation}}
+    {{/forms}}
+    <h2 id="historikk">Historikk</h2>
     <p>{{chain}}</p>
     <ol class="tidslinje">
     {{#events}}<li><strong>{{date}} – {{type}}</strong><br>
