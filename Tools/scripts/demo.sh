@@ -105,4 +105,5 @@ curl -sS "$url/metrics" | grep '^iplog_http_requests_total' | head -n 5
 kill -TERM "$server"
 wait "$server" && echo "== The service stopped on SIGTERM (exit 0). Its log, one line per request, no personal data:"
 tail -n 5 "$serve_log"
-echo "Run it yourself: $iplog serve   (docs/SERVICE.md: roles, tokens, OIDC, behind a reverse proxy)"
+echo "Run it yourself: $iplog serve, then open http://127.0.0.1:8080/ and sign in with a token from $tokens"
+echo "(docs/SERVICE.md: roles, tokens, OIDC, the pages, behind a reverse proxy)"
