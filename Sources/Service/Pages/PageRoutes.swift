@@ -23,6 +23,7 @@ struct Pages: Sendable {
         router.post("/logout") { request, context in try await logout(request, context) }
         router.get("/") { request, context in try await start(request, context) }
         router.get("/cases/:stream") { request, context in try await casePage(request, context) }
+        router.get("/reports/deviations") { request, context in try await dashboardPage(request, context) }
         router.post("/cases/:stream/meetings") { request, context in try await scheduleMeeting(request, context) }
         router.post("/cases/:stream/deviations") { request, context in try await reportDeviation(request, context) }
         router.post("/cases/:stream/items/:item/complete") { request, context in try await completeItem(request, context) }
@@ -110,54 +111,105 @@ struct Pages: Sendable {
     func start(_ request: Request, _ context: ServiceContext) async throws -> Response {
         guard let user = signedIn(request, context) else { return Self.redirect("/login") }
         let caller = user.caller
-        if caller.role == .integration {
+        switch caller.role {
+        case .integration?:
             return message("Ingen sider for denne rollen", "Fagsystemer bruker API-et (/v1).", status: .forbidden, user: user)
-        }
-        let reads = self.reads
-        let data: [String: any Sendable] = try await offLoop { () -> [String: any Sendable] in
-            try reads.catchUp()
-            let today = BusinessDate.today()
-            var data: [String: any Sendable] = [:]
-            switch caller.role {
-            case .coordinator?:
-                data["heading"] = "Mine saker"
+        case .auditor?:
+            return page("start", title: "Revisjon", ["heading": "Revisjon",
+                        "intro": "Åpne en sak på /cases/{saksnummer} for å se historikken. Hver lesing føres i tilgangsloggen."], user: user)
+        case .coordinator?:
+            let reads = self.reads
+            let data: [String: any Sendable] = try await offLoop {
+                try reads.catchUp()
+                let today = BusinessDate.today()
                 let due = try reads.agenda(caller: caller, asOf: today, within: 30)
-                data["hasDue"] = !due.isEmpty
-                data["noDue"] = due.isEmpty
-                data["due"] = due.map { item -> [String: any Sendable] in
-                    ["date": Words.date(item.due), "overdue": item.due < today, "stream": item.stream, "what": Words.due(item.what), "ref": item.ref ?? ""]
-                }
                 let rows = try reads.cases(.init(), caller: caller, reason: nil, showPersonId: false)
-                data["hasCases"] = !rows.isEmpty
-                data["casesCaption"] = "Sakene der du er koordinator"
-                data["cases"] = rows.map { Self.caseRow($0, link: true) }
-            case .auditor?:
-                data["heading"] = "Revisjon"
-                data["intro"] = "Åpne en sak på /cases/{saksnummer} for å se historikken. Hver lesing føres i tilgangsloggen."
-            default:
-                let unitManager = caller.role == .unitManager
-                data["heading"] = unitManager ? "Enhetens fristbrudd" : "Fristbrudd i kommunen"
-                data["intro"] = "Fristbrudd er frister som er passert; meldte avvik står for seg selv."
-                let open = try reads.deviations(.open(asOf: today), rule: nil, unit: nil, coordinator: nil, caller: caller)
-                let byRule = Dictionary(grouping: open, by: \.rule)
-                data["hasRules"] = !open.isEmpty
-                data["rules"] = DeviationRule.allCases.compactMap { rule -> [String: any Sendable]? in
-                    guard let rows = byRule[rule] else { return nil }
-                    return ["name": Words.rule(rule), "source": Words.source(rule), "count": rows.count]
-                }
-                let byUnit = Dictionary(grouping: open, by: { $0.unit ?? "–" })
-                data["hasUnits"] = !unitManager && !open.isEmpty
-                data["units"] = byUnit.keys.sorted().map { unit -> [String: any Sendable] in ["name": unit, "count": byUnit[unit]!.count] }
-                if unitManager {
-                    let rows = try reads.cases(.init(status: .active), caller: caller, reason: nil, showPersonId: false)
-                    data["hasCases"] = !rows.isEmpty
-                    data["casesCaption"] = "Aktive saker i enheten"
-                    data["cases"] = rows.map { Self.caseRow($0, link: false) }
-                }
+                return [
+                    "heading": "Mine saker", "hasDue": !due.isEmpty, "noDue": due.isEmpty,
+                    "due": due.map { item -> [String: any Sendable] in
+                        ["date": Words.date(item.due), "overdue": item.due < today, "stream": item.stream, "what": Words.due(item.what), "ref": item.ref ?? ""]
+                    },
+                    "hasCases": !rows.isEmpty, "casesCaption": "Sakene der du er koordinator", "cases": rows.map { Self.caseRow($0, link: true) },
+                ]
             }
-            return data
+            return page("start", title: "Mine saker", data, user: user)
+        default:
+            return try await dashboardResponse(user: user, asOf: .today(), unit: nil)
         }
-        return page("start", title: data["heading"] as? String ?? "Forside", data, user: user)
+    }
+
+    // MARK: The dashboard
+
+    /// `GET /reports/deviations?asOf=&unit=`: the dashboard of a unit or the municipality.
+    func dashboardPage(_ request: Request, _ context: ServiceContext) async throws -> Response {
+        guard let user = signedIn(request, context) else { return Self.redirect("/login") }
+        let query = try Query(request)
+        let asOf = (try? query.date("asOf")) ?? nil
+        let unit = query["unit"].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
+        return try await dashboardResponse(user: user, asOf: asOf ?? .today(), unit: unit)
+    }
+
+    func dashboardResponse(user: (caller: Caller, csrf: String), asOf: BusinessDate, unit: String?) async throws -> Response {
+        let reads = self.reads, caller = user.caller
+        do {
+            let data = try await offLoop {
+                try reads.catchUp()
+                return try Self.dashboard(reads, caller: caller, asOf: asOf, unit: unit)
+            }
+            return page("dashboard", title: data["heading"] as? String ?? "Fristbrudd", data, user: user)
+        } catch let denied as AccessDenied where denied.kind == .forbidden {
+            return message("Ingen tilgang", "Rollen din gir ikke tilgang til denne rapporten.", status: .forbidden, user: user)
+        } catch let error as LogError where error.code == .invalidShape {
+            return message("Fant ikke enheten", "Enheten finnes ikke i kommunen. Sjekk stavemåten.", status: .badRequest, user: user)
+        }
+    }
+
+    /// The dashboard's numbers: open fristbrudd by rule and by coordinator,
+    /// the open count at each of the last 12 month ends, those closed in the
+    /// last 30 days and how long they were open, and the coordinators' workload.
+    static func dashboard(_ reads: Reads, caller: Caller, asOf: BusinessDate, unit: String?) throws -> [String: any Sendable] {
+        let unitManager = caller.role == .unitManager
+        let open = try reads.deviations(.open(asOf: asOf), rule: nil, unit: unit, coordinator: nil, caller: caller)
+        let byRule = Dictionary(grouping: open, by: \.rule)
+        let ruleRows = DeviationRule.allCases.compactMap { rule in byRule[rule].map { (rule, $0.count) } }.sorted { $0.1 > $1.1 }
+        let byCoordinator = Dictionary(grouping: open, by: { $0.coordinatorId ?? "uten koordinator" })
+        let coordinatorRows = byCoordinator.map { ($0.key, $0.value.count) }.sorted { ($1.1, $0.0) < ($0.1, $1.0) }.prefix(20)
+        var trend: [(label: String, value: Int)] = []
+        let (year, month, _) = asOf.parts
+        for back in (0..<12).reversed() {
+            let total = year * 12 + (month - 1) - back
+            let (y, m) = (total / 12, total % 12 + 1)
+            let firstOfNext = BusinessDate(year: (y * 12 + m) / 12, month: (y * 12 + m) % 12 + 1, day: 1)!
+            let end = min(firstOfNext.adding(days: -1), asOf)
+            let count = try reads.deviations(.open(asOf: end), rule: nil, unit: unit, coordinator: nil, caller: caller).count
+            trend.append((String(format: "%02d.%02d", m, y % 100), count))
+        }
+        let closed = try reads.deviations(.closed(from: asOf.adding(days: -30), to: asOf), rule: nil, unit: unit, coordinator: nil, caller: caller)
+        let workload = (try? reads.workload(asOf: asOf, unit: unit, caller: caller))?.rows ?? []
+        var data: [String: any Sendable] = [
+            "heading": unitManager ? "Enhetens fristbrudd" : (unit.map { "Fristbrudd i \($0)" } ?? "Fristbrudd i kommunen"),
+            "asOf": asOf.description, "asOfText": Words.date(asOf), "unit": unitManager ? (caller.unit ?? "") : (unit ?? ""),
+            "unitChoice": !unitManager, "total": open.count,
+            "byRuleChart": Charts.bars(title: "Åpne fristbrudd etter regel", ruleRows.map { (Words.rule($0.0), $0.1) }),
+            "byRule": ruleRows.map { ["label": Words.rule($0.0), "source": Words.source($0.0), "value": $0.1] as [String: any Sendable] },
+            "byCoordinatorChart": Charts.bars(title: "Åpne fristbrudd etter koordinator", coordinatorRows.map { ($0.0, $0.1) }),
+            "byCoordinator": coordinatorRows.map { ["label": $0.0, "value": $0.1] as [String: any Sendable] },
+            "trendChart": Charts.line(title: "Åpne fristbrudd ved hver månedsslutt", trend),
+            "trend": trend.map { ["label": $0.label, "value": $0.value] as [String: any Sendable] },
+            "hasClosed": !closed.isEmpty,
+            "closed": closed.map { row -> [String: any Sendable] in
+                ["stream": row.stream, "rule": Words.rule(row.rule), "since": Words.date(row.since), "ended": row.end.map(Words.date) ?? "–", "days": row.daysOpen]
+            },
+            "hasWorkload": !workload.isEmpty,
+            "workload": workload.map { r -> [String: any Sendable] in
+                ["id": r.coordinatorId + (r.deactivated ? " (deaktivert)" : ""), "unit": r.unit, "active": r.activeCases, "held": r.meetingsLast90Days,
+                 "ahead": r.meetingsScheduledAhead, "open": r.openDeviations, "trained": r.trained ? "ja" : "nei"]
+            },
+        ]
+        if unitManager {
+            data["unit"] = caller.unit ?? ""
+        }
+        return data
     }
 
     static func caseRow(_ row: Reads.CaseRow, link: Bool) -> [String: any Sendable] {

@@ -6,7 +6,7 @@ import Mustache
 enum Templates {
     static let library: MustacheLibrary = {
         var library = MustacheLibrary()
-        for (name, text) in [("layout", layout), ("login", login), ("start", start), ("case", casePage), ("message", message)] {
+        for (name, text) in [("layout", layout), ("login", login), ("start", start), ("case", casePage), ("message", message), ("dashboard", dashboard)] {
             try! library.register(text, named: name)
         }
         return library
@@ -93,26 +93,6 @@ enum Templates {
     </tbody>
     </table>
     {{/hasCases}}
-    {{#hasRules}}
-    <table>
-    <caption>Fristbrudd i dag, etter regel</caption>
-    <thead><tr><th scope="col">Fristbrudd</th><th scope="col">Hjemmel</th><th scope="col">Antall</th></tr></thead>
-    <tbody>
-    {{#rules}}<tr><td>{{name}}</td><td>{{source}}</td><td>{{count}}</td></tr>
-    {{/rules}}
-    </tbody>
-    </table>
-    {{/hasRules}}
-    {{#hasUnits}}
-    <table>
-    <caption>Fristbrudd i dag, etter enhet</caption>
-    <thead><tr><th scope="col">Enhet</th><th scope="col">Antall</th></tr></thead>
-    <tbody>
-    {{#units}}<tr><td>{{name}}</td><td>{{count}}</td></tr>
-    {{/units}}
-    </tbody>
-    </table>
-    {{/hasUnits}}
     """
 
     static let casePage = """
@@ -182,6 +162,42 @@ enum Templates {
     {{#changed}}<br>Endret: {{changed}}{{/changed}}</li>
     {{/events}}
     </ol>
+    """
+
+    static let dashboard = """
+    <h1>{{heading}}</h1>
+    <p>Fristbrudd er frister som er passert, regnet ut av hendelsene i sakene; meldte avvik står for seg selv. Tallene gjelder {{asOfText}}{{#unit}}, enhet {{unit}}{{/unit}}.</p>
+    <form method="get" action="/reports/deviations">
+    <label for="asOf">Dato</label>
+    <input type="date" id="asOf" name="asOf" value="{{asOf}}">
+    {{#unitChoice}}<label for="unit">Enhet (tom for alle)</label>
+    <input type="text" id="unit" name="unit" value="{{unit}}">{{/unitChoice}}
+    <p><button type="submit">Vis</button></p>
+    </form>
+    <h2>Åpne fristbrudd etter regel</h2>
+    {{{byRuleChart}}}
+    <table><caption>Åpne fristbrudd etter regel ({{total}} i alt)</caption>
+    <thead><tr><th scope="col">Fristbrudd</th><th scope="col">Hjemmel</th><th scope="col">Antall</th></tr></thead>
+    <tbody>{{#byRule}}<tr><td>{{label}}</td><td>{{source}}</td><td>{{value}}</td></tr>{{/byRule}}</tbody></table>
+    <h2>Åpne fristbrudd etter koordinator</h2>
+    {{{byCoordinatorChart}}}
+    <table><caption>Åpne fristbrudd etter koordinator</caption>
+    <thead><tr><th scope="col">Koordinator</th><th scope="col">Antall</th></tr></thead>
+    <tbody>{{#byCoordinator}}<tr><td>{{label}}</td><td>{{value}}</td></tr>{{/byCoordinator}}</tbody></table>
+    <h2>Åpne fristbrudd ved hver månedsslutt</h2>
+    {{{trendChart}}}
+    <table><caption>Åpne fristbrudd ved månedsslutt, siste 12 måneder</caption>
+    <thead><tr><th scope="col">Måned</th><th scope="col">Antall</th></tr></thead>
+    <tbody>{{#trend}}<tr><td>{{label}}</td><td>{{value}}</td></tr>{{/trend}}</tbody></table>
+    <h2>Lukket de siste 30 dagene</h2>
+    {{#hasClosed}}<table><caption>Fristbrudd som ble lukket, og hvor lenge de var åpne</caption>
+    <thead><tr><th scope="col">Sak</th><th scope="col">Fristbrudd</th><th scope="col">Åpnet</th><th scope="col">Lukket</th><th scope="col">Dager åpne</th></tr></thead>
+    <tbody>{{#closed}}<tr><td>{{stream}}</td><td>{{rule}}</td><td>{{since}}</td><td>{{ended}}</td><td>{{days}}</td></tr>{{/closed}}</tbody></table>{{/hasClosed}}
+    {{^hasClosed}}<p>Ingen fristbrudd ble lukket de siste 30 dagene.</p>{{/hasClosed}}
+    {{#hasWorkload}}<h2>Koordinatorenes arbeidsmengde</h2>
+    <table><caption>Aktive saker, møter og fristbrudd per koordinator</caption>
+    <thead><tr><th scope="col">Koordinator</th><th scope="col">Enhet</th><th scope="col">Aktive saker</th><th scope="col">Møter siste 90 dager</th><th scope="col">Berammede møter</th><th scope="col">Åpne fristbrudd</th><th scope="col">Opplæring</th></tr></thead>
+    <tbody>{{#workload}}<tr><td>{{id}}</td><td>{{unit}}</td><td>{{active}}</td><td>{{held}}</td><td>{{ahead}}</td><td>{{open}}</td><td>{{trained}}</td></tr>{{/workload}}</tbody></table>{{/hasWorkload}}
     """
 
     static let message = """

@@ -145,12 +145,17 @@ try:
     check(heading() == "Enhetens fristbrudd", "the unit manager's start page: " + heading())
     total = 0
     for table in driver.find_elements(By.TAG_NAME, "table"):
-        if table.find_element(By.TAG_NAME, "caption").text == "Fristbrudd i dag, etter regel":
+        if table.find_element(By.TAG_NAME, "caption").text.startswith("Åpne fristbrudd etter regel"):
             total = sum(int(row.find_elements(By.TAG_NAME, "td")[-1].text) for row in table.find_elements(By.CSS_SELECTOR, "tbody tr"))
     # The same numbers as the JSON report for the same user, now (the coordinator reported a deviation above).
     api = urllib.request.Request(url + "/v1/reports/deviations", headers={"Authorization": "Bearer " + manager})
     count = len(json.load(urllib.request.urlopen(api))["deviations"])
     check(total == count, "the unit manager's table adds up to %d, the report says %d" % (total, count))
+    charts = driver.find_elements(By.CSS_SELECTOR, "svg[role=img]")
+    check(len(charts) == 3, "three charts, each an image with a title: %d" % len(charts))
+    check(all(c.find_element(By.TAG_NAME, "title").get_attribute("textContent") for c in charts), "each chart has its title")
+    driver.save_screenshot(shots + "/dashbord.png")
+    accessible("the unit manager's dashboard")
     driver.get(url + "/cases/" + mine[0])
     check(heading() == "Ingen tilgang", "a unit manager sees no case content: " + heading())
     driver.save_screenshot(shots + "/enhet.png")
