@@ -91,7 +91,24 @@ final class ServiceFixture: @unchecked Sendable {
         return [.authorization: "Bearer \(tokens[role]!)"]
     }
 
-    func accessLog() throws -> AccessLog { try AccessLog(directory: store) }
+    /// The access log's reads of `person`, as the auditor reads them through the
+    /// service (a second LMDB environment on the same files in this process,
+    /// beside the service's own, is what LMDB forbids).
+    func reads(of person: String, _ client: any TestClientProtocol) async throws -> [Read] {
+        let response = try await client.execute(uri: "/v1/access-log?person=\(person)", method: .get, headers: headers(.auditor))
+        return (response.json?["reads"]?.arrayValue ?? []).map { e in
+            Read(actor: e["actor"]?.stringValue ?? "", command: e["command"]?.stringValue ?? "", reason: e["reason"]?.stringValue,
+                 personIdsShown: e["personIdsShown"]?.boolValue)
+        }
+    }
+
+    /// One entry of the access log, as the service answers it.
+    struct Read {
+        var actor: String
+        var command: String
+        var reason: String?
+        var personIdsShown: Bool?
+    }
 }
 
 extension TestResponse {

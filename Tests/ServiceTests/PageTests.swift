@@ -88,3 +88,46 @@ import Testing
         }
     }
 }
+
+/// The individual plan as a document: the page and `iplog plan --html`.
+@Suite(.serialized) struct PlanDocumentTests {
+    @Test func thePlanAsOneSelfContainedDocument() async throws {
+        let fixture = try ServiceFixture()
+        try await fixture.withService { client in
+            let json: HTTPFields = [.contentType: "application/json"]
+            let events = #"""
+            [{"type":"GroupMemberAdded","data":{"memberId":"gm-1","role":"fastlege","organisation":"Legekontoret","addedOn":"2026-03-05"}},
+             {"type":"PlanEstablished","data":{"establishedOn":"2026-03-10","goals":[{"goalId":"g-1","description":"Gå til butikken alene <script>alert(1)</script>","horizon":"short"},{"goalId":"g-2","description":"Egen bolig","horizon":"long"}],"measures":[{"measureId":"t-1","description":"Fysioterapi to ganger i uken","responsible":"Fysioterapeut Hansen"}],"nextEvaluationDue":"2026-09-10"}},
+             {"type":"GoalAchieved","data":{"goalId":"g-1","achievedOn":"2026-06-01"}},
+             {"type":"TransitionPlanned","data":{"transition":"Fra barnehage til skole","plannedFor":"2027-08-15"}}]
+            """#
+            let appended = try await client.execute(uri: "/v1/streams/case-000001/events", method: .post,
+                                                    headers: fixture.headers(.coordinator).merging(json), body: ByteBuffer(string: events))
+            #expect(appended.status == .created, "\(appended.text)")
+            let page = try await client.execute(uri: "/cases/case-000001/plan", method: .get, headers: fixture.headers(.coordinator))
+            #expect(page.status == .ok)
+            let html = page.text
+            for text in [#"<html lang="nb">"#, "Individuell plan", "Legekontoret", "Egen bolig", "lang sikt", "01.06.2026", "Fysioterapeut Hansen",
+                         "10.09.2026", "Fra barnehage til skole", "15.08.2027", "individuell plan, gitt 10.02.2026", ServiceFixture.adult,
+                         "size: A4", "counter(page)", "break-inside: avoid"] {
+                #expect(html.contains(text), "the plan shows \(text)")
+            }
+            #expect(html.contains("Gå til butikken alene &lt;script&gt;"), "free text as text")
+            #expect(!html.contains("<script"), "no script at all")
+            #expect(!html.contains("src=") && !html.contains("href=\"http") && !html.contains("url("), "nothing fetched from outside")
+            // The read is in the access log, with the person id shown.
+            #expect(try await fixture.reads(of: ServiceFixture.adult, client).last?.personIdsShown == true)
+            // Scopes: another coordinator's case is not found; a unit manager sees no plan.
+            #expect(try await client.execute(uri: "/cases/case-000002/plan", method: .get, headers: fixture.headers(.coordinator)).status == .notFound)
+            #expect(try await client.execute(uri: "/cases/case-000001/plan", method: .get, headers: fixture.headers(.unitManager)).status == .forbidden)
+        }
+        // The same document from the command line, written 0600.
+        let file = fixture.directory + "/plan.html"
+        let run = try runIplog(["plan", "case-000001", "--html", "--out", file, "--store", fixture.store, "--actor", "arkiv"])
+        #expect(run.status == 0)
+        let written = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(written.contains("Egen bolig") && written.contains(ServiceFixture.adult))
+        var info = stat()
+        #expect(stat(file, &info) == 0 && info.st_mode & 0o777 == 0o600)
+    }
+}

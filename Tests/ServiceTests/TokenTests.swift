@@ -120,7 +120,7 @@ import Testing
             #expect(mine.json?["cases"]?.arrayValue?.compactMap { $0["stream"]?.stringValue } == ["case-000001"], "the coordinator claim scopes them")
             let office = try await client.execute(uri: "/v1/cases/case-000002", method: .get, headers: [.authorization: "Bearer \(goodEC)"])
             #expect(office.status == .ok, "ES256: \(office.text)")
-            #expect(try fixture.accessLog().entries(forPerson: ServiceFixture.other).last?.actor == "ola.nordmann", "the user is sub")
+            #expect(try await fixture.reads(of: ServiceFixture.other, client).last?.actor == "ola.nordmann", "the user is sub")
             for (what, token) in bad {
                 let response = try await client.execute(uri: "/v1/cases", method: .get, headers: [.authorization: "Bearer \(token)"])
                 #expect(response.status == .unauthorized, "\(what)")

@@ -24,6 +24,7 @@ struct Pages: Sendable {
         router.get("/") { request, context in try await start(request, context) }
         router.get("/cases/:stream") { request, context in try await casePage(request, context) }
         router.get("/reports/deviations") { request, context in try await dashboardPage(request, context) }
+        router.get("/cases/:stream/plan") { request, context in try await planPage(request, context) }
         router.post("/cases/:stream/meetings") { request, context in try await scheduleMeeting(request, context) }
         router.post("/cases/:stream/deviations") { request, context in try await reportDeviation(request, context) }
         router.post("/cases/:stream/items/:item/complete") { request, context in try await completeItem(request, context) }
@@ -276,6 +277,27 @@ struct Pages: Sendable {
             return message("Fant ikke saken", "Saken finnes ikke, eller du har ikke tilgang til den.", status: .notFound, user: user)
         } catch let denied as AccessDenied where denied.kind == .forbidden {
             return message("Ingen tilgang", "Rollen din gir ikke tilgang til saksinnhold.", status: .forbidden, user: user)
+        }
+    }
+
+    /// `GET /cases/{stream}/plan`: the individual plan as a document (see ``PlanHTML``).
+    func planPage(_ request: Request, _ context: ServiceContext) async throws -> Response {
+        guard let user = signedIn(request, context) else { return Self.redirect("/login") }
+        let stream = try context.parameters.require("stream"), reads = self.reads, caller = user.caller
+        do {
+            let plan = try await offLoop { () -> Reads.PlanDocument in
+                guard EventStore.isValidStreamID(stream), StreamKind(stream: stream) == .case else { throw AccessDenied.noCase(stream) }
+                return try reads.plan(stream, caller: caller, reason: nil)
+            }
+            return Response(status: .ok, headers: [
+                .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+                .init("Content-Security-Policy")!: "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+                .init("X-Content-Type-Options")!: "nosniff",
+            ], body: .init(byteBuffer: ByteBuffer(string: PlanHTML.render(plan))))
+        } catch let denied as AccessDenied where denied.kind == .notFound {
+            return message("Fant ikke saken", "Saken finnes ikke, eller du har ikke tilgang til den.", status: .notFound, user: user)
+        } catch let denied as AccessDenied where denied.kind == .forbidden {
+            return message("Ingen tilgang", "Rollen din gir ikke tilgang til planen.", status: .forbidden, user: user)
         }
     }
 

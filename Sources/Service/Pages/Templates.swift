@@ -97,6 +97,7 @@ enum Templates {
 
     static let casePage = """
     <h1>Sak {{stream}}</h1>
+    <p><a href="/cases/{{stream}}/plan">Den individuelle planen som dokument (for utskrift og arkiv)</a></p>
     <h2>Status</h2>
     <dl class="kort">
     <dt>Status</dt><dd>{{status}}</dd>
