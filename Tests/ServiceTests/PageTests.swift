@@ -82,6 +82,9 @@ import Testing
             #expect(try await client.execute(uri: "/healthz", method: .get).json?["position"] == before)
             // The API takes no cookie: a cookie is not a token.
             #expect(try await client.execute(uri: "/v1/cases", method: .get, headers: session).status == .unauthorized)
+            // The workload page, within the role's scope: the coordinator's own row.
+            let workload = try await client.execute(uri: "/reports/workload", method: .get, headers: session)
+            #expect(workload.status == .ok && workload.text.contains("<td>0042</td>") && !workload.text.contains("<td>0043</td>"))
             // Not signed in: to the sign-in page.
             let anonymous = try await client.execute(uri: "/cases/case-000001", method: .get)
             #expect(anonymous.status == .seeOther && anonymous.headers[.location] == "/login")
@@ -129,5 +132,34 @@ import Testing
         #expect(written.contains("Egen bolig") && written.contains(ServiceFixture.adult))
         var info = stat()
         #expect(stat(file, &info) == 0 && info.st_mode & 0o777 == 0o600)
+    }
+}
+
+/// `iplog report --html`: the dashboard as a file to mail.
+@Suite struct ReportDocumentTests {
+    @Test func theReportIsSelfContainedWithoutPersonIdsAndAgreesWithTheJSONReport() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("iplog-report-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = directory + "/store", sample = directory + "/sample.jsonl"
+        #expect(try runIplog(["sample", "--cases", "80", "--out", sample]).status == 0)
+        #expect(try runIplog(["import", sample, "--store", store]).status == 0)
+        let persons = Set(try String(contentsOfFile: sample, encoding: .utf8).matches(of: /"personId":"(\d{11})"/).map { String($0.1) })
+        #expect(!persons.isEmpty)
+        for unit in [nil, "Rehabilitering"] as [String?] {
+            let file = directory + "/report-\(unit ?? "all").html"
+            let unitArguments = unit.map { ["--unit", $0] } ?? []
+            let run = try runIplog(["report", "--html", "--as-of", "2025-12-31", "--months", "24", "--out", file, "--store", store] + unitArguments)
+            #expect(run.status == 0)
+            let html = try String(contentsOfFile: file, encoding: .utf8)
+            #expect(html.contains(#"<html lang="nb">"#) && html.contains("siste 24 måneder") && html.contains(#"<svg xmlns="http://www.w3.org/2000/svg" role="img""#))
+            #expect(!html.contains("<script") && !html.contains("src=") && !html.contains("href=\"http") && !html.contains("url("), "nothing fetched, nothing run")
+            #expect(!html.contains("<form"), "a file has no forms")
+            for person in persons { #expect(!html.contains(person), "no person id") }
+            #expect(!html.contains("*****"), "not even masked ones")
+            let report = try runIplog(["deviations", "--as-of", "2025-12-31", "--json", "--store", store] + unitArguments)
+            let count = try #require(JSONParser.parse(Array(report.output.utf8))["deviations"]?.arrayValue?.count)
+            #expect(html.contains("Åpne fristbrudd etter regel (\(count) i alt)"), "the same total as the JSON report: \(count)")
+        }
     }
 }

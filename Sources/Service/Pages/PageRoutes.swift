@@ -25,6 +25,7 @@ struct Pages: Sendable {
         router.get("/cases/:stream") { request, context in try await casePage(request, context) }
         router.get("/reports/deviations") { request, context in try await dashboardPage(request, context) }
         router.get("/cases/:stream/plan") { request, context in try await planPage(request, context) }
+        router.get("/reports/workload") { request, context in try await workloadPage(request, context) }
         router.post("/cases/:stream/meetings") { request, context in try await scheduleMeeting(request, context) }
         router.post("/cases/:stream/deviations") { request, context in try await reportDeviation(request, context) }
         router.post("/cases/:stream/items/:item/complete") { request, context in try await completeItem(request, context) }
@@ -165,10 +166,40 @@ struct Pages: Sendable {
         }
     }
 
+    /// `GET /reports/workload?asOf=&unit=`: per unit and per coordinator, within the caller's scope.
+    func workloadPage(_ request: Request, _ context: ServiceContext) async throws -> Response {
+        guard let user = signedIn(request, context) else { return Self.redirect("/login") }
+        let query = try Query(request)
+        let asOf = ((try? query.date("asOf")) ?? nil) ?? .today()
+        let unit = query["unit"].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
+        let reads = self.reads, caller = user.caller
+        do {
+            let data: [String: any Sendable] = try await offLoop {
+                try reads.catchUp()
+                let workload = try reads.workload(asOf: asOf, unit: unit, caller: caller)
+                return [
+                    "asOfText": Words.date(asOf), "unit": unit ?? caller.unit ?? "", "hasUnits": !workload.units.isEmpty,
+                    "units": workload.units.map { u -> [String: any Sendable] in
+                        ["unit": u.unit, "coordinators": u.coordinators, "active": u.activeCases, "held": u.meetingsLast90Days, "open": u.openDeviations, "trained": u.trained]
+                    },
+                    "workload": workload.rows.map { r -> [String: any Sendable] in
+                        ["id": r.coordinatorId + (r.deactivated ? " (deaktivert)" : ""), "unit": r.unit, "active": r.activeCases, "held": r.meetingsLast90Days,
+                         "ahead": r.meetingsScheduledAhead, "open": r.openDeviations, "trained": r.trained ? "ja" : "nei"]
+                    },
+                ]
+            }
+            return page("workload", title: "Arbeidsmengde", data, user: user)
+        } catch let denied as AccessDenied where denied.kind == .forbidden {
+            return message("Ingen tilgang", "Rollen din gir ikke tilgang til denne rapporten.", status: .forbidden, user: user)
+        } catch let error as LogError where error.code == .invalidShape {
+            return message("Fant ikke enheten", "Enheten finnes ikke i kommunen. Sjekk stavemåten.", status: .badRequest, user: user)
+        }
+    }
+
     /// The dashboard's numbers: open fristbrudd by rule and by coordinator,
     /// the open count at each of the last 12 month ends, those closed in the
     /// last 30 days and how long they were open, and the coordinators' workload.
-    static func dashboard(_ reads: Reads, caller: Caller, asOf: BusinessDate, unit: String?) throws -> [String: any Sendable] {
+    static func dashboard(_ reads: Reads, caller: Caller, asOf: BusinessDate, unit: String?, months: Int = 12) throws -> [String: any Sendable] {
         let unitManager = caller.role == .unitManager
         let open = try reads.deviations(.open(asOf: asOf), rule: nil, unit: unit, coordinator: nil, caller: caller)
         let byRule = Dictionary(grouping: open, by: \.rule)
@@ -177,7 +208,7 @@ struct Pages: Sendable {
         let coordinatorRows = byCoordinator.map { ($0.key, $0.value.count) }.sorted { ($1.1, $0.0) < ($0.1, $1.0) }.prefix(20)
         var trend: [(label: String, value: Int)] = []
         let (year, month, _) = asOf.parts
-        for back in (0..<12).reversed() {
+        for back in (0..<months).reversed() {
             let total = year * 12 + (month - 1) - back
             let (y, m) = (total / 12, total % 12 + 1)
             let firstOfNext = BusinessDate(year: (y * 12 + m) / 12, month: (y * 12 + m) % 12 + 1, day: 1)!
@@ -190,7 +221,7 @@ struct Pages: Sendable {
         var data: [String: any Sendable] = [
             "heading": unitManager ? "Enhetens fristbrudd" : (unit.map { "Fristbrudd i \($0)" } ?? "Fristbrudd i kommunen"),
             "asOf": asOf.description, "asOfText": Words.date(asOf), "unit": unitManager ? (caller.unit ?? "") : (unit ?? ""),
-            "unitChoice": !unitManager, "total": open.count,
+            "unitChoice": !unitManager, "total": open.count, "interactive": true, "months": months,
             "byRuleChart": Charts.bars(title: "Åpne fristbrudd etter regel", ruleRows.map { (Words.rule($0.0), $0.1) }),
             "byRule": ruleRows.map { ["label": Words.rule($0.0), "source": Words.source($0.0), "value": $0.1] as [String: any Sendable] },
             "byCoordinatorChart": Charts.bars(title: "Åpne fristbrudd etter koordinator", coordinatorRows.map { ($0.0, $0.1) }),

@@ -6,7 +6,7 @@ import Mustache
 enum Templates {
     static let library: MustacheLibrary = {
         var library = MustacheLibrary()
-        for (name, text) in [("layout", layout), ("login", login), ("start", start), ("case", casePage), ("message", message), ("dashboard", dashboard)] {
+        for (name, text) in [("layout", layout), ("login", login), ("start", start), ("case", casePage), ("message", message), ("dashboard", dashboard), ("workload", workload)] {
             try! library.register(text, named: name)
         }
         return library
@@ -168,13 +168,13 @@ enum Templates {
     static let dashboard = """
     <h1>{{heading}}</h1>
     <p>Fristbrudd er frister som er passert, regnet ut av hendelsene i sakene; meldte avvik står for seg selv. Tallene gjelder {{asOfText}}{{#unit}}, enhet {{unit}}{{/unit}}.</p>
-    <form method="get" action="/reports/deviations">
+    {{#interactive}}<form method="get" action="/reports/deviations">
     <label for="asOf">Dato</label>
     <input type="date" id="asOf" name="asOf" value="{{asOf}}">
     {{#unitChoice}}<label for="unit">Enhet (tom for alle)</label>
     <input type="text" id="unit" name="unit" value="{{unit}}">{{/unitChoice}}
     <p><button type="submit">Vis</button></p>
-    </form>
+    </form>{{/interactive}}
     <h2>Åpne fristbrudd etter regel</h2>
     {{{byRuleChart}}}
     <table><caption>Åpne fristbrudd etter regel ({{total}} i alt)</caption>
@@ -187,7 +187,7 @@ enum Templates {
     <tbody>{{#byCoordinator}}<tr><td>{{label}}</td><td>{{value}}</td></tr>{{/byCoordinator}}</tbody></table>
     <h2>Åpne fristbrudd ved hver månedsslutt</h2>
     {{{trendChart}}}
-    <table><caption>Åpne fristbrudd ved månedsslutt, siste 12 måneder</caption>
+    <table><caption>Åpne fristbrudd ved månedsslutt, siste {{months}} måneder</caption>
     <thead><tr><th scope="col">Måned</th><th scope="col">Antall</th></tr></thead>
     <tbody>{{#trend}}<tr><td>{{label}}</td><td>{{value}}</td></tr>{{/trend}}</tbody></table>
     <h2>Lukket de siste 30 dagene</h2>
@@ -199,6 +199,17 @@ enum Templates {
     <table><caption>Aktive saker, møter og fristbrudd per koordinator</caption>
     <thead><tr><th scope="col">Koordinator</th><th scope="col">Enhet</th><th scope="col">Aktive saker</th><th scope="col">Møter siste 90 dager</th><th scope="col">Berammede møter</th><th scope="col">Åpne fristbrudd</th><th scope="col">Opplæring</th></tr></thead>
     <tbody>{{#workload}}<tr><td>{{id}}</td><td>{{unit}}</td><td>{{active}}</td><td>{{held}}</td><td>{{ahead}}</td><td>{{open}}</td><td>{{trained}}</td></tr>{{/workload}}</tbody></table>{{/hasWorkload}}
+    """
+
+    static let workload = """
+    <h1>Koordinatorenes arbeidsmengde</h1>
+    <p>Tallene gjelder {{asOfText}}{{#unit}}, enhet {{unit}}{{/unit}}. Møter teller de som ble holdt de siste 90 dagene og de som er berammet.</p>
+    {{#hasUnits}}<table><caption>Per enhet</caption>
+    <thead><tr><th scope="col">Enhet</th><th scope="col">Koordinatorer</th><th scope="col">Aktive saker</th><th scope="col">Møter siste 90 dager</th><th scope="col">Åpne fristbrudd</th><th scope="col">Med opplæring</th></tr></thead>
+    <tbody>{{#units}}<tr><td>{{unit}}</td><td>{{coordinators}}</td><td>{{active}}</td><td>{{held}}</td><td>{{open}}</td><td>{{trained}}</td></tr>{{/units}}</tbody></table>{{/hasUnits}}
+    <table><caption>Per koordinator</caption>
+    <thead><tr><th scope="col">Koordinator</th><th scope="col">Enhet</th><th scope="col">Aktive saker</th><th scope="col">Møter siste 90 dager</th><th scope="col">Berammede møter</th><th scope="col">Åpne fristbrudd</th><th scope="col">Opplæring</th></tr></thead>
+    <tbody>{{#workload}}<tr><td>{{id}}</td><td>{{unit}}</td><td>{{active}}</td><td>{{held}}</td><td>{{ahead}}</td><td>{{open}}</td><td>{{trained}}</td></tr>{{/workload}}</tbody></table>
     """
 
     static let message = """
