@@ -59,6 +59,27 @@ struct Pages: Sendable {
         page("message", title: heading, ["heading": heading, "text": text], user: user, status: status)
     }
 
+    /// Runs a page's work; a case outside the caller's scope, a role that may
+    /// not, or an unknown unit become the page that says so.
+    func answering(_ user: (caller: Caller, csrf: String), forbidden: String, _ body: () async throws -> Response) async throws -> Response {
+        do {
+            return try await body()
+        } catch let denied as AccessDenied where denied.kind == .notFound {
+            return message("Fant ikke saken", "Saken finnes ikke, eller du har ikke tilgang til den.", status: .notFound, user: user)
+        } catch let denied as AccessDenied where denied.kind == .forbidden {
+            return message("Ingen tilgang", forbidden, status: .forbidden, user: user)
+        } catch let error as LogError where error.code == .invalidShape && error.message.hasPrefix("--unit") {
+            return message("Fant ikke enheten", "Enheten finnes ikke i kommunen. Sjekk stavemåten.", status: .badRequest, user: user)
+        }
+    }
+
+    /// A report page's `asOf` (default today; a date that does not read is today) and `unit` (empty: every unit).
+    static func reportQuery(_ request: Request) throws -> (asOf: BusinessDate, unit: String?) {
+        let query = try Query(request)
+        let asOf = ((try? query.date("asOf")) ?? nil) ?? .today()
+        return (asOf, query["unit"].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 })
+    }
+
     static func redirect(_ location: String, headers extra: HTTPFields = [:]) -> Response {
         var headers: HTTPFields = [.location: location, .cacheControl: "no-store"]
         for field in extra { headers.append(field) }
@@ -145,35 +166,27 @@ struct Pages: Sendable {
     /// `GET /reports/deviations?asOf=&unit=`: the dashboard of a unit or the municipality.
     func dashboardPage(_ request: Request, _ context: ServiceContext) async throws -> Response {
         guard let user = signedIn(request, context) else { return Self.redirect("/login") }
-        let query = try Query(request)
-        let asOf = (try? query.date("asOf")) ?? nil
-        let unit = query["unit"].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
-        return try await dashboardResponse(user: user, asOf: asOf ?? .today(), unit: unit)
+        let (asOf, unit) = try Self.reportQuery(request)
+        return try await dashboardResponse(user: user, asOf: asOf, unit: unit)
     }
 
     func dashboardResponse(user: (caller: Caller, csrf: String), asOf: BusinessDate, unit: String?) async throws -> Response {
         let reads = self.reads, caller = user.caller
-        do {
+        return try await answering(user, forbidden: "Rollen din gir ikke tilgang til denne rapporten.") {
             let data = try await offLoop {
                 try reads.catchUp()
                 return try Self.dashboard(reads, caller: caller, asOf: asOf, unit: unit)
             }
             return page("dashboard", title: data["heading"] as? String ?? "Fristbrudd", data, user: user)
-        } catch let denied as AccessDenied where denied.kind == .forbidden {
-            return message("Ingen tilgang", "Rollen din gir ikke tilgang til denne rapporten.", status: .forbidden, user: user)
-        } catch let error as LogError where error.code == .invalidShape {
-            return message("Fant ikke enheten", "Enheten finnes ikke i kommunen. Sjekk stavemåten.", status: .badRequest, user: user)
         }
     }
 
     /// `GET /reports/workload?asOf=&unit=`: per unit and per coordinator, within the caller's scope.
     func workloadPage(_ request: Request, _ context: ServiceContext) async throws -> Response {
         guard let user = signedIn(request, context) else { return Self.redirect("/login") }
-        let query = try Query(request)
-        let asOf = ((try? query.date("asOf")) ?? nil) ?? .today()
-        let unit = query["unit"].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
+        let (asOf, unit) = try Self.reportQuery(request)
         let reads = self.reads, caller = user.caller
-        do {
+        return try await answering(user, forbidden: "Rollen din gir ikke tilgang til denne rapporten.") {
             let data: [String: any Sendable] = try await offLoop {
                 try reads.catchUp()
                 let workload = try reads.workload(asOf: asOf, unit: unit, caller: caller)
@@ -189,10 +202,6 @@ struct Pages: Sendable {
                 ]
             }
             return page("workload", title: "Arbeidsmengde", data, user: user)
-        } catch let denied as AccessDenied where denied.kind == .forbidden {
-            return message("Ingen tilgang", "Rollen din gir ikke tilgang til denne rapporten.", status: .forbidden, user: user)
-        } catch let error as LogError where error.code == .invalidShape {
-            return message("Fant ikke enheten", "Enheten finnes ikke i kommunen. Sjekk stavemåten.", status: .badRequest, user: user)
         }
     }
 
@@ -267,7 +276,7 @@ struct Pages: Sendable {
         let reads = self.reads, caller = user.caller
         let rules = appends.rules, hasSession = !user.csrf.isEmpty
         let may = { @Sendable (type: String) -> Bool in (try? rules.checkAppend(type, by: caller)) != nil && hasSession }
-        do {
+        return try await answering(user, forbidden: "Rollen din gir ikke tilgang til saksinnhold.") {
             let data: [String: any Sendable] = try await offLoop { () -> [String: any Sendable] in
                 guard EventStore.isValidStreamID(stream), StreamKind(stream: stream) == .case else { throw AccessDenied.noCase(stream) }
                 try reads.catchUp()
@@ -304,10 +313,6 @@ struct Pages: Sendable {
                 ]
             }
             return page("case", title: "Sak \(stream)", data, user: user, status: form.status)
-        } catch let denied as AccessDenied where denied.kind == .notFound {
-            return message("Fant ikke saken", "Saken finnes ikke, eller du har ikke tilgang til den.", status: .notFound, user: user)
-        } catch let denied as AccessDenied where denied.kind == .forbidden {
-            return message("Ingen tilgang", "Rollen din gir ikke tilgang til saksinnhold.", status: .forbidden, user: user)
         }
     }
 
@@ -315,7 +320,7 @@ struct Pages: Sendable {
     func planPage(_ request: Request, _ context: ServiceContext) async throws -> Response {
         guard let user = signedIn(request, context) else { return Self.redirect("/login") }
         let stream = try context.parameters.require("stream"), reads = self.reads, caller = user.caller
-        do {
+        return try await answering(user, forbidden: "Rollen din gir ikke tilgang til planen.") {
             let plan = try await offLoop { () -> Reads.PlanDocument in
                 guard EventStore.isValidStreamID(stream), StreamKind(stream: stream) == .case else { throw AccessDenied.noCase(stream) }
                 return try reads.plan(stream, caller: caller, reason: nil)
@@ -325,10 +330,6 @@ struct Pages: Sendable {
                 .init("Content-Security-Policy")!: "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
                 .init("X-Content-Type-Options")!: "nosniff",
             ], body: .init(byteBuffer: ByteBuffer(string: PlanHTML.render(plan))))
-        } catch let denied as AccessDenied where denied.kind == .notFound {
-            return message("Fant ikke saken", "Saken finnes ikke, eller du har ikke tilgang til den.", status: .notFound, user: user)
-        } catch let denied as AccessDenied where denied.kind == .forbidden {
-            return message("Ingen tilgang", "Rollen din gir ikke tilgang til planen.", status: .forbidden, user: user)
         }
     }
 
