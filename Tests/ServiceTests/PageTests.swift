@@ -154,7 +154,8 @@ import Testing
             let html = try String(contentsOfFile: file, encoding: .utf8)
             #expect(html.contains(#"<html lang="nb">"#) && html.contains("siste 24 måneder") && html.contains(#"<svg xmlns="http://www.w3.org/2000/svg" role="img""#))
             #expect(!html.contains("<script") && !html.contains("src=") && !html.contains("href=\"http") && !html.contains("url("), "nothing fetched, nothing run")
-            #expect(!html.contains("<form"), "a file has no forms")
+            #expect(!html.contains("<form") && !html.contains(#"href="/"#) && !html.contains(#"href="http"#), "a file has no forms and no links out")
+            #expect(html.contains("Åpne fristbrudd etter enhet") == (unit == nil), "every unit in the municipality's report")
             for person in persons { #expect(!html.contains(person), "no person id") }
             #expect(!html.contains("*****"), "not even masked ones")
             let report = try runIplog(["deviations", "--as-of", "2025-12-31", "--json", "--store", store] + unitArguments)

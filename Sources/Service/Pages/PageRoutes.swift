@@ -213,6 +213,8 @@ struct Pages: Sendable {
         let open = try reads.deviations(.open(asOf: asOf), rule: nil, unit: unit, coordinator: nil, caller: caller)
         let byRule = Dictionary(grouping: open, by: \.rule)
         let ruleRows = DeviationRule.allCases.compactMap { rule in byRule[rule].map { (rule, $0.count) } }.sorted { $0.1 > $1.1 }
+        let byUnit = Dictionary(grouping: open, by: { $0.unit ?? "uten enhet" })
+        let unitRows = byUnit.map { ($0.key, $0.value.count) }.sorted { ($1.1, $0.0) < ($0.1, $1.0) }
         let byCoordinator = Dictionary(grouping: open, by: { $0.coordinatorId ?? "uten koordinator" })
         let coordinatorRows = byCoordinator.map { ($0.key, $0.value.count) }.sorted { ($1.1, $0.0) < ($0.1, $1.0) }.prefix(20)
         var trend: [(label: String, value: Int)] = []
@@ -233,6 +235,11 @@ struct Pages: Sendable {
             "unitChoice": !unitManager, "total": open.count, "interactive": true, "months": months,
             "byRuleChart": Charts.bars(title: "Åpne fristbrudd etter regel", ruleRows.map { (Words.rule($0.0), $0.1) }),
             "byRule": ruleRows.map { ["label": Words.rule($0.0), "source": Words.source($0.0), "value": $0.1] as [String: any Sendable] },
+            "everyUnit": !unitManager && unit == nil && !unitRows.isEmpty,
+            "byUnitChart": Charts.bars(title: "Åpne fristbrudd etter enhet", unitRows.map { ($0.0, $0.1) }),
+            "byUnit": unitRows.map { row -> [String: any Sendable] in
+                ["label": row.0, "value": row.1, "query": row.0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""]
+            },
             "byCoordinatorChart": Charts.bars(title: "Åpne fristbrudd etter koordinator", coordinatorRows.map { ($0.0, $0.1) }),
             "byCoordinator": coordinatorRows.map { ["label": $0.0, "value": $0.1] as [String: any Sendable] },
             "trendChart": Charts.line(title: "Åpne fristbrudd ved hver månedsslutt", trend),

@@ -46,7 +46,7 @@ enum Templates {
     <body>
     <a class="hopp" href="#innhold">Hopp til innholdet</a>
     <header>
-    <a href="/"><strong>iplog</strong> – individuell plan og koordinator</a>
+    {{#user}}<a href="/"><strong>iplog</strong> – individuell plan og koordinator</a>{{/user}}{{^user}}<span><strong>iplog</strong> – individuell plan og koordinator</span>{{/user}}
     {{#user}}<span class="bruker">{{name}} ({{role}})</span>
     <form method="post" action="/logout"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">Logg ut</button></form>{{/user}}
     </header>
@@ -180,6 +180,11 @@ enum Templates {
     <table><caption>Åpne fristbrudd etter regel ({{total}} i alt)</caption>
     <thead><tr><th scope="col">Fristbrudd</th><th scope="col">Hjemmel</th><th scope="col">Antall</th></tr></thead>
     <tbody>{{#byRule}}<tr><td>{{label}}</td><td>{{source}}</td><td>{{value}}</td></tr>{{/byRule}}</tbody></table>
+    {{#everyUnit}}<h2>Åpne fristbrudd etter enhet</h2>
+    {{{byUnitChart}}}
+    <table><caption>Åpne fristbrudd etter enhet</caption>
+    <thead><tr><th scope="col">Enhet</th><th scope="col">Antall</th></tr></thead>
+    <tbody>{{#byUnit}}<tr><td>{{#interactive}}<a href="/reports/deviations?unit={{query}}&amp;asOf={{asOf}}">{{label}}</a>{{/interactive}}{{^interactive}}{{label}}{{/interactive}}</td><td>{{value}}</td></tr>{{/byUnit}}</tbody></table>{{/everyUnit}}
     <h2>Åpne fristbrudd etter koordinator</h2>
     {{{byCoordinatorChart}}}
     <table><caption>Åpne fristbrudd etter koordinator</caption>
