@@ -27,6 +27,7 @@ struct Pages: Sendable {
         router.get("/cases/:stream/plan") { request, context in try await planPage(request, context) }
         router.get("/reports/workload") { request, context in try await workloadPage(request, context) }
         router.post("/cases/:stream/meetings") { request, context in try await scheduleMeeting(request, context) }
+        router.post("/cases/:stream/meetings/held") { request, context in try await recordMeeting(request, context) }
         router.post("/cases/:stream/deviations") { request, context in try await reportDeviation(request, context) }
         router.post("/cases/:stream/items/:item/complete") { request, context in try await completeItem(request, context) }
     }
@@ -296,6 +297,7 @@ struct Pages: Sendable {
                     "stream": stream, "csrf": user.csrf,
                     "meeting": open && may("MeetingScheduled")
                         ? ["value": form.values["scheduledFor"] ?? "", "error": form.errors["scheduledFor"] ?? ""] as [String: any Sendable] : false,
+                    "held": open && may("MeetingHeld") ? Self.heldForm(view.state, form) : false,
                     "hasItems": open && may("ActionItemCompleted") && !items.isEmpty, "itemError": form.errors["item"] ?? "",
                     "items": items.map { ["id": $0.key, "meeting": $0.value.meetingId, "due": Words.date($0.value.dueOn)] as [String: any Sendable] },
                     "deviation": may("DeviationReported")
@@ -431,6 +433,58 @@ struct Pages: Sendable {
             "deviationId": .string(id), "reportedOn": .string(BusinessDate.today().description), "category": .string(category),
             "description": .string(description),
         ]), stream: stream, session: session, field: "description", typed: typed)
+    }
+
+    /// The form for a meeting held: the meetings scheduled and not yet held
+    /// (or a new one), and three rows for action items.
+    static func heldForm(_ state: CaseState, _ form: FormState) -> [String: any Sendable] {
+        let waiting = state.meetings.filter { $0.value.heldOn == nil && $0.value.cancelledOn == nil }
+            .sorted { ($0.value.scheduledFor ?? .init(daysSinceEpoch: 0), $0.key) < ($1.value.scheduledFor ?? .init(daysSinceEpoch: 0), $1.key) }
+        let chosen = form.values["meetingId"] ?? waiting.first?.key ?? "ny"
+        var choices: [[String: any Sendable]] = waiting.map { id, meeting in
+            ["id": id, "text": "\(id), berammet \(meeting.scheduledFor.map(Words.date) ?? "uten dato")", "selected": id == chosen]
+        }
+        choices.append(["id": "ny", "text": "Et møte som ikke var berammet", "selected": chosen == "ny"])
+        return [
+            "choices": choices, "heldOn": form.values["heldOn"] ?? "", "attendees": form.values["attendees"] ?? "",
+            "minutesWritten": form.values["minutesWritten"] == "true",
+            "heldOnError": form.errors["heldOn"] ?? "", "attendeesError": form.errors["attendees"] ?? "",
+            "itemError": form.errors["actionItems"] ?? "",
+            "rows": (1...3).map { n -> [String: any Sendable] in
+                ["n": n, "description": form.values["item\(n)Description"] ?? "", "responsible": form.values["item\(n)Responsible"] ?? "",
+                 "dueOn": form.values["item\(n)DueOn"] ?? ""]
+            },
+        ]
+    }
+
+    func recordMeeting(_ request: Request, _ context: ServiceContext) async throws -> Response {
+        guard let (session, form, stream) = try await formPost(request, context) else { return refusedForm(request) }
+        let state = try await caseState(stream)
+        var typed = form.values
+        typed["csrf"] = nil
+        let meetingId = form["meetingId"].flatMap { $0 == "ny" ? nil : $0 } ?? Self.nextID("m-", taken: state.meetings.keys)
+        let attendees = (form["attendees"] ?? "").split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        var items: [JSONValue] = []
+        var taken = Array(state.items.keys)
+        for n in 1...3 {
+            let description = (form["item\(n)Description"] ?? "").trimmingCharacters(in: .whitespaces)
+            let responsible = (form["item\(n)Responsible"] ?? "").trimmingCharacters(in: .whitespaces)
+            let dueOn = form["item\(n)DueOn"] ?? ""
+            guard !(description.isEmpty && responsible.isEmpty && dueOn.isEmpty) else { continue }
+            let id = Self.nextID("i-", taken: taken)
+            taken.append(id)
+            items.append(.object(["itemId": .string(id), "description": .string(description), "responsible": .string(responsible), "dueOn": .string(dueOn)]))
+        }
+        if attendees.isEmpty {
+            return try await renderCase(stream, user: (session.caller, session.csrf),
+                                        form: FormState(values: typed, errors: ["attendees": "Skriv hvem som deltok."], status: .badRequest))
+        }
+        var data: [JSONValue.Member] = [
+            .init("meetingId", .string(meetingId)), .init("heldOn", .string(form["heldOn"] ?? "")),
+            .init("attendees", .array(attendees.map(JSONValue.string))), .init("minutesWritten", .bool(form["minutesWritten"] == "true")),
+        ]
+        if !items.isEmpty { data.append(.init("actionItems", .array(items))) }
+        return try await submit("MeetingHeld", .object(data), stream: stream, session: session, field: "heldOn", typed: typed)
     }
 
     func completeItem(_ request: Request, _ context: ServiceContext) async throws -> Response {

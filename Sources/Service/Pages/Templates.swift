@@ -37,7 +37,7 @@ enum Templates {
     .forfalt { color: #a4161a; font-weight: bold; }
     .feil { color: #a4161a; font-weight: bold; }
     label { display: block; font-weight: bold; margin-top: 1rem; }
-    input[type=password], input[type=text], input[type=date], textarea { font: inherit; padding: .4rem; border: 2px solid #595959; border-radius: 4px; min-width: 20rem; }
+    input[type=password], input[type=text], input[type=date], textarea, select { font: inherit; padding: .4rem; border: 2px solid #595959; border-radius: 4px; min-width: 20rem; }
     dl.kort { display: grid; grid-template-columns: max-content auto; gap: .25rem 1.5rem; }
     dl.kort dt { font-weight: bold; }
     ol.tidslinje { list-style: none; padding: 0; } ol.tidslinje li { border-left: 3px solid #0b3d66; padding: .25rem 0 .75rem 1rem; }
@@ -130,6 +130,28 @@ enum Templates {
     <p><button type="submit">Berame møtet</button></p>
     </form>
     {{/meeting}}
+    {{#held}}
+    <h2>Registrer holdt møte</h2>
+    <form method="post" action="/cases/{{stream}}/meetings/held">
+    <input type="hidden" name="csrf" value="{{csrf}}">
+    <label for="meetingId">Møte</label>
+    <select id="meetingId" name="meetingId">{{#choices}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{text}}</option>{{/choices}}</select>
+    <label for="heldOn">Dato møtet ble holdt</label>
+    <input type="date" id="heldOn" name="heldOn" value="{{heldOn}}" required{{#heldOnError}} aria-invalid="true" aria-describedby="heldOn-feil"{{/heldOnError}}>
+    {{#heldOnError}}<p id="heldOn-feil" class="feil" role="alert">{{heldOnError}}</p>{{/heldOnError}}
+    <label for="attendees">Deltakere (én per linje)</label>
+    <textarea id="attendees" name="attendees" rows="3" cols="40"{{#attendeesError}} aria-invalid="true" aria-describedby="attendees-feil"{{/attendeesError}}>{{attendees}}</textarea>
+    {{#attendeesError}}<p id="attendees-feil" class="feil" role="alert">{{attendeesError}}</p>{{/attendeesError}}
+    <p><input type="checkbox" id="minutesWritten" name="minutesWritten" value="true"{{#minutesWritten}} checked{{/minutesWritten}}> <label for="minutesWritten" style="display:inline">Referatet er skrevet</label></p>
+    <fieldset><legend>Oppfølgingspunkter (tomme rader tas ikke med)</legend>
+    {{#itemError}}<p id="actionItems-feil" class="feil" role="alert">{{itemError}}</p>{{/itemError}}
+    {{#rows}}<p><label for="item{{n}}Description">Punkt {{n}}: hva</label><input type="text" id="item{{n}}Description" name="item{{n}}Description" value="{{description}}">
+    <label for="item{{n}}Responsible">Punkt {{n}}: hvem</label><input type="text" id="item{{n}}Responsible" name="item{{n}}Responsible" value="{{responsible}}">
+    <label for="item{{n}}DueOn">Punkt {{n}}: frist</label><input type="date" id="item{{n}}DueOn" name="item{{n}}DueOn" value="{{dueOn}}"></p>{{/rows}}
+    </fieldset>
+    <p><button type="submit">Registrer møtet</button></p>
+    </form>
+    {{/held}}
     {{#hasItems}}
     <h2>Åpne oppfølgingspunkter</h2>
     {{#itemError}}<p class="feil" role="alert">{{itemError}}</p>{{/itemError}}
