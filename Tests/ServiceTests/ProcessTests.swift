@@ -16,21 +16,25 @@ let iplogBinary: String = {
 final class ServerProcess: @unchecked Sendable {
     let process = Process()
     let port: Int
-    let errors = Pipe()
+    /// The service's log goes to a file: a pipe that the test process fails to
+    /// drain (its threads all busy on a loaded machine) would stop the service
+    /// at its next log line.
+    let log: String
 
     init(store: String) throws {
+        log = store + "-serve-\(UUID().uuidString.prefix(8)).log"
+        FileManager.default.createFile(atPath: log, contents: nil)
         process.executableURL = URL(fileURLWithPath: iplogBinary)
         process.arguments = ["serve", "--store", store, "--port", "0"]
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = errors
+        process.standardError = FileHandle(forWritingAtPath: log)
         try process.run()
         // "iplog serve: listening on http://127.0.0.1:PORT"
+        let deadline = Date().addingTimeInterval(60)
         var seen = ""
-        let deadline = Date().addingTimeInterval(30)
-        while !seen.contains("listening on http://"), Date() < deadline {
-            let data = errors.fileHandleForReading.availableData
-            if data.isEmpty { break }
-            seen += String(decoding: data, as: UTF8.self)
+        while !seen.contains("listening on http://"), Date() < deadline, process.isRunning {
+            Thread.sleep(forTimeInterval: 0.05)
+            seen = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         }
         guard let range = seen.range(of: #"listening on http://127\.0\.0\.1:(\d+)"#, options: .regularExpression),
               let port = Int(seen[range].split(separator: ":").last!) else {
@@ -38,15 +42,12 @@ final class ServerProcess: @unchecked Sendable {
             throw POSIXError(.EIO)
         }
         self.port = port
-        // Keep draining the request log, so the service never blocks on a full pipe.
-        errors.fileHandleForReading.readabilityHandler = { _ = $0.availableData }
     }
 
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
     func waitForExit() -> Int32 {
         process.waitUntilExit()
-        errors.fileHandleForReading.readabilityHandler = nil
         return process.terminationStatus
     }
 }
@@ -65,7 +66,7 @@ final class ServerProcess: @unchecked Sendable {
         await withTaskGroup(of: Void.self) { group in
             for w in 0..<workers {
                 group.addTask {
-                    await blocking {
+                    await onThread {
                         let stream = "case-\(tag)\(w)"
                         var n = 0
                         while !answers.stop.load(ordering: .relaxed) {
@@ -174,6 +175,18 @@ extension ProcessTests {
         second.waitUntilExit()
         #expect(second.terminationStatus == 1)
         #expect(text.contains("[ioError] cannot listen on 127.0.0.1:\(server.port): the address is in use"), "\(text)")
+    }
+}
+
+/// Runs blocking work on a thread of its own (not GCD's pool, which a loaded
+/// test process may have busy), and waits for it.
+func onThread(_ body: @escaping @Sendable () -> Void) async {
+    await withCheckedContinuation { continuation in
+        let thread = Thread {
+            body()
+            continuation.resume()
+        }
+        thread.start()
     }
 }
 
