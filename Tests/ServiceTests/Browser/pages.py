@@ -34,8 +34,8 @@ for flag in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--dis
     options.add_argument(flag)
 options.binary_location = "/usr/bin/chromium"
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-driver.set_page_load_timeout(30)
-driver.set_script_timeout(60)
+driver.set_page_load_timeout(120)
+driver.set_script_timeout(120)
 
 
 def sign_in(token):
@@ -52,7 +52,7 @@ def submit(button):
     """Clicks and waits for the next page to replace this one."""
     page = driver.find_element(By.TAG_NAME, "html")
     button.click()
-    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(page))
+    WebDriverWait(driver, 90).until(expected_conditions.staleness_of(page))
 
 
 def accessible(page):
