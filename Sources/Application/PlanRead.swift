@@ -95,7 +95,12 @@ extension Reads {
         }
         plan.members = memberOrder.compactMap { members[$0] }
         plan.goals = goalOrder.compactMap { goals[$0] }
-        plan.measures = measureOrder.compactMap { measures[$0] }
+        // Who is responsible may be named by a group member's id: shown as the member.
+        plan.measures = measureOrder.compactMap { measures[$0] }.map { measure in
+            var measure = measure
+            if let id = measure.responsible, let member = members[id] { measure.responsible = "\(member.role), \(member.organisation)" }
+            return measure
+        }
         plan.unit = state.unit
         plan.status = state.status
         plan.nextEvaluationDue = state.nextEvaluationDue

@@ -100,7 +100,7 @@ import Testing
             let json: HTTPFields = [.contentType: "application/json"]
             let events = #"""
             [{"type":"GroupMemberAdded","data":{"memberId":"gm-1","role":"fastlege","organisation":"Legekontoret","addedOn":"2026-03-05"}},
-             {"type":"PlanEstablished","data":{"establishedOn":"2026-03-10","goals":[{"goalId":"g-1","description":"Gå til butikken alene <script>alert(1)</script>","horizon":"short"},{"goalId":"g-2","description":"Egen bolig","horizon":"long"}],"measures":[{"measureId":"t-1","description":"Fysioterapi to ganger i uken","responsible":"Fysioterapeut Hansen"}],"nextEvaluationDue":"2026-09-10"}},
+             {"type":"PlanEstablished","data":{"establishedOn":"2026-03-10","goals":[{"goalId":"g-1","description":"Gå til butikken alene <script>alert(1)</script>","horizon":"short"},{"goalId":"g-2","description":"Egen bolig","horizon":"long"}],"measures":[{"measureId":"t-1","description":"Fysioterapi to ganger i uken","responsible":"Fysioterapeut Hansen"},{"measureId":"t-2","description":"Medisingjennomgang","responsible":"gm-1"}],"nextEvaluationDue":"2026-09-10"}},
              {"type":"GoalAchieved","data":{"goalId":"g-1","achievedOn":"2026-06-01"}},
              {"type":"TransitionPlanned","data":{"transition":"Fra barnehage til skole","plannedFor":"2027-08-15"}}]
             """#
@@ -111,7 +111,7 @@ import Testing
             #expect(page.status == .ok)
             let html = page.text
             for text in [#"<html lang="nb">"#, "Individuell plan", "Legekontoret", "Egen bolig", "lang sikt", "01.06.2026", "Fysioterapeut Hansen",
-                         "10.09.2026", "Fra barnehage til skole", "15.08.2027", "individuell plan, gitt 10.02.2026", ServiceFixture.adult,
+                         "10.09.2026", "Fra barnehage til skole", "fastlege, Legekontoret", "15.08.2027", "individuell plan, gitt 10.02.2026", ServiceFixture.adult,
                          "size: A4", "counter(page)", "break-inside: avoid"] {
                 #expect(html.contains(text), "the plan shows \(text)")
             }
