@@ -30,6 +30,8 @@ extension Reads {
         public var coordinatorId: String?
         public var coordinatorName: String?
         public var coordinatorUnit: String?
+        /// How to reach the coordinating unit (`config.json` `contact`).
+        public var contact: String?
         public var establishedOn: BusinessDate?
         public var members: [Member] = []
         public var goals: [Goal] = []
@@ -105,6 +107,7 @@ extension Reads {
         plan.status = state.status
         plan.nextEvaluationDue = state.nextEvaluationDue
         plan.coordinatorId = state.activeCoordinator
+        plan.contact = try ServiceConfig.contact(store: storePath)
         plan.consent = state.consent.map { ($0.key.rawValue, $0.value) }.sorted { $0.0 < $1.0 }
         if let id = state.activeCoordinator {
             // The coordinator's name and unit, as their registration gives them.

@@ -172,6 +172,16 @@ public struct ServiceConfig: Sendable, Hashable {
 
     public init() {}
 
+    /// How the person and the group reach the coordinating unit, as the plan
+    /// document prints it (`config.json`: `"contact": "Koordinerende enhet, tlf. …"`).
+    public static func contact(store: String) throws -> String? {
+        guard let value = try configJSON(store: store)?["contact"] else { return nil }
+        guard let text = value.stringValue, !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw LogError(.invalidShape, "config.json: field contact: how to reach the coordinating unit, as text, expected")
+        }
+        return text
+    }
+
     /// `config.json` of the store, or nil when there is none.
     static func configJSON(store: String) throws -> JSONValue? {
         guard let data = FileManager.default.contents(atPath: store + "/config.json") else { return nil }

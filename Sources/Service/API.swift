@@ -136,6 +136,10 @@ struct API: Sendable {
     /// The body, at most `limit` bytes, within ``ServiceLimits/bodySeconds``: a
     /// client that stops sending is answered 408 instead of holding a task.
     func body(_ request: Request, limit: Int) async throws -> [UInt8] {
+        // A body that says it is too large is refused before a byte of it is read.
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+            throw APIError(status: .contentTooLarge, code: "tooLarge", message: "the body is larger than \(limit >> 20) MiB")
+        }
         let body = request.body, seconds = bodySeconds
         // Whichever comes first answers: the body, or the clock. A structured
         // race would wait for the body's task, which a silent client never ends.

@@ -96,6 +96,7 @@ import Testing
 @Suite(.serialized) struct PlanDocumentTests {
     @Test func thePlanAsOneSelfContainedDocument() async throws {
         let fixture = try ServiceFixture()
+        try #"{"contact": "Koordinerende enhet, Rådhuset, telefon 12 34 56 78"}"#.write(toFile: fixture.store + "/config.json", atomically: true, encoding: .utf8)
         try await fixture.withService { client in
             let json: HTTPFields = [.contentType: "application/json"]
             let events = #"""
@@ -111,7 +112,7 @@ import Testing
             #expect(page.status == .ok)
             let html = page.text
             for text in [#"<html lang="nb">"#, "Individuell plan", "Legekontoret", "Egen bolig", "lang sikt", "01.06.2026", "Fysioterapeut Hansen",
-                         "10.09.2026", "Fra barnehage til skole", "fastlege, Legekontoret", "15.08.2027", "individuell plan, gitt 10.02.2026", ServiceFixture.adult,
+                         "10.09.2026", "Fra barnehage til skole", "fastlege, Legekontoret", "Rådhuset, telefon 12 34 56 78", "15.08.2027", "individuell plan, gitt 10.02.2026", ServiceFixture.adult,
                          "size: A4", "counter(page)", "break-inside: avoid"] {
                 #expect(html.contains(text), "the plan shows \(text)")
             }

@@ -112,7 +112,7 @@ final class ServerProcess: @unchecked Sendable {
         answers.stop.store(true, ordering: .relaxed)
         await load
         let created = answers.created.withLock { $0 }
-        #expect(created.count > 16, "the clients appended before the kill (last answer \(answers.lastStatus.load(ordering: .relaxed)))")
+        #expect(created.count > 16, "the clients appended before the kill (last answer \(answers.lastStatus.load(ordering: .relaxed)); the service's log ends: \(((try? String(contentsOfFile: server.log, encoding: .utf8)) ?? "").suffix(1500)))")
 
         let again = try ServerProcess(store: fixture.store)
         // A retry of a sample (every one is checked in the export below).

@@ -211,6 +211,7 @@ final class KeepAlive {
         var sent = 0
         while sent < bytes.count {
             let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n < 0 && errno == EINTR { continue }
             guard n > 0 else { throw BenchError("send failed") }
             sent += n
         }
@@ -238,7 +239,8 @@ final class KeepAlive {
 
     private func fill() throws {
         var chunk = [UInt8](repeating: 0, count: 65536)
-        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        var n: Int
+        repeat { n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) } } while n < 0 && errno == EINTR
         guard n > 0 else { throw BenchError("the connection closed") }
         buffer += chunk[0..<n]
     }

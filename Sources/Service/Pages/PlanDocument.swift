@@ -34,8 +34,9 @@ public enum PlanHTML {
     <dl><dt>Fødselsnummer</dt><dd>{{person}}</dd><dt>Status</dt><dd>{{status}}</dd><dt>Enhet</dt><dd>{{unit}}</dd>{{#established}}<dt>Planen ble etablert</dt><dd>{{established}}</dd>{{/established}}</dl>
     <h2>Koordinator</h2>
     {{#coordinator}}<dl><dt>Koordinator</dt><dd>{{name}} ({{id}})</dd><dt>Enhet</dt><dd>{{unit}}</dd></dl>
-    <p>Koordinatoren nås gjennom koordinerende enhet i kommunen.</p>{{/coordinator}}
-    {{^coordinator}}<p>Saken har ingen koordinator nå. Ta kontakt med koordinerende enhet i kommunen.</p>{{/coordinator}}
+    {{/coordinator}}
+    {{^coordinator}}<p>Saken har ingen koordinator nå.</p>{{/coordinator}}
+    <p>Koordinerende enhet: {{contact}}</p>
     <h2>Ansvarsgruppen</h2>
     {{#hasMembers}}<table><thead><tr><th scope="col">Rolle</th><th scope="col">Virksomhet</th></tr></thead>
     <tbody>{{#members}}<tr><td>{{role}}</td><td>{{organisation}}</td></tr>{{/members}}</tbody></table>{{/hasMembers}}
@@ -69,7 +70,7 @@ public enum PlanHTML {
     public static func render(_ plan: Reads.PlanDocument, printed: BusinessDate = .today()) -> String {
         var data: [String: Any] = [
             "stream": plan.stream, "printed": Words.date(printed), "version": plan.version, "erased": plan.personalDataErased,
-            "person": plan.personId ?? "–", "status": Words.status(plan.status), "unit": plan.unit ?? "–",
+            "person": plan.personId ?? "–", "contact": plan.contact ?? "ta kontakt med kommunens sentralbord og spør etter koordinerende enhet", "status": Words.status(plan.status), "unit": plan.unit ?? "–",
             "hasMembers": !plan.members.isEmpty, "members": plan.members.map { ["role": $0.role, "organisation": $0.organisation] },
             "hasGoals": !plan.goals.isEmpty,
             "goals": plan.goals.map { ["description": $0.description, "horizon": $0.horizon == "long" ? "lang sikt" : "kort sikt",
