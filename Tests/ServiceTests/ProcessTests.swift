@@ -32,12 +32,15 @@ final class ServerProcess: @unchecked Sendable {
         // "iplog serve: listening on http://127.0.0.1:PORT"
         let deadline = Date().addingTimeInterval(60)
         var seen = ""
-        while !seen.contains("listening on http://"), Date() < deadline, process.isRunning {
+        // The whole line, up to its newline: a file read while the line is being
+        // written would give "…:385" of port 38547.
+        let line = #"listening on http://127\.0\.0\.1:(\d+)\n"#
+        while seen.range(of: line, options: .regularExpression) == nil, Date() < deadline, process.isRunning {
             Thread.sleep(forTimeInterval: 0.05)
             seen = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         }
-        guard let range = seen.range(of: #"listening on http://127\.0\.0\.1:(\d+)"#, options: .regularExpression),
-              let port = Int(seen[range].split(separator: ":").last!) else {
+        guard let range = seen.range(of: line, options: .regularExpression),
+              let port = Int(seen[range].dropLast().split(separator: ":").last!) else {
             process.terminate()
             throw POSIXError(.EIO)
         }

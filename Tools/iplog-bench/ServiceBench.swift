@@ -154,12 +154,14 @@ final class Server {
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         var seen = ""
-        while !seen.contains("listening on http://") {
+        // The whole line, up to its newline (a read may end inside the port's digits).
+        let line = #"listening on http://127\.0\.0\.1:(\d+)\n"#
+        while seen.range(of: line, options: .regularExpression) == nil {
             let data = errors.fileHandleForReading.availableData
             if data.isEmpty { throw BenchError("iplog serve did not start: \(seen)") }
             seen += String(decoding: data, as: UTF8.self)
         }
-        guard let range = seen.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression), let port = Int(seen[range].split(separator: ":").last!) else {
+        guard let range = seen.range(of: line, options: .regularExpression), let port = Int(seen[range].dropLast().split(separator: ":").last!) else {
             throw BenchError("iplog serve: no port in \(seen)")
         }
         self.port = port

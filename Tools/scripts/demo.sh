@@ -86,8 +86,14 @@ serve_log=$(mktemp "${TMPDIR:-/tmp}/iplog-serve-XXXXXX")
 trap 'rm -f "$sample" "$report" "$serve_log"' EXIT
 $iplog serve --port 0 2> "$serve_log" &
 server=$!
-for _ in $(seq 1 100); do grep -q "listening on" "$serve_log" && break; sleep 0.1; done
-url=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$serve_log")
+# The address from its log line, once the service answers there (a line read while
+# being written could end inside the port's digits).
+url=
+for _ in $(seq 1 300); do
+  url=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$serve_log")
+  [ -n "$url" ] && curl -sf "$url/healthz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
 echo "== iplog serve at $url"
 call() { local who=$1; shift; echo "\$ curl $* (as $who)"; curl -sS -H "Authorization: Bearer $(token "$who")" "$@" | head -c 600; echo; }
 call kontor "$url/healthz"
