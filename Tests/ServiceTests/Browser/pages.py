@@ -15,7 +15,6 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 url, shots, coordinator, mine, manager, other = sys.argv[1:7]
@@ -52,7 +51,16 @@ def submit(button):
     """Clicks and waits for the next page to replace this one."""
     page = driver.find_element(By.TAG_NAME, "html")
     button.click()
-    WebDriverWait(driver, 90).until(expected_conditions.staleness_of(page))
+
+    def gone(_):
+        # Stale, or (Chromium, mid-navigation) "does not belong to the document": the page was replaced.
+        try:
+            page.is_enabled()
+            return False
+        except Exception:
+            return True
+
+    WebDriverWait(driver, 90).until(gone)
 
 
 def accessible(page):
