@@ -29,8 +29,6 @@ public final class Users: Sendable {
     private struct Loaded {
         var identity: FileIdentity?
         var users: [User]
-        /// Each user's token hash as bytes, decoded once per load.
-        var hashes: [[UInt8]?] = []
     }
     private let loaded = Mutex(Loaded(identity: nil, users: []))
 
@@ -53,19 +51,15 @@ public final class Users: Sendable {
 
     static func hash(_ token: String) -> [UInt8] { Array(SHA256.hash(data: Array(token.utf8))) }
 
-    static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
-
     /// The user whose token this is, if it is not revoked. Every user's hash is
     /// compared, each in constant time, so the answer's timing tells nothing
     /// about which hash came close.
     public func authenticate(token: String) throws -> User? {
         guard token.hasPrefix("iplog_"), token.utf8.count < 200 else { return nil }
-        let presented = Self.hash(token)
-        let (users, hashes) = try currentWithHashes()
+        let presented = Array(Self.hash(token).hexString.utf8)
         var found: User?
-        for (user, stored) in zip(users, hashes) {
-            guard let stored else { continue }
-            if Self.constantTimeEqual(stored, presented) && user.revoked == nil && found == nil { found = user }
+        for user in try current() {
+            if Self.constantTimeEqual(Array(user.tokenHash.utf8), presented) && user.revoked == nil && found == nil { found = user }
         }
         return found
     }
@@ -77,34 +71,15 @@ public final class Users: Sendable {
         return difference == 0
     }
 
-    static func bytes(hex: String) -> [UInt8]? {
-        let digits = Array(hex.utf8)
-        guard digits.count == 64 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(32)
-        for i in stride(from: 0, to: 64, by: 2) {
-            guard let value = UInt8(String(decoding: digits[i..<i + 2], as: UTF8.self), radix: 16) else { return nil }
-            out.append(value)
-        }
-        return out
-    }
-
     // MARK: The file
 
     /// The users as the file holds them now (read again when it changed).
-    public func current() throws -> [User] { try currentWithHashes().users }
-
-    private func currentWithHashes() throws -> (users: [User], hashes: [[UInt8]?]) {
+    public func current() throws -> [User] {
         let identity = FileIdentity(path: file)
         return try loaded.withLock { loaded in
-            if let identity, loaded.identity == identity { return (loaded.users, loaded.hashes) }
-            if identity == nil {
-                loaded = Loaded(identity: nil, users: [])
-                return ([], [])
-            }
-            let users = try read()
-            loaded = Loaded(identity: identity, users: users, hashes: users.map { Self.bytes(hex: $0.tokenHash) })
-            return (loaded.users, loaded.hashes)
+            if let identity, loaded.identity == identity { return loaded.users }
+            loaded = Loaded(identity: identity, users: identity == nil ? [] : try read())
+            return loaded.users
         }
     }
 
@@ -139,32 +114,26 @@ public final class Users: Sendable {
         let temporary = file + ".new"
         let bytes = Array((json.jsonText + "\n").utf8)
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw Self.error(errno, "users/users.json") }
+        guard fd >= 0 else { throw LogError.file(errno, "users/users.json") }
         defer { close(fd) }
         var written = 0
         while written < bytes.count {
             let n = bytes[written...].withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
-            guard n > 0 else { throw Self.error(errno, "users/users.json") }
+            guard n > 0 else { throw LogError.file(errno, "users/users.json") }
             written += n
         }
-        guard fsync(fd) == 0, rename(temporary, file) == 0 else { throw Self.error(errno, "users/users.json") }
+        guard fsync(fd) == 0, rename(temporary, file) == 0 else { throw LogError.file(errno, "users/users.json") }
         let dir = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dir >= 0 { fsync(dir); close(dir) }
-    }
-
-    static func error(_ code: Int32, _ what: String) -> LogError {
-        let reason = String(cString: strerror(code))
-        if code == ENOSPC || code == EDQUOT { return LogError(.diskFull, "\(what): \(reason); free space and run the command again") }
-        return LogError(.ioError, "\(what): \(reason)")
     }
 
     /// Runs `body` on the users under the directory's lock, writing what it returns.
     private func change<R>(_ body: (inout [User]) throws -> R) throws -> R {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let lock = open(directory + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard lock >= 0 else { throw Self.error(errno, "users/lock") }
+        guard lock >= 0 else { throw LogError.file(errno, "users/lock") }
         defer { close(lock) }
-        guard flock(lock, LOCK_EX) == 0 else { throw Self.error(errno, "users/lock") }
+        guard flock(lock, LOCK_EX) == 0 else { throw LogError.file(errno, "users/lock") }
         var users = try read()
         let result = try body(&users)
         try write(users)
@@ -189,7 +158,7 @@ public final class Users: Sendable {
         if role != .unitManager, unit != nil { throw LogError(.invalidShape, "--unit: only a unit manager has a unit") }
         if role != .coordinator, coordinatorId != nil { throw LogError(.invalidShape, "--coordinator: only a coordinator has a coordinator id") }
         let token = Self.newToken()
-        let user = User(name: name, role: role, unit: unit, coordinatorId: coordinatorId, tokenHash: Self.hex(Self.hash(token)),
+        let user = User(name: name, role: role, unit: unit, coordinatorId: coordinatorId, tokenHash: Self.hash(token).hexString,
                         created: EventStore.systemClock().description, revoked: nil)
         try change { users in
             if users.contains(where: { $0.name == name && $0.revoked == nil }) {

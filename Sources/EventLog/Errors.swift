@@ -1,3 +1,5 @@
+import Foundation
+import LMDB
 /// An append or read that the log itself refuses: a version conflict, an event id
 /// reused for other content, a broken chain, an envelope that is not well formed,
 /// a missing store.
@@ -63,4 +65,14 @@ public struct AppendFailure: Error, CustomStringConvertible {
     }
 
     public var description: String { "event \(index + 1) of the batch: \(error)" }
+}
+
+extension LogError {
+    /// A file that could not be read or written: `[diskFull]` for LMDB's and
+    /// the system's no-space codes, else `[ioError]`, naming `what`.
+    public static func file(_ code: Int32, _ what: String) -> LogError {
+        let reason = String(cString: strerror(code))
+        if LMDBError.noSpaceCodes.contains(code) { return LogError(.diskFull, "\(what): \(reason); free space and run the command again") }
+        return LogError(.ioError, "\(what): \(reason)")
+    }
 }

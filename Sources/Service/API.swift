@@ -198,7 +198,7 @@ struct API: Sendable {
         var events: [ProposedEvent] = []
         for (i, item) in items.enumerated() {
             do {
-                events.append(try Self.event(item, stream: stream, actor: caller.name, today: today))
+                events.append(try Self.event(item, stream: stream, today: today))
             } catch {
                 throw APIError(ErrorReport(error), extra: many ? [.init("index", .integer(i))] : [])
             }
@@ -220,14 +220,14 @@ struct API: Sendable {
     }
 
     /// One event of a request's body, checked as `iplog append` checks it.
-    static func event(_ item: JSONValue, stream: String, actor: String, today: BusinessDate) throws -> ProposedEvent {
+    static func event(_ item: JSONValue, stream: String, today: BusinessDate) throws -> ProposedEvent {
         guard case .object(var fields) = item else { throw LogError(.invalidShape, "an event object expected, found \(item.kindName)") }
         for field in fields where !eventFields.contains(field.key) {
             throw Envelope.unknownField(field.key, at: "", among: eventFields.filter { $0 != "stream" && $0 != "actor" })
         }
         if let named = item["stream"], named != .string(stream) { throw LogError(.invalidShape, "stream: the body names another stream than the path") }
-        fields.removeAll { $0.key == "stream" || $0.key == "actor" }
-        fields += [.init("stream", .string(stream)), .init("actor", .string(actor))]  // the caller's name, whatever the body says
+        fields.removeAll { $0.key == "stream" || $0.key == "actor" }  // the actor: the caller, stamped by Appends
+        fields.append(.init("stream", .string(stream)))
         return try Catalogue.validate(try Envelope.decode(.object(fields), today: today, dateField: DomainEvent.dateField, catalogueChecksDates: true))
     }
 
@@ -260,14 +260,10 @@ struct API: Sendable {
         for line in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             number += 1
             let text = line.last == UInt8(ascii: "\r") ? line.dropLast() : line[...]
-            if text.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            // As `iplog import` reads a line; the recorded actor is the caller, set by Appends.
+            guard let item = ImportItem.parse(line: number, Array(text), today: today) else { continue }
             do {
-                let value = try JSONParser.parse(Array(text))
-                guard case .object(var fields) = value else { throw LogError(.invalidShape, "a JSON object expected") }
-                fields.removeAll { $0.key == "actor" }
-                fields.append(.init("actor", .string(caller.name)))
-                events.append(try Catalogue.validate(try Envelope.decode(.object(fields), today: today, dateField: DomainEvent.dateField,
-                                                                          catalogueChecksDates: true)))
+                events.append(try item.event.get())
                 lines.append(number)
             } catch {
                 throw APIError(ErrorReport(error), extra: [.init("line", .integer(number))])

@@ -75,7 +75,7 @@ final class ServiceFixture: @unchecked Sendable {
     /// An event as the CLI or a client would send it, checked by the catalogue.
     static func event(_ stream: String, _ type: String, _ data: String) throws -> ProposedEvent {
         let envelope = JSONValue.object(["stream": .string(stream), "type": .string(type), "data": try JSONParser.parse(Array(data.utf8))])
-        return try Catalogue.validate(try Envelope.decode(envelope, today: .today(), dateField: DomainEvent.dateField))
+        return try ImportItem.parse(line: 1, Array(envelope.jsonText.utf8), today: .today())!.event.get()
     }
 
     /// Runs `test` against the service over this store on a free port, through real HTTP.

@@ -83,6 +83,13 @@ import Testing
             let metrics = try await client.execute(uri: "/metrics", method: .get)
             #expect(metrics.text.contains("iplog_commits_total"))
             #expect(metrics.text.contains("iplog_events_per_commit"))
+            // The service's own commits carried exactly the 80 events, in no more commits than events.
+            func value(_ name: String) -> Double? {
+                metrics.text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last!) }
+            }
+            #expect(value("iplog_events_per_commit_sum") == 80)
+            #expect((value("iplog_events_per_commit_count") ?? 0) >= 1 && (value("iplog_events_per_commit_count") ?? 81) <= 80)
+            #expect((value("iplog_store_bytes") ?? 0) > 0)
         }
     }
 

@@ -35,7 +35,7 @@ extension IPLog {
                 let since = try from.map { try Envelope.date($0, field: "--from") }
                 let reads = Reads(log: try storeOptions.open(create: false), storePath: storeOptions.path)
                 if let person, PersonID(person) == nil { throw LogError(.invalidPersonId, "--person: not a valid fødselsnummer or D-nummer") }
-                let entries = try reads.accessLogEntries(person: person, command: command, from: since, caller: .storeOperator(AccessOptions.who(actor: nil)))
+                let entries = try reads.accessLogEntries(person: person, command: command, from: since, caller: .commandLine)
                 let erasures = command == "erase"
                 if output.json {
                     out.json(Reads.json(entries, forPerson: person != nil))

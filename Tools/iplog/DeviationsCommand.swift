@@ -63,7 +63,7 @@ extension IPLog {
                     question = .open(asOf: date)
                     title = { "\(plural($0, "deviation")) open on \(date)" }
                 }
-                let rows = try reads.deviations(question, rule: rule, unit: unit, coordinator: coordinator, caller: .storeOperator(AccessOptions.who(actor: nil)))
+                let rows = try reads.deviations(question, rule: rule, unit: unit, coordinator: coordinator, caller: .commandLine)
                 emit(rows, question: question, out: out, title: title(rows.count))
             } catch {
                 throw fail(error, json: format.json, output: out)

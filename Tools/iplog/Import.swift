@@ -59,7 +59,7 @@ extension IPLog {
                 created = isNew
                 let appends = try Appends(store: store, storePath: storeOptions.path)
                 let summary = try appends.importLines(items, batchSize: batchSize, atomic: atomic, lenient: lenient,
-                                                      caller: .storeOperator(AccessOptions.who(actor: nil)), today: today) { done in
+                                                      caller: .commandLine, today: today) { done in
                     if showProgress { FileHandle.standardError.write(Data("\rimported \(done) lines".utf8)) }
                 }
                 if showProgress { FileHandle.standardError.write(Data("\r".utf8)) }

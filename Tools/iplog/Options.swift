@@ -52,6 +52,11 @@ struct AccessOptions: ParsableArguments {
     }
 }
 
+extension Caller {
+    /// Whoever runs this command without `--actor`: `$IPLOG_ACTOR`, else the OS user; the store's operator.
+    static var commandLine: Caller { .storeOperator(AccessOptions.who(actor: nil)) }
+}
+
 /// A stream id given on the command line.
 enum StreamArgument {
     /// Refuses what cannot be a stream id (empty, too long, other characters) as

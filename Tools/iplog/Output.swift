@@ -146,11 +146,7 @@ final class StandardOutput {
         if let file { close(descriptor); unlink(file.temporary) }
     }
 
-    static func error(_ code: Int32, _ what: String) -> LogError {
-        let reason = String(cString: strerror(code))
-        if LMDBError.noSpaceCodes.contains(code) { return LogError(.diskFull, "\(what): \(reason); free space and run the command again") }
-        return LogError(.ioError, "\(what): \(reason)")
-    }
+    static func error(_ code: Int32, _ what: String) -> LogError { LogError.file(code, what) }
 
     deinit {
         defer { if file == nil && descriptor > 2 { close(descriptor) } }  // a device opened by path

@@ -39,7 +39,7 @@ extension IPLog {
             do {
                 let context = try ReportContext(storeOptions)
                 try context.checkUnit(unit)
-                let text = try ReportHTML.render(Reads(context: context), caller: .storeOperator(AccessOptions.who(actor: nil)),
+                let text = try ReportHTML.render(Reads(context: context), caller: .commandLine,
                                                  asOf: try reportDate(asOf), unit: unit, months: months)
                 output.write(Array(text.utf8))
                 try output.finish()

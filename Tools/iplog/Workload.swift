@@ -26,7 +26,7 @@ extension IPLog {
             do {
                 let reads = Reads(context: try ReportContext(storeOptions))
                 let date = try reportDate(asOf)
-                let workload = try reads.workload(asOf: date, unit: unit, caller: .storeOperator(AccessOptions.who(actor: nil)))
+                let workload = try reads.workload(asOf: date, unit: unit, caller: .commandLine)
                 let (rows, units) = (workload.rows, workload.units)
                 if format.json {
                     out.json(workload.json)

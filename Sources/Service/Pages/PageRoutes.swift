@@ -362,7 +362,7 @@ struct Pages: Sendable {
     func submit(_ type: String, _ data: JSONValue, stream: String, session: Sessions.Session, field: String, typed: [String: String]) async throws -> Response {
         let user = (session.caller, session.csrf)
         do {
-            let event = try API.event(.object(["type": .string(type), "data": data]), stream: stream, actor: session.caller.name, today: .today())
+            let event = try API.event(.object(["type": .string(type), "data": data]), stream: stream, today: .today())
             _ = try await appends.append([event], caller: session.caller)
             return Self.redirect("/cases/\(stream)#historikk")
         } catch {
