@@ -27,8 +27,10 @@ extension DomainEvent {
         "MeetingCancelled": .members(["reason": .all]),
         "MeetingHeld": .members(["attendees": .all, "actionItems": .members(["description": .all, "responsible": .all])]),
         "PlanEstablished": .members(["goals": .members(["description": .all]), "measures": .members(["description": .all, "responsible": .all])]),
-        "GoalAdded": .members(["goal": .members(["description": .all])]),
-        "MeasureAdded": .members(["measure": .members(["description": .all, "responsible": .all])]),
+        // Flat, as the catalogue's JSON has them (before 0.10 these two named
+        // nested members that the JSON does not have, and sealed nothing).
+        "GoalAdded": .members(["description": .all]),
+        "MeasureAdded": .members(["description": .all, "responsible": .all]),
         "PlanEvaluated": .members(["summary": .all]),
         "TransitionPlanned": .members(["transition": .all]),
         "DeviationReported": .members(["description": .all]),

@@ -23,6 +23,31 @@ struct CatalogueTests {
         }
     }
 
+    /// The personal values are sealed where the JSON has them: every member a
+    /// type's sealing spec names is a field of the catalogue's payload (a spec
+    /// shaped after the Swift struct rather than the JSON, `{"goal":
+    /// {"description"}}` for GoalAdded's flat `description`, sealed nothing).
+    @Test(arguments: DomainEvent.allTypes)
+    func theSealingSpecNamesFieldsThePayloadHas(type: String) throws {
+        guard let spec = DomainEvent.sealedFields(of: type) else { return }
+        let fields = try #require(CatalogueSchema.types.first { $0.name == type }).fields
+        func leaves(_ spec: SealedFields, _ path: [String]) -> [[String]] {
+            switch spec {
+            case .all: [path]
+            case .members(let named): named.flatMap { leaves($0.value, path + [$0.key]) }
+            }
+        }
+        func has(_ fields: [CatalogueSchema.Field], _ path: ArraySlice<String>) -> Bool {
+            guard let key = path.first, let field = fields.first(where: { $0.name == key }) else { return false }
+            if path.count == 1 { return true }
+            if case .objects(let inner) = field.kind { return has(inner, path.dropFirst()) }
+            return false
+        }
+        for path in leaves(spec, []) {
+            #expect(has(fields, path[...]), "\(type): the spec seals \(path.joined(separator: ".")), which the payload does not have")
+        }
+    }
+
     /// Every required field of every type: without it, the event is refused naming it.
     @Test(arguments: DomainEvent.allTypes)
     func aMissingRequiredFieldIsRefusedNamingIt(type: String) throws {
