@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// The arrows point one way: CLMDB → LMDB → EventLog → Domain → Projections → Application → Service → Tools.
+// The arrows point one way: CLMDB → LMDB → EventLog → Domain → Projections → Application → Service, Mirror → Tools.
 // JSON (parser, writer, binary form of payloads) has no dependencies of its own.
 let package = Package(
     name: "iplog",
@@ -26,6 +26,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // The PostgreSQL mirror (`iplog mirror`).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         .systemLibrary(
@@ -94,11 +97,24 @@ let package = Package(
             ],
             path: "Sources/Service"
         ),
+        // The PostgreSQL adapter: a follower that copies the log and the read
+        // models into PostgreSQL tables for SQL reporting.
+        .target(
+            name: "Mirror",
+            dependencies: [
+                "Application", "EventLog", "Domain", "JSON", "ProjectionKit", "CaseStatus", "Deviations", "CoordinatorWorkload",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Mirror"
+        ),
         .executableTarget(
             name: "iplog",
             dependencies: [
                 "LMDB", "EventLog", "Domain", "JSON", "SampleData", "AccessLog",
-                "ProjectionKit", "CaseStatus", "Deviations", "CoordinatorWorkload", "Application", "Service",
+                "ProjectionKit", "CaseStatus", "Deviations", "CoordinatorWorkload", "Application", "Service", "Mirror",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -132,7 +148,8 @@ let package = Package(
             ],
             path: "Tests/ServiceTests"
         ),
-        .testTarget(name: "CLITests", dependencies: ["iplog", "iplog-bench", "EventLog", "JSON", "AccessLog"], path: "Tests/CLITests"),
+        // The CLI end to end, the mirror's included (against a real PostgreSQL).
+        .testTarget(name: "CLITests", dependencies: ["iplog", "iplog-bench", "EventLog", "JSON", "AccessLog", "Mirror"], path: "Tests/CLITests"),
     ],
     swiftLanguageModes: [.v6]
 )

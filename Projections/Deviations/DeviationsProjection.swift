@@ -46,7 +46,7 @@ public enum DeviationReport {
     /// `date`: training of coordinators looked up in `trainings` (dates as the
     /// registry holds them; only those on or before `date` count). Intervals that
     /// never opened are left out.
-    static func resolved(
+    public static func resolved(
         _ tracker: DeviationTracker, asOf date: BusinessDate, config: DeviationConfig,
         trainings: (String) -> [BusinessDate]
     ) -> [(interval: DeviationInterval, since: BusinessDate, end: BusinessDate?)] {

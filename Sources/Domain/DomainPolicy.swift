@@ -368,6 +368,19 @@ public struct DomainPolicy: AppendPolicy {
         return entry
     }
 
+    /// The store's secret for pseudonyms of persons (nil until the first
+    /// application): the key of the person index's HMAC.
+    public static func pseudonymSecret(in store: EventStore) throws -> [UInt8]? {
+        try store.withLogView { log in try log.state(secretKey) }
+    }
+
+    /// The store's pseudonym of `person`: the hex HMAC-SHA256 under `secret`
+    /// that keys them in the person index. It tells nothing without the secret,
+    /// which never leaves the store.
+    public static func pseudonym(_ person: String, secret: [UInt8]) -> String {
+        String(personIndexEntry(person, secret: secret).dropFirst("person/".count))
+    }
+
     static func personIndexEntry(_ person: String, secret: [UInt8]) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Array(person.utf8), using: SymmetricKey(data: secret))
         return "person/" + Array(mac).hexString

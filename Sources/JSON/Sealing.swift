@@ -10,7 +10,7 @@ public indirect enum SealedFields: Hashable, Sendable {
     case members([String: SealedFields])
 
     /// The spec of the member `key` of an object this spec covers.
-    func member(_ key: String) -> SealedFields? {
+    public func member(_ key: String) -> SealedFields? {
         switch self {
         case .all: .all
         case .members(let named): named[key]
