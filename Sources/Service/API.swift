@@ -21,7 +21,7 @@ struct API: Sendable {
     let logger: Logger
     let bodySeconds: Int64
 
-    func addRoutes(to router: Router<ServiceContext>) {
+    func addRoutes(to router: some RouterMethods<ServiceContext>) {
         router.get("/healthz") { _, _ in
             let head = try await offLoop { try reads.log.head() }
             return Self.json(.object(["status": .string("ok"), "position": .integer(head.position)]), personal: false)

@@ -46,7 +46,10 @@ struct Bench: ParsableCommand {
     @Flag(help: "Row 2 without syncing (raw and iplog alike): what a commit costs besides waiting for the disk.")
     var noSync = false
 
-    @Option(help: "Measure only these rows (1–6, comma-separated; 6 is the service over HTTP); the size row needs row 1.")
+    @Option(help: ArgumentHelp("Row 7's PostgreSQL (password in PGPASSWORD); default: a throwaway server from Tools/scripts/postgres.sh.", valueName: "url"))
+    var postgres: String?
+
+    @Option(help: "Measure only these rows (1–7, comma-separated; 6 is the service over HTTP, 7 the PostgreSQL mirror); the size row needs row 1.")
     var only: String?
 
     @Option(help: "Also measure the peak memory of a rebuild over this many events (e.g. 10000000); 0 skips it.")
@@ -89,7 +92,7 @@ struct Bench: ParsableCommand {
         }
         if wants(1) {
             results.append(Row("1. import, \(batch) a transaction, durable", "events/s", raw: rawImport, iplog: iplogImport, target: "≥ 50 % and ≥ 100k/s"))
-        } else if !rows.isDisjoint(with: [3, 4, 5, 6]) {
+        } else if !rows.isDisjoint(with: [3, 4, 5, 6, 7]) {
             var policy = DomainPolicy(today: today)
             _ = try EventStore(directory: "\(scratch)/store-0").importEvents(workload.items(today: today), batchSize: batch, policy: &policy)
         }
@@ -196,6 +199,16 @@ struct Bench: ParsableCommand {
             }
         }
 
+        // 7. The PostgreSQL mirror.
+        if wants(7) {
+            if let iplog = iplogBinary() {
+                results += try MirrorBench.rows(iplog: iplog, store: "\(scratch)/store-0", events: Int(try store.head().position), runs: runs,
+                                                scratch: scratch, postgres: postgres)
+            } else {
+                note("skipping the mirror measurement: no iplog binary beside iplog-bench")
+            }
+        }
+
         print("")
         print("iplog-bench: \(workload.lines.count) events (\(cases) cases), \(runs) runs; median (min–max); ratio = iplog as a share of raw LMDB's speed")
         print(Row.table(results))
@@ -220,10 +233,10 @@ struct Bench: ParsableCommand {
 
     /// The rows `--only` names (all five without it).
     func selectedRows() throws -> Set<Int> {
-        guard let only else { return [1, 2, 3, 4, 5, 6] }
+        guard let only else { return [1, 2, 3, 4, 5, 6, 7] }
         let rows = only.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !rows.isEmpty, rows.allSatisfy({ $0.map { (1...6).contains($0) } ?? false }) else {
-            throw ValidationError("--only: row numbers 1 to 6, comma-separated, expected (e.g. --only 2,5)")
+        guard !rows.isEmpty, rows.allSatisfy({ $0.map { (1...7).contains($0) } ?? false }) else {
+            throw ValidationError("--only: row numbers 1 to 7, comma-separated, expected (e.g. --only 2,5)")
         }
         return Set(rows.compactMap { $0 })
     }

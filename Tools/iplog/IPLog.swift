@@ -25,7 +25,7 @@ struct IPLog: ParsableCommand {
             Append.self, Import.self, History.self, Case.self, Cases.self, Workload.self, Deviations.self,
             RegistryExtractCommand.self, AccessLogCommand.self, Projections.self, Config.self, Export.self, Verify.self, Stats.self,
             Backup.self, Erase.self, Sample.self, Types.self, Due.self, ProcessingTimeCommand.self, Units.self, Serve.self, UsersCommand.self, PlanCommand.self, ReportCommand.self,
-            MirrorCommand.self,
+            MirrorCommand.self, TenantsCommand.self,
         ]
     )
 

@@ -24,6 +24,9 @@ extension IPLog {
 
         @OptionGroup var storeOptions: StoreOptions
 
+        @Option(help: ArgumentHelp("Serve every store under this directory (one per municipality) at /t/NAME/… instead of --store.", valueName: "dir"))
+        var tenants: String?
+
         @Option(help: "The address to listen on.")
         var host = "127.0.0.1"
 
@@ -43,6 +46,8 @@ extension IPLog {
             let given = [oidcJwks, oidcIssuer, oidcAudience].compactMap { $0 }.count
             if given != 0 && given != 3 { throw ValidationError("Give all of --oidc-jwks, --oidc-issuer and --oidc-audience, or none.") }
             if !(0...65535).contains(port) { throw ValidationError("--port: 0 to 65535.") }
+            // One identity provider for every tenant would let its tokens into each of them.
+            if tenants != nil && given != 0 { throw ValidationError("--tenants takes API tokens only (each tenant's own `iplog users`); OpenID Connect is for one store.") }
         }
 
         func run() throws {
@@ -53,7 +58,7 @@ extension IPLog {
             if let oidcJwks, let oidcIssuer, let oidcAudience {
                 oidc = OIDCSettings(jwksFile: oidcJwks, issuer: oidcIssuer, audience: oidcAudience)
             }
-            let options = ServeOptions(store: storeOptions.path, host: host, port: port, oidc: oidc)
+            let options = ServeOptions(store: storeOptions.path, tenants: tenants, host: host, port: port, oidc: oidc)
             let done = DispatchSemaphore(value: 0)
             let outcome = Outcome()
             let host = host

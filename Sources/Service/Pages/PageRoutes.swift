@@ -16,8 +16,10 @@ struct Pages: Sendable {
     let users: Users
     let oidc: OIDCVerifier?
     let sessions: Sessions
+    /// Where the pages live: "" for one store, `/t/NAME` for a tenant's.
+    var base = ""
 
-    func addRoutes(to router: Router<ServiceContext>) {
+    func addRoutes(to router: some RouterMethods<ServiceContext>) {
         router.get("/login") { request, context in try await loginForm(request, context) }
         router.post("/login") { request, context in try await login(request, context) }
         router.post("/logout") { request, context in try await logout(request, context) }
@@ -43,8 +45,10 @@ struct Pages: Sendable {
 
     func page(_ template: String, title: String, _ data: [String: Any], user: (caller: Caller, csrf: String)?,
               status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
+        var data = data
+        data["base"] = base
         let content = Templates.library.render(data, withTemplate: template) ?? ""
-        var layout: [String: Any] = ["title": title, "content": content]
+        var layout: [String: Any] = ["title": title, "content": content, "base": base]
         if let user { layout["user"] = ["name": user.caller.name, "role": Words.role(user.caller.role), "csrf": user.csrf] }
         let html = Templates.library.render(layout, withTemplate: "layout") ?? ""
         var headers: HTTPFields = [
@@ -81,8 +85,9 @@ struct Pages: Sendable {
         return (asOf, query["unit"].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 })
     }
 
-    static func redirect(_ location: String, headers extra: HTTPFields = [:]) -> Response {
-        var headers: HTTPFields = [.location: location, .cacheControl: "no-store"]
+    /// A redirect to `path` among the pages (under ``base``).
+    func redirect(_ path: String, headers extra: HTTPFields = [:]) -> Response {
+        var headers: HTTPFields = [.location: base + path, .cacheControl: "no-store"]
         for field in extra { headers.append(field) }
         return Response(status: .seeOther, headers: headers)
     }
@@ -90,12 +95,12 @@ struct Pages: Sendable {
     // MARK: Sign-in
 
     func loginForm(_ request: Request, _ context: ServiceContext, error: String? = nil) async throws -> Response {
-        if error == nil, signedIn(request, context) != nil { return Self.redirect("/") }
+        if error == nil, signedIn(request, context) != nil { return redirect("/") }
         let csrf = Sessions.random()
         var data: [String: any Sendable] = ["csrf": csrf]
         if let error { data["error"] = error }
         return page("login", title: "Logg inn", data, user: nil, status: error == nil ? .ok : .unauthorized,
-                    headers: [.setCookie: Sessions.setCookie(Sessions.loginCookie, csrf, maxAge: 3600, request: request)])
+                    headers: [.setCookie: Sessions.setCookie(Sessions.loginCookie, csrf, maxAge: 3600, request: request, path: base)])
     }
 
     func login(_ request: Request, _ context: ServiceContext) async throws -> Response {
@@ -115,25 +120,25 @@ struct Pages: Sendable {
             return try await loginForm(request, context, error: "Tilgangsnøkkelen er ugyldig, utløpt eller trukket tilbake.")
         }
         let (id, _) = sessions.start(caller)
-        return Self.redirect("/", headers: [
-            .setCookie: Sessions.setCookie(Sessions.cookie, id, maxAge: Int(Sessions.lifetime), request: request),
+        return redirect("/", headers: [
+            .setCookie: Sessions.setCookie(Sessions.cookie, id, maxAge: Int(Sessions.lifetime), request: request, path: base),
         ])
     }
 
     func logout(_ request: Request, _ context: ServiceContext) async throws -> Response {
         let form = FormFields(Array(buffer: try await request.body.collect(upTo: 16_384)))
-        guard let id = Sessions.cookie(Sessions.cookie, in: request), let session = sessions.session(id) else { return Self.redirect("/login") }
+        guard let id = Sessions.cookie(Sessions.cookie, in: request), let session = sessions.session(id) else { return redirect("/login") }
         guard form["csrf"] == session.csrf else {
             return message("Skjemaet er utløpt", "Last inn siden på nytt og prøv igjen.", status: .forbidden, user: (session.caller, session.csrf))
         }
         sessions.end(id)
-        return Self.redirect("/login", headers: [.setCookie: Sessions.setCookie(Sessions.cookie, "", maxAge: 0, request: request)])
+        return redirect("/login", headers: [.setCookie: Sessions.setCookie(Sessions.cookie, "", maxAge: 0, request: request, path: base)])
     }
 
     // MARK: The start page
 
     func start(_ request: Request, _ context: ServiceContext) async throws -> Response {
-        guard let user = signedIn(request, context) else { return Self.redirect("/login") }
+        guard let user = signedIn(request, context) else { return redirect("/login") }
         let caller = user.caller
         switch caller.role {
         case .integration?:
@@ -166,7 +171,7 @@ struct Pages: Sendable {
 
     /// `GET /reports/deviations?asOf=&unit=`: the dashboard of a unit or the municipality.
     func dashboardPage(_ request: Request, _ context: ServiceContext) async throws -> Response {
-        guard let user = signedIn(request, context) else { return Self.redirect("/login") }
+        guard let user = signedIn(request, context) else { return redirect("/login") }
         let (asOf, unit) = try Self.reportQuery(request)
         return try await dashboardResponse(user: user, asOf: asOf, unit: unit)
     }
@@ -184,7 +189,7 @@ struct Pages: Sendable {
 
     /// `GET /reports/workload?asOf=&unit=`: per unit and per coordinator, within the caller's scope.
     func workloadPage(_ request: Request, _ context: ServiceContext) async throws -> Response {
-        guard let user = signedIn(request, context) else { return Self.redirect("/login") }
+        guard let user = signedIn(request, context) else { return redirect("/login") }
         let (asOf, unit) = try Self.reportQuery(request)
         let reads = self.reads, caller = user.caller
         return try await answering(user, forbidden: "Rollen din gir ikke tilgang til denne rapporten.") {
@@ -269,7 +274,7 @@ struct Pages: Sendable {
     // MARK: A case
 
     func casePage(_ request: Request, _ context: ServiceContext) async throws -> Response {
-        guard let user = signedIn(request, context) else { return Self.redirect("/login") }
+        guard let user = signedIn(request, context) else { return redirect("/login") }
         return try await renderCase(try context.parameters.require("stream"), user: user, form: FormState())
     }
 
@@ -327,7 +332,7 @@ struct Pages: Sendable {
 
     /// `GET /cases/{stream}/plan`: the individual plan as a document (see ``PlanHTML``).
     func planPage(_ request: Request, _ context: ServiceContext) async throws -> Response {
-        guard let user = signedIn(request, context) else { return Self.redirect("/login") }
+        guard let user = signedIn(request, context) else { return redirect("/login") }
         let stream = try context.parameters.require("stream"), reads = self.reads, caller = user.caller
         return try await answering(user, forbidden: "Rollen din gir ikke tilgang til planen.") {
             let plan = try await offLoop { () -> Reads.PlanDocument in
@@ -364,7 +369,7 @@ struct Pages: Sendable {
         do {
             let event = try API.event(.object(["type": .string(type), "data": data]), stream: stream, today: .today())
             _ = try await appends.append([event], caller: session.caller)
-            return Self.redirect("/cases/\(stream)#historikk")
+            return redirect("/cases/\(stream)#historikk")
         } catch {
             let report = ErrorReport(error)
             if report.kind == .notFound || report.kind == .forbidden {

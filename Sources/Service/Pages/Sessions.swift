@@ -64,9 +64,11 @@ final class Sessions: Sendable {
     }
 
     /// The Set-Cookie value: `Secure` when the request came over TLS (the reverse proxy says so).
-    static func setCookie(_ name: String, _ value: String, maxAge: Int, request: Request) -> String {
+    /// The cookie, for the pages under `path` ("" for the root): a tenant's
+    /// session is not sent to another tenant's pages.
+    static func setCookie(_ name: String, _ value: String, maxAge: Int, request: Request, path: String = "") -> String {
         let secure = request.headers[.init("X-Forwarded-Proto")!]?.lowercased() == "https"
-        return "\(name)=\(value); Path=/; Max-Age=\(maxAge); HttpOnly; SameSite=Strict" + (secure ? "; Secure" : "")
+        return "\(name)=\(value); Path=\(path.isEmpty ? "/" : path); Max-Age=\(maxAge); HttpOnly; SameSite=Strict" + (secure ? "; Secure" : "")
     }
 }
 

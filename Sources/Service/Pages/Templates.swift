@@ -46,9 +46,9 @@ enum Templates {
     <body>
     <a class="hopp" href="#innhold">Hopp til innholdet</a>
     <header>
-    {{#user}}<a href="/"><strong>iplog</strong> – individuell plan og koordinator</a>{{/user}}{{^user}}<span><strong>iplog</strong> – individuell plan og koordinator</span>{{/user}}
+    {{#user}}<a href="{{base}}/"><strong>iplog</strong> – individuell plan og koordinator</a>{{/user}}{{^user}}<span><strong>iplog</strong> – individuell plan og koordinator</span>{{/user}}
     {{#user}}<span class="bruker">{{name}} ({{role}})</span>
-    <form method="post" action="/logout"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">Logg ut</button></form>{{/user}}
+    <form method="post" action="{{base}}/logout"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">Logg ut</button></form>{{/user}}
     </header>
     <main id="innhold">
     {{{content}}}
@@ -60,7 +60,7 @@ enum Templates {
     static let login = """
     <h1>Logg inn</h1>
     <p>Logg inn med tilgangsnøkkelen du har fått fra koordinerende enhet, eller gjennom kommunens pålogging.</p>
-    <form method="post" action="/login">
+    <form method="post" action="{{base}}/login">
     <input type="hidden" name="csrf" value="{{csrf}}">
     <label for="token">Tilgangsnøkkel</label>
     <input type="password" id="token" name="token" autocomplete="current-password" required{{#error}} aria-invalid="true" aria-describedby="token-feil"{{/error}}>
@@ -77,7 +77,7 @@ enum Templates {
     <caption>Forfalt og det som forfaller de neste 30 dagene, eldste først</caption>
     <thead><tr><th scope="col">Frist</th><th scope="col">Sak</th><th scope="col">Hva</th><th scope="col">Gjelder</th></tr></thead>
     <tbody>
-    {{#due}}<tr><td{{#overdue}} class="forfalt"{{/overdue}}>{{date}}{{#overdue}} (forfalt){{/overdue}}</td><td><a href="/cases/{{stream}}">{{stream}}</a></td><td>{{what}}</td><td>{{ref}}</td></tr>
+    {{#due}}<tr><td{{#overdue}} class="forfalt"{{/overdue}}>{{date}}{{#overdue}} (forfalt){{/overdue}}</td><td><a href="{{base}}/cases/{{stream}}">{{stream}}</a></td><td>{{what}}</td><td>{{ref}}</td></tr>
     {{/due}}
     </tbody>
     </table>
@@ -88,7 +88,7 @@ enum Templates {
     <caption>{{casesCaption}}</caption>
     <thead><tr><th scope="col">Sak</th><th scope="col">Status</th><th scope="col">Enhet</th><th scope="col">Koordinator</th><th scope="col">Mottatt</th></tr></thead>
     <tbody>
-    {{#cases}}<tr><td>{{#link}}<a href="/cases/{{stream}}">{{stream}}</a>{{/link}}{{^link}}{{stream}}{{/link}}</td><td>{{status}}</td><td>{{unit}}</td><td>{{coordinator}}</td><td>{{received}}</td></tr>
+    {{#cases}}<tr><td>{{#link}}<a href="{{base}}/cases/{{stream}}">{{stream}}</a>{{/link}}{{^link}}{{stream}}{{/link}}</td><td>{{status}}</td><td>{{unit}}</td><td>{{coordinator}}</td><td>{{received}}</td></tr>
     {{/cases}}
     </tbody>
     </table>
@@ -97,7 +97,7 @@ enum Templates {
 
     static let casePage = """
     <h1>Sak {{stream}}</h1>
-    <p><a href="/cases/{{stream}}/plan">Den individuelle planen som dokument (for utskrift og arkiv)</a></p>
+    <p><a href="{{base}}/cases/{{stream}}/plan">Den individuelle planen som dokument (for utskrift og arkiv)</a></p>
     <h2>Status</h2>
     <dl class="kort">
     <dt>Status</dt><dd>{{status}}</dd>
@@ -122,7 +122,7 @@ enum Templates {
     {{#forms}}
     {{#meeting}}
     <h2>Berame møte i ansvarsgruppen</h2>
-    <form method="post" action="/cases/{{stream}}/meetings">
+    <form method="post" action="{{base}}/cases/{{stream}}/meetings">
     <input type="hidden" name="csrf" value="{{csrf}}">
     <label for="scheduledFor">Dato for møtet</label>
     <input type="date" id="scheduledFor" name="scheduledFor" value="{{value}}" required{{#error}} aria-invalid="true" aria-describedby="scheduledFor-feil"{{/error}}>
@@ -132,7 +132,7 @@ enum Templates {
     {{/meeting}}
     {{#held}}
     <h2>Registrer holdt møte</h2>
-    <form method="post" action="/cases/{{stream}}/meetings/held">
+    <form method="post" action="{{base}}/cases/{{stream}}/meetings/held">
     <input type="hidden" name="csrf" value="{{csrf}}">
     <label for="meetingId">Møte</label>
     <select id="meetingId" name="meetingId">{{#choices}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{text}}</option>{{/choices}}</select>
@@ -157,7 +157,7 @@ enum Templates {
     {{#itemError}}<p class="feil" role="alert">{{itemError}}</p>{{/itemError}}
     <ul>
     {{#items}}<li>{{id}} fra møte {{meeting}}, frist {{due}}
-    <form method="post" action="/cases/{{stream}}/items/{{id}}/complete" style="display:inline">
+    <form method="post" action="{{base}}/cases/{{stream}}/items/{{id}}/complete" style="display:inline">
     <input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" aria-label="Merk {{id}} som fullført">Fullført</button></form></li>
     {{/items}}
     </ul>
@@ -165,7 +165,7 @@ enum Templates {
     {{#deviation}}
     <h2>Meld avvik</h2>
     <p>Et avvik er en hendelse som ikke skulle ha skjedd (for eksempel brudd på taushetsplikten); fristbrudd over regnes ut av seg selv.</p>
-    <form method="post" action="/cases/{{stream}}/deviations">
+    <form method="post" action="{{base}}/cases/{{stream}}/deviations">
     <input type="hidden" name="csrf" value="{{csrf}}">
     <label for="category">Kategori</label>
     <input type="text" id="category" name="category" value="{{category}}" required{{#categoryError}} aria-invalid="true" aria-describedby="category-feil"{{/categoryError}}>
@@ -190,7 +190,7 @@ enum Templates {
     static let dashboard = """
     <h1>{{heading}}</h1>
     <p>Fristbrudd er frister som er passert, regnet ut av hendelsene i sakene; meldte avvik står for seg selv. Tallene gjelder {{asOfText}}{{#unit}}, enhet {{unit}}{{/unit}}.</p>
-    {{#interactive}}<form method="get" action="/reports/deviations">
+    {{#interactive}}<form method="get" action="{{base}}/reports/deviations">
     <label for="asOf">Dato</label>
     <input type="date" id="asOf" name="asOf" value="{{asOf}}">
     {{#unitChoice}}<label for="unit">Enhet (tom for alle)</label>
@@ -206,7 +206,7 @@ enum Templates {
     {{{byUnitChart}}}
     <table><caption>Åpne fristbrudd etter enhet</caption>
     <thead><tr><th scope="col">Enhet</th><th scope="col">Antall</th></tr></thead>
-    <tbody>{{#byUnit}}<tr><td>{{#interactive}}<a href="/reports/deviations?unit={{query}}&amp;asOf={{asOf}}">{{label}}</a>{{/interactive}}{{^interactive}}{{label}}{{/interactive}}</td><td>{{value}}</td></tr>{{/byUnit}}</tbody></table>{{/everyUnit}}
+    <tbody>{{#byUnit}}<tr><td>{{#interactive}}<a href="{{base}}/reports/deviations?unit={{query}}&amp;asOf={{asOf}}">{{label}}</a>{{/interactive}}{{^interactive}}{{label}}{{/interactive}}</td><td>{{value}}</td></tr>{{/byUnit}}</tbody></table>{{/everyUnit}}
     <h2>Åpne fristbrudd etter koordinator</h2>
     {{{byCoordinatorChart}}}
     <table><caption>Åpne fristbrudd etter koordinator</caption>
@@ -242,6 +242,6 @@ enum Templates {
     static let message = """
     <h1>{{heading}}</h1>
     <p>{{text}}</p>
-    <p><a href="/">Til forsiden</a></p>
+    <p><a href="{{base}}/">Til forsiden</a></p>
     """
 }
