@@ -118,6 +118,26 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
     public init(microsecondsSinceEpoch: Int64) { self.microsecondsSinceEpoch = microsecondsSinceEpoch }
 
+    /// Reads what ``description`` writes (`2026-03-14T09:05:01.123456Z`; the
+    /// fraction may have 0 to 6 digits); nil for anything else.
+    public init?(iso text: String) {
+        let u = Array(text.utf8)
+        guard u.count >= 20, u.last == UInt8(ascii: "Z"), u[10] == UInt8(ascii: "T"), u[13] == UInt8(ascii: ":"), u[16] == UInt8(ascii: ":"),
+              let date = BusinessDate(iso: text.prefix(10)) else { return nil }
+        func number(_ range: Range<Int>) -> Int64? {
+            guard !range.isEmpty, range.allSatisfy({ (0x30...0x39).contains(u[$0]) }) else { return nil }
+            return range.reduce(0) { $0 * 10 + Int64(u[$1] - 0x30) }
+        }
+        guard let h = number(11..<13), let m = number(14..<16), let s = number(17..<19), h < 24, m < 60, s < 60 else { return nil }
+        var micros: Int64 = 0
+        if u.count > 20 {
+            guard u[19] == UInt8(ascii: "."), u.count - 21 <= 6, let fraction = number(20..<(u.count - 1)) else { return nil }
+            micros = fraction
+            for _ in 0..<(6 - (u.count - 21)) { micros *= 10 }
+        } else if u[19] != UInt8(ascii: "Z") { return nil }
+        self.init(microsecondsSinceEpoch: Int64(date.daysSinceEpoch) * 86_400_000_000 + ((h * 60 + m) * 60 + s) * 1_000_000 + micros)
+    }
+
     public static func < (a: Timestamp, b: Timestamp) -> Bool { a.microsecondsSinceEpoch < b.microsecondsSinceEpoch }
 
     /// The UTC date of this instant.

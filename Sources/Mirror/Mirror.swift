@@ -27,8 +27,11 @@ public final class Mirror {
         public var batch: Int
         /// The day the workload is reported as of (nil: today, read at each pass).
         public var asOf: BusinessDate?
+        /// A remote service whose log is copied into the store first (which is then its standby).
+        public var source: RemoteSource?
 
-        public init(target: PostgresTarget, schema: String = "iplog", batch: Int = 20_000, asOf: BusinessDate? = nil) throws(MirrorError) {
+        public init(target: PostgresTarget, schema: String = "iplog", batch: Int = 20_000, asOf: BusinessDate? = nil,
+                    source: RemoteSource? = nil) throws(MirrorError) {
             guard schema.utf8.count <= 63, let first = schema.unicodeScalars.first, first == "_" || ("a"..."z").contains(first),
                   schema.unicodeScalars.allSatisfy({ $0 == "_" || ("a"..."z").contains($0) || ("0"..."9").contains($0) }) else {
                 throw MirrorError(.badURL, "--schema: lowercase letters, digits and _, starting with a letter or _, at most 63")
@@ -38,6 +41,7 @@ public final class Mirror {
             self.schema = schema
             self.batch = batch
             self.asOf = asOf
+            self.source = source
         }
     }
 
@@ -55,15 +59,27 @@ public final class Mirror {
 
     public let options: Options
     private let rows: RowsBox
+    /// The standby's appends, when the log comes from a remote service.
+    private let standby: Appends?
     private let logger: Logger
     private var connection: PostgresConnection?
     /// The key file's identity at the last erasure check.
     private var keysSeen: String?
 
-    /// A mirror of the store at `storePath` (which must exist) into `options.target`.
+    /// A mirror of the store at `storePath` (which must exist) into
+    /// `options.target`; with `options.source`, the store is the remote
+    /// service's standby (made when missing).
     public init(storePath: String, options: Options, warn: @escaping @Sendable (String) -> Void) throws {
         self.options = options
-        let context = try ReportContext(storePath: storePath, catchUp: false, warn: warn)
+        let context: ReportContext
+        if let source = options.source {
+            let log = try source.openStandby(storePath)
+            context = try ReportContext(log: log, storePath: storePath, catchUp: false, warn: warn)
+            standby = try Appends(store: log, storePath: storePath)
+        } else {
+            context = try ReportContext(storePath: storePath, catchUp: false, warn: warn)
+            standby = nil
+        }
         rows = RowsBox(MirrorRows(context: context))
         var logger = Logger(label: "iplog-mirror")
         logger.logLevel = .critical  // PostgresNIO's own lines would carry statements; our messages say what happened
@@ -153,6 +169,13 @@ public final class Mirror {
     /// Copies what is new: the events after the checkpoint, then the read
     /// models' rows of the cases they touched, and erasures.
     public func pass() async throws -> PassResult {
+        if let source = options.source, let standby {
+            do {
+                _ = try await source.pull(into: rows.value.log, appends: standby)
+            } catch {
+                throw error as? MirrorError ?? MirrorError(.failed, "\(source.url): \(ErrorReport(error).message)")
+            }
+        }
         try await connect()
         guard let c = connection else { throw MirrorError(.unreachable, "not connected") }
         do {

@@ -9,6 +9,8 @@ public struct MirrorError: Error, CustomStringConvertible, Sendable {
         case unreachable = "postgresUnreachable"
         /// The server refused the login (wrong user, password or database): exit 1.
         case refused = "postgresRefused"
+        /// The remote service refused the mirror's token (`--from`): exit 1.
+        case sourceRefused = "sourceRefused"
         /// The server answered a statement with an error: exit 1.
         case failed = "postgresFailed"
         /// The schema mirrors another store (its first event differs), or is

@@ -355,6 +355,65 @@ struct MirrorTests {
         #expect(try a.sql("SELECT version FROM iplog_migrations") == [["1"]])
     }
 
+    @Test("From a remote iplog serve: its feed into a standby store, and the same tables as a mirror of the store itself")
+    func mirrorsARemoteService() throws {
+        let f = try MirrorFixture(cases: 60)
+        try #require(try f.mirror().status == 0)
+        let feed = try f.cli(["users", "add", "speil", "--role", "integration"])
+        let token = try #require(feed["token"] as? String)
+        let coordinator = try #require(try f.cli(["users", "add", "k1", "--role", "coordinator", "--coordinator", "0001"])["token"] as? String)
+        let log = f.sandbox.directory + "/serve.log"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: iplogBinary)
+        server.arguments = ["serve", "--store", f.sandbox.store, "--port", "0"]
+        server.environment = testEnvironment
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle(forWritingAtPath: log)
+        try server.run()
+        defer { kill(server.processIdentifier, SIGTERM); server.waitUntilExit() }
+        var address: String?
+        for _ in 0..<300 where address == nil {
+            usleep(50_000)
+            // Only a whole line: the port must not be read while it is being written.
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            address = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+                .first { $0.contains("listening on http://") }.map { String($0.split(separator: " ").last!) }
+        }
+        let url = try #require(address)
+        let standby = f.sandbox.directory + "/standby"
+        let remote = "remote_" + f.schema
+        func mirrorFrom(_ token: String, _ extra: [String] = []) throws -> Run {
+            try runBinary(iplogBinary, ["mirror", "--from", url, "--token", token, "--store", standby, "--postgres", f.pg.url, "--schema", remote, "--once"] + extra,
+                          in: f.sandbox.directory, environment: f.pg.environment)
+        }
+        let run = try mirrorFrom(token, ["--batch", "3000"])
+        try #require(run.status == 0, "\(run.stderr)")
+        // Everything but the pseudonyms (the standby's secret is its own) and the chain's first hash.
+        let compare = """
+            SELECT position, read_models_position, read_models_as_of FROM checkpoint;
+            SELECT * FROM events ORDER BY position;
+            SELECT stream, status, unit, coordinator_id, received_on, decided_on, closed_on, version, facts FROM cases ORDER BY stream;
+            SELECT * FROM appointments ORDER BY stream, seq;
+            SELECT * FROM deviations ORDER BY stream, seq;
+            SELECT * FROM coordinator_workload ORDER BY coordinator_id;
+            SELECT count(*) FROM cases WHERE person IS NULL;
+            """
+        #expect(try f.pg.psql(compare, schema: remote) == (try f.pg.psql(compare, schema: f.schema)))
+        // A new event in the primary arrives at the next pass; a pass with nothing new copies nothing.
+        let appended = try f.sandbox.iplog(["append", "--stream", "coordinator-9901", "--type", "CoordinatorRegistered", "--data",
+                                            #"{"coordinatorId":"9901","name":"Test Koordinator","unit":"Hjemmetjenesten","profession":"sykepleier","registeredOn":"2026-11-20"}"#])
+        try #require(appended.status == 0)
+        #expect(try mirrorFrom(token).status == 0)
+        #expect(try f.sql("SELECT count(*) FROM events WHERE stream = 'coordinator-9901'", schema: remote) == [["1"]])
+        // The standby verifies as a store of its own.
+        #expect(try runIplog(["verify", "--store", standby], in: f.sandbox.directory).status == 0)
+        // A token that may not read the feed: refused, at once.
+        let refused = try mirrorFrom(coordinator)
+        #expect(refused.status == 1 && refused.stderr.hasPrefix("[sourceRefused]"), "\(refused.stderr)")
+        #expect(!refused.stderr.contains(coordinator))
+    }
+
     @Test("COPY text escapes what would break a row", arguments: [("a\tb", "a\\tb"), ("a\nb", "a\\nb"), ("back\\slash", "back\\\\slash"), ("r\r", "r\\r")])
     func copyEscaping(input: String, expected: String) {
         #expect(Mirror.copyField(input) == expected)

@@ -40,6 +40,12 @@ extension IPLog {
         @Option(help: ArgumentHelp("Report the workload as of this day (default: today).", valueName: "YYYY-MM-DD"))
         var asOf: String?
 
+        @Option(help: ArgumentHelp("Copy the log of a remote `iplog serve` (its /v1/events) into --store, a standby of it, and mirror that.", valueName: "url"))
+        var from: String?
+
+        @Option(help: ArgumentHelp("With --from: an integration user's token (default: $IPLOG_TOKEN).", valueName: "token"))
+        var token: String?
+
         @OptionGroup var output: OutputOptions
 
         func run() throws {
@@ -49,8 +55,15 @@ extension IPLog {
                 guard asOf.map({ BusinessDate(iso: $0) != nil }) ?? true else {
                     throw MirrorError(.badURL, "--as-of: not a date (YYYY-MM-DD)")
                 }
+                var source: RemoteSource?
+                if let from {
+                    guard let token = token ?? ProcessEnvironment.value("IPLOG_TOKEN") else {
+                        throw MirrorError(.badURL, "--from needs --token (or IPLOG_TOKEN): an integration user's token")
+                    }
+                    source = try RemoteSource(url: from, token: token)
+                }
                 options = try Mirror.Options(target: try PostgresTarget(url: postgres), schema: schema, batch: batch,
-                                             asOf: asOf.flatMap { BusinessDate(iso: $0) })
+                                             asOf: asOf.flatMap { BusinessDate(iso: $0) }, source: source)
                 mirror = try Mirror(storePath: storeOptions.path, options: options) { printError($0) }
             } catch let error as MirrorError {
                 printError(error.description)
