@@ -113,5 +113,11 @@ public enum Migrations {
             COMMENT ON TABLE coordinator_workload IS 'iplog workload as of as_of (the day of the mirror''s last pass).'
             """,
         ]),
+        Migration(version: 2, name: "the deviation periods the rows were made with", statements: [
+            "ALTER TABLE checkpoint ADD COLUMN deviation_periods text",
+            """
+            COMMENT ON COLUMN checkpoint.deviation_periods IS 'The periods of config.json the deviations rows were resolved with: when the store''s periods change, every case''s rows are made again.'
+            """,
+        ]),
     ]
 }

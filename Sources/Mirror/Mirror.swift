@@ -145,16 +145,18 @@ public final class Mirror {
         var position: UInt64 = 0
         var readModelsPosition: UInt64 = 0
         var asOf: BusinessDate?
+        var periods: String?
         var exists = false
     }
 
     private func checkpoint(_ c: PostgresConnection) async throws -> Checkpoint {
         var cp = Checkpoint()
         let firstHash = try rows.value.log.read(from: 1, limit: 1).first?.hashHex
-        for try await (position, readModels, asOf, hash) in try await c.query(
-            "SELECT position, read_models_position, read_models_as_of::text, first_hash FROM checkpoint", logger: logger
-        ).decode((Int64, Int64, String?, String).self) {
-            cp = Checkpoint(position: UInt64(position), readModelsPosition: UInt64(readModels), asOf: asOf.flatMap { BusinessDate(iso: $0) }, exists: true)
+        for try await (position, readModels, asOf, hash, periods) in try await c.query(
+            "SELECT position, read_models_position, read_models_as_of::text, first_hash, deviation_periods FROM checkpoint", logger: logger
+        ).decode((Int64, Int64, String?, String, String?).self) {
+            cp = Checkpoint(position: UInt64(position), readModelsPosition: UInt64(readModels), asOf: asOf.flatMap { BusinessDate(iso: $0) },
+                            periods: periods, exists: true)
             if let firstHash, hash != firstHash {
                 throw MirrorError(.otherStore, "schema \(options.schema) mirrors another store (its first event differs); give another --schema, or drop that schema")
             }
@@ -195,11 +197,22 @@ public final class Mirror {
         var result = PassResult(events: 0, cases: 0, position: cp.position, erased: 0)
         let logger = logger
 
-        // 1. The events, in batches, each with the checkpoint.
-        while cp.position < reached {
-            let (text, last) = try rows.value.events(from: cp.position + 1, limit: min(options.batch, Int(reached - cp.position)))
+        // 1. The events, in batches, each with the checkpoint. The next batch
+        // is read and encoded while PostgreSQL takes the one before.
+        let log = rows.value.log, batch = options.batch
+        func encode(after position: UInt64) -> Task<(text: CopyText, last: UInt64?), any Error>? {
+            guard position < reached else { return nil }
+            let limit = min(batch, Int(reached - position))
+            return Task.detached { try MirrorRows.events(log, from: position + 1, limit: limit) }
+        }
+        var next = encode(after: cp.position)
+        defer { next?.cancel() }
+        while let pending = next {
+            let (text, last) = try await pending.value
+            next = nil
             guard let last else { break }
-            let firstHash = cp.exists ? nil : try rows.value.log.read(from: 1, limit: 1).first?.hashHex
+            next = encode(after: last)
+            let firstHash = cp.exists ? nil : try log.read(from: 1, limit: 1).first?.hashHex
             let exists = cp.exists
             try await c.withTransaction(logger: logger) { c in
                 try await c.copyFrom(table: "events", columns: MirrorRows.eventColumns, logger: logger) { writer in
@@ -220,7 +233,8 @@ public final class Mirror {
 
         // 2. The read models' rows of every case touched since they were last written.
         let today = options.asOf ?? BusinessDate.today()
-        if cp.exists, cp.readModelsPosition < cp.position || cp.asOf != today {
+        let periods = rows.value.periods
+        if cp.exists, cp.readModelsPosition < cp.position || cp.asOf != today || cp.periods != periods {
             var touched: Set<String> = []
             for try await stream in try await c.query(
                 "SELECT DISTINCT stream FROM events WHERE position > \(Int64(cp.readModelsPosition)) AND position <= \(Int64(cp.position))",
@@ -228,7 +242,9 @@ public final class Mirror {
             ).decode(String.self) {
                 touched.insert(stream)
             }
-            let cases = try rows.value.casesAffected(by: touched).sorted()
+            var cases = try rows.value.casesAffected(by: touched).sorted()
+            // Other periods in config.json: every interval's `since` moves, so every case's rows are made again.
+            if cp.periods != periods, cp.periods != nil || cp.readModelsPosition > 0 { cases = try rows.value.allCases() }
             let caseRows = try rows.value.caseRows(cases)
             let workload = try rows.value.workloadRows(asOf: today)
             let position = cp.position
@@ -244,7 +260,8 @@ public final class Mirror {
                 try await c.query("DELETE FROM coordinator_workload", logger: logger)
                 try await Self.copy(c, "coordinator_workload", MirrorRows.workloadColumns, workload, logger)
                 try await c.query("""
-                    UPDATE checkpoint SET read_models_position = \(Int64(position)), read_models_as_of = \(today.description)::date, updated_at = now()
+                    UPDATE checkpoint SET read_models_position = \(Int64(position)), read_models_as_of = \(today.description)::date,
+                        deviation_periods = \(periods), updated_at = now()
                     """, logger: logger)
             }
             FaultPoint.reach("mirror.afterReadModels")

@@ -40,8 +40,10 @@ struct MirrorRows {
 
     // MARK: Events
 
-    /// The events from `position` on, at most `limit`, as COPY rows; the streams they touch.
-    func events(from position: UInt64, limit: Int) throws -> (text: CopyText, last: UInt64?) {
+    /// The events of `log` from `position` on, at most `limit`, as COPY rows;
+    /// the last one's position (nil when there are none). Reads only the log,
+    /// so it runs beside the copy of the batch before.
+    static func events(_ log: EventStore, from position: UInt64, limit: Int) throws -> (text: CopyText, last: UInt64?) {
         var text = CopyText()
         var last: UInt64?
         for event in try log.read(from: position, limit: limit) {
@@ -92,6 +94,16 @@ struct MirrorRows {
             }
         }
         return cases
+    }
+
+    /// The deviation periods in force, as text (what the deviations rows depend on besides the log).
+    var periods: String {
+        context.config.periods.map { "\($0.key.rawValue)=\($0.value)" }.sorted().joined(separator: ",")
+    }
+
+    /// Every case stream the read models hold.
+    func allCases() throws -> [String] {
+        try context.views.values(StatusRecord.self, projection: CaseStatusProjection.name, prefix: "case-").map(\.key)
     }
 
     struct CaseRows {

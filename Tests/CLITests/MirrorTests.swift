@@ -246,7 +246,7 @@ struct MirrorTests {
         let server = try TestPostgres()
         let f = try MirrorFixture(cases: 40, server: server)
         let log = f.sandbox.directory + "/mirror.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: iplogBinary)
         process.arguments = ["mirror", "--store", f.sandbox.store, "--postgres", server.url, "--schema", f.schema]
@@ -352,7 +352,7 @@ struct MirrorTests {
         // Running again changes nothing and copies nothing.
         let again = try a.mirror(["--once", "--json"])
         #expect((again.json as? [String: Any])?["events"] as? Int == 0)
-        #expect(try a.sql("SELECT version FROM iplog_migrations") == [["1"]])
+        #expect(try a.sql("SELECT version FROM iplog_migrations ORDER BY version") == [["1"], ["2"]])
     }
 
     @Test("From a remote iplog serve: its feed into a standby store, and the same tables as a mirror of the store itself")
@@ -363,7 +363,7 @@ struct MirrorTests {
         let token = try #require(feed["token"] as? String)
         let coordinator = try #require(try f.cli(["users", "add", "k1", "--role", "coordinator", "--coordinator", "0001"])["token"] as? String)
         let log = f.sandbox.directory + "/serve.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let server = Process()
         server.executableURL = URL(fileURLWithPath: iplogBinary)
         server.arguments = ["serve", "--store", f.sandbox.store, "--port", "0"]
@@ -412,6 +412,26 @@ struct MirrorTests {
         let refused = try mirrorFrom(coordinator)
         #expect(refused.status == 1 && refused.stderr.hasPrefix("[sourceRefused]"), "\(refused.stderr)")
         #expect(!refused.stderr.contains(coordinator))
+    }
+
+    @Test("Other deviation periods in config.json: the next pass makes every case's deviation rows again")
+    func changedPeriodsRemakeTheRows() throws {
+        let f = try MirrorFixture(cases: 120)
+        try #require(try f.mirror().status == 0)
+        let detail = try #require(try readmeQueries()["Open deviations on a date, as iplog deviations --as-of lists them"])
+        func matches(_ date: String) throws -> Bool {
+            let rows = try #require(try f.cli(["deviations", "--as-of", date])["deviations"] as? [[String: Any]])
+            let expected = rows.map { r in ["stream", "rule", "ref", "since", "coordinatorId", "unit"].map { (r[$0] as? String) ?? "" } }
+            return try f.sql(detail, variables: ["as_of": date]).map { Array($0.prefix(6)) } == expected
+        }
+        let before = try f.sql("SELECT stream, seq, since FROM deviations WHERE rule = 'meetingOverdue' ORDER BY stream, seq")
+        try #"{"deviations": {"meetingOverdue": "2 months", "minutesMissing": "3 days"}}"#.write(toFile: f.sandbox.store + "/config.json", atomically: true, encoding: .utf8)
+        #expect(try matches("2025-12-31") == false)  // the rows of the old periods no longer answer
+        let pass = try f.mirror(["--once", "--json"])
+        try #require(pass.status == 0, "\(pass.stderr)")
+        #expect((pass.json as? [String: Any])?["events"] as? Int == 0)
+        #expect(try f.sql("SELECT stream, seq, since FROM deviations WHERE rule = 'meetingOverdue' ORDER BY stream, seq") != before)
+        for date in ["2025-06-30", "2025-12-31", "2026-11-23"] { #expect(try matches(date), "as of \(date)") }
     }
 
     @Test("COPY text escapes what would break a row", arguments: [("a\tb", "a\\tb"), ("a\nb", "a\\nb"), ("back\\slash", "back\\\\slash"), ("r\r", "r\\r")])

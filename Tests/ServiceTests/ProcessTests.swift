@@ -23,7 +23,7 @@ final class ServerProcess: @unchecked Sendable {
 
     init(store: String) throws {
         log = store + "-serve-\(UUID().uuidString.prefix(8)).log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         process.executableURL = URL(fileURLWithPath: iplogBinary)
         process.arguments = ["serve", "--store", store, "--port", "0"]
         process.standardOutput = FileHandle.nullDevice
@@ -120,7 +120,7 @@ final class ServerProcess: @unchecked Sendable {
         let again = try ServerProcess(store: fixture.store)
         // A retry of a sample (every one is checked in the export below).
         for (id, answer) in created.shuffled().prefix(200) {
-            let retry = try await blocking { try? RawHTTP.request(port: again.port, "POST", "/v1/streams/\(answer.stream)/events", token: token, body: answer.body) }
+            let retry = await blocking { try? RawHTTP.request(port: again.port, "POST", "/v1/streams/\(answer.stream)/events", token: token, body: answer.body) }
             #expect(retry?.status == 200, "\(id): \(retry?.text ?? "no answer")")
             #expect((try? JSONParser.parse(Array((retry?.text ?? "").utf8)))?["position"]?.int64Value == answer.position)
         }
