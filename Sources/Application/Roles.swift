@@ -169,6 +169,11 @@ public struct ServiceConfig: Sendable, Hashable {
     public var roleClaim = "role"
     public var unitClaim = "unit"
     public var coordinatorClaim = "coordinatorId"
+    /// A tenant's own identity provider (`iplog serve --tenants`): its issuer,
+    /// the audience its tokens name, and its keys (a JWKS file, relative to the store).
+    public var issuer: String?
+    public var audience: String?
+    public var jwks: String?
 
     public init() {}
 
@@ -203,8 +208,15 @@ public struct ServiceConfig: Sendable, Hashable {
             case "roleClaim": config.roleClaim = value
             case "unitClaim": config.unitClaim = value
             case "coordinatorClaim": config.coordinatorClaim = value
-            default: throw LogError(.invalidShape, "config.json: field oidc.\(member.key): not a setting (roleClaim, unitClaim, coordinatorClaim)")
+            case "issuer": config.issuer = value
+            case "audience": config.audience = value
+            case "jwks": config.jwks = value
+            default: throw LogError(.invalidShape, "config.json: field oidc.\(member.key): not a setting (roleClaim, unitClaim, coordinatorClaim, issuer, audience, jwks)")
             }
+        }
+        let provider = [config.issuer, config.audience, config.jwks].compactMap { $0 }.count
+        if provider != 0 && provider != 3 {
+            throw LogError(.invalidShape, "config.json: field oidc: give issuer, audience and jwks together, or none")
         }
         return config
     }

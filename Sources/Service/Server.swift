@@ -98,8 +98,15 @@ struct StoreService {
         let metrics = ServiceMetrics(store: log, context: context)
         let reads = Reads(context: context)
         appends = try Appends(store: log, storePath: path, onCommit: metrics.committed)
+        // One store: the identity provider of the command line. A tenant: its
+        // own, from its config.json (never one shared by every tenant).
+        let config = try ServiceConfig.load(store: path)
+        var settings = options.tenants == nil ? options.oidc : nil
+        if options.tenants != nil, let issuer = config.issuer, let audience = config.audience, let jwks = config.jwks {
+            settings = OIDCSettings(jwksFile: jwks.hasPrefix("/") ? jwks : path + "/" + jwks, issuer: issuer, audience: audience)
+        }
         var oidc: OIDCVerifier?
-        if let settings = options.oidc { oidc = try await OIDCVerifier(settings: settings, claims: try ServiceConfig.load(store: path)) }
+        if let settings { oidc = try await OIDCVerifier(settings: settings, claims: config) }
         api = API(reads: reads, appends: appends, metrics: metrics, logger: logger, bodySeconds: options.bodySeconds)
         pages = Pages(reads: reads, appends: appends, users: Users(store: path), oidc: oidc, sessions: Sessions(), base: base)
         authenticator = TokenAuthenticator(users: Users(store: path), oidc: oidc)

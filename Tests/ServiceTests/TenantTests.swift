@@ -1,4 +1,5 @@
 import Application
+import JWTKit
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -116,6 +117,42 @@ import Testing
                                                    headers: [.contentType: "application/x-www-form-urlencoded", .cookie: String(loginCookie2)],
                                                    body: ByteBuffer(string: "csrf=\(csrf2)&token=\(tenants.nordby.tokens[.coordinator]!)"))
             #expect(refused.status == .unauthorized)
+        }
+    }
+
+    /// Each tenant's own identity provider, from its config.json: its tokens
+    /// open that tenant only; a token signed by one provider that names
+    /// another's issuer opens neither.
+    @Test func eachTenantTrustsItsOwnIdentityProvider() async throws {
+        let tenants = try Tenants()
+        func provider(_ fixture: ServiceFixture, issuer: String) async throws -> JWTKeyCollection {
+            let key = ES256PrivateKey()
+            let pub = try #require(key.publicKey.parameters)
+            let jwks = JSONValue.object(["keys": .array([.object([
+                "kty": .string("EC"), "kid": .string("k1"), "alg": .string("ES256"), "use": .string("sig"), "crv": .string("P-256"),
+                "x": .string(pub.x), "y": .string(pub.y),
+            ])])])
+            try jwks.jsonText.write(toFile: fixture.store + "/jwks.json", atomically: true, encoding: .utf8)
+            try #"{"oidc": {"issuer": "\#(issuer)", "audience": "iplog", "jwks": "jwks.json"}}"#.write(toFile: fixture.store + "/config.json", atomically: true, encoding: .utf8)
+            let keys = JWTKeyCollection()
+            await keys.add(ecdsa: key, kid: "k1")
+            return keys
+        }
+        let nordbyIdP = try await provider(tenants.nordby, issuer: "https://login.nordby.kommune.no")
+        _ = try await provider(tenants.sorby, issuer: "https://login.sorby.kommune.no")
+        let now = Date().timeIntervalSince1970
+        func token(_ keys: JWTKeyCollection, issuer: String) async throws -> String {
+            try await keys.sign(TokenTests.Claims(sub: "kari", iss: issuer, aud: ["iplog"], exp: now + 300, nbf: now - 60, role: "caseOffice"), kid: "k1")
+        }
+        let nordbys = try await token(nordbyIdP, issuer: "https://login.nordby.kommune.no")
+        let forged = try await token(nordbyIdP, issuer: "https://login.sorby.kommune.no")
+        try await tenants.withService { client in
+            let mine = try await client.execute(uri: "/t/nordby/v1/cases", method: .get, headers: [.authorization: "Bearer \(nordbys)"])
+            #expect(mine.status == .ok, "\(mine.text)")
+            for (what, token) in [("nordby's token", nordbys), ("nordby's key with sorby's issuer", forged)] {
+                let theirs = try await client.execute(uri: "/t/sorby/v1/cases", method: .get, headers: [.authorization: "Bearer \(token)"])
+                #expect(theirs.status == .unauthorized, "\(what)")
+            }
         }
     }
 }

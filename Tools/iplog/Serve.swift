@@ -47,7 +47,7 @@ extension IPLog {
             if given != 0 && given != 3 { throw ValidationError("Give all of --oidc-jwks, --oidc-issuer and --oidc-audience, or none.") }
             if !(0...65535).contains(port) { throw ValidationError("--port: 0 to 65535.") }
             // One identity provider for every tenant would let its tokens into each of them.
-            if tenants != nil && given != 0 { throw ValidationError("--tenants takes API tokens only (each tenant's own `iplog users`); OpenID Connect is for one store.") }
+            if tenants != nil && given != 0 { throw ValidationError("--tenants: each tenant names its own identity provider in its config.json (oidc: issuer, audience, jwks); --oidc-* is for one store.") }
         }
 
         func run() throws {
