@@ -104,6 +104,12 @@ public final class Mirror {
             try await c.query(PostgresQuery(unsafeSQL: "SET search_path TO \"\(options.schema)\""), logger: logger)
             try await c.query("SET synchronous_commit TO on", logger: logger)
             try await migrate(c)
+            // One writer a schema: held while this connection lasts, gone with it (also when killed).
+            let locked = try await c.query("SELECT pg_try_advisory_lock(hashtext(\("iplog-mirror-writer:" + options.schema)))", logger: logger)
+                .collect().first?.decode(Bool.self) ?? false
+            if !locked {
+                throw MirrorError(.busy, "another iplog mirror is writing schema \(options.schema) in \(target); one at a time")
+            }
         } catch {
             if let c = connection { try? await c.close() }
             connection = nil

@@ -9,6 +9,8 @@ public struct MirrorError: Error, CustomStringConvertible, Sendable {
         case unreachable = "postgresUnreachable"
         /// The server refused the login (wrong user, password or database): exit 1.
         case refused = "postgresRefused"
+        /// Another mirror is writing the schema now: exit 1.
+        case busy = "mirrorBusy"
         /// The remote service refused the mirror's token (`--from`): exit 1.
         case sourceRefused = "sourceRefused"
         /// The server answered a statement with an error: exit 1.

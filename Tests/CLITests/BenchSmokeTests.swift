@@ -27,10 +27,10 @@ struct BenchSmokeTests {
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("2. one event per commit, not synced"))
         #expect(run.stdout.contains("5. append as a whole process"))
-        for row in ["1. import", "3. replay", "4. one case's history", "store: log", "6. HTTP append"] {
+        for row in ["1. import", "3. replay", "4. one case's history", "store: log", "6. HTTP append", "7. mirror"] {
             #expect(!run.stdout.contains(row), "unexpected row \(row)")
         }
-        let wrong = try runBinary(bench, ["--only", "2,7", "--dir", box.directory + "/bench2"], in: box.directory)
+        let wrong = try runBinary(bench, ["--only", "2,8", "--dir", box.directory + "/bench2"], in: box.directory)
         #expect(wrong.status != 0)
         #expect(wrong.stderr.contains("--only"))
         #expect(!FileManager.default.fileExists(atPath: box.directory + "/bench2/store-0"))

@@ -276,6 +276,9 @@ struct MirrorTests {
                                            #"{"coordinatorId":"\#(id)","name":"Test Koordinator","unit":"Hjemmetjenesten","profession":"sykepleier","registeredOn":"2026-11-20"}"#])
             try #require(run.status == 0, "\(run.stderr)")
         }
+        // A second mirror of the same schema while this one follows: refused, not interleaved.
+        let second = try f.mirror(["--once"])
+        #expect(second.status == 1 && second.stderr.hasPrefix("[mirrorBusy]"), "\(second.stderr)")
         try register("9901")
         let appended = Date()
         try waitFor("the new event") { try f.sql("SELECT count(*) FROM events WHERE stream = 'coordinator-9901'") == [["1"]] }
