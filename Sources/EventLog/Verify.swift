@@ -45,138 +45,207 @@ extension EventStore {
     /// against the log: each event is indexed under its stream and version and its
     /// id (an import's last ids may wait for the next append: ``DeferredEventIDs``),
     /// each index entry points at the event it names, and the chain head
-    /// matches. (A stream's head is its last index entry, so it is checked with them.) Runs in one read transaction (one consistent snapshot).
+    /// matches. (A stream's head is its last index entry, so it is checked with
+    /// them.) Runs in one read transaction (one consistent snapshot); each check
+    /// is one method of ``Verifier``.
     public func verify() throws -> VerifyReport {
         try environment.read { txn in
-            var problems: [VerifyReport.Problem] = []
-            var truncated = false
-            func report(_ position: UInt64?, _ kind: String, _ message: String) {
-                if problems.count < Self.maximumProblems {
-                    problems.append(.init(position: position, kind: kind, message: message))
-                } else {
-                    truncated = true
-                }
-            }
-
-            let keysGiven = try KeyAllocator.keysGiven(txn, main: main)
-            var expectedPosition: UInt64 = 1
-            var previousHash = Self.zeroHash
-            var lastVersion: [String: UInt64] = [:]
-            var count = 0
-            var sealedCount = 0, erasedCount = 0
-            var slots: [UInt32: PersonKeys.Slot] = [:]
-            var wrongKeys: [UInt32: Int] = [:]  // slot → sealed events its key does not open
-            // Ids after `idsThrough` are an import's still to be indexed (the next append puts them in).
-            let idsThrough: UInt64
-            do {
-                idsThrough = try readIDsThrough(txn) ?? .max
-            } catch {
-                report(nil, "damaged", "the event id index's high-water mark is not an 8-byte position")
-                idsThrough = 0
-            }
+            var v = Verifier(store: self, keysGiven: try KeyAllocator.keysGiven(txn, main: main))
+            v.idsThrough = v.readIDsHighWaterMark(txn)
             try txn.scan(events) { key, value in
-                count += 1
+                v.count += 1
                 guard let position = readBigEndianUInt64(key) else {
-                    report(nil, "damaged", "an event key is not an 8-byte position")
+                    v.report(nil, "damaged", "an event key is not an 8-byte position")
                     return true
                 }
-                if position != expectedPosition {
-                    report(position, "gap", "positions \(expectedPosition)–\(position - 1) are missing")
-                }
-                expectedPosition = position + 1
-                guard let storedHash = RecordCodec.storedHash(value) else {
-                    report(position, "damaged", "the record is too short")
-                    return true
-                }
-                let body = UnsafeRawBufferPointer(rebasing: value[0..<(value.count - RecordCodec.hashSize)])
-                if RecordCodec.chainHash(previous: previousHash, position: position, body: body) != storedHash {
-                    report(position, "hashMismatch", "the hash does not match the event and the chain before it")
-                }
-                previousHash = storedHash
+                v.checkPosition(position)
+                guard v.checkChain(position, value) else { return true }
                 let event: RecordedEvent
                 do {
                     event = try RecordCodec.decode(position: position, value)
                 } catch {
-                    report(position, "damaged", (error as? DamagedRecord)?.reason ?? "\(error)")
+                    v.report(position, "damaged", (error as? DamagedRecord)?.reason ?? "\(error)")
                     return true
                 }
-                let expectedVersion = (lastVersion[event.stream] ?? 0) + 1
-                if event.version != expectedVersion {
-                    report(position, "versionGap", "\(event.stream) version \(event.version) follows version \(expectedVersion - 1)")
-                }
-                lastVersion[event.stream] = event.version
-                if let sealed = event.sealed {
-                    sealedCount += 1
-                    if slots[sealed.slot] == nil {
-                        slots[sealed.slot] = try personKeys.slot(sealed.slot)
-                        if case .missing = slots[sealed.slot]!, sealed.slot >= keysGiven {
-                            report(position, "missingKey", "key slot \(sealed.slot) of its sealed values was never handed out")
-                        }
-                    }
-                    switch slots[sealed.slot]! {
-                    case .erased: erasedCount += 1
-                    case .key(let key):
-                        if sealed.open(key: key, eventID: event.eventID) == nil {
-                            if wrongKeys[sealed.slot] == nil && wrongKeys.count < 10 {
-                                report(position, "wrongKey", "its sealed values do not open with the key in slot \(sealed.slot): the key file is not this log's (swapped or restored from another store?)")
-                            }
-                            wrongKeys[sealed.slot, default: 0] += 1
-                        }
-                    case .missing: break  // reported below, slot by slot
-                    }
-                }
-                let indexed = try txn.get(streamIndex, key: Self.streamKey(event.stream, version: event.version))
-                if indexed == nil {
-                    report(position, "missingIndexEntry", "not in the stream index (\(event.stream) version \(event.version))")
-                } else if indexed != bigEndianBytes(position) {
-                    report(position, "wrongIndexEntry", "the stream index entry of \(event.stream) version \(event.version) points elsewhere")
-                }
-                let byID = try txn.get(eventIDs, key: event.eventID)
-                if byID == nil {
-                    if position <= idsThrough { report(position, "missingIndexEntry", "not in the event id index") }
-                } else if byID != bigEndianBytes(position) {
-                    report(position, "wrongIndexEntry", "the event id index entry points elsewhere")
-                }
+                v.checkVersion(event)
+                try v.checkSealedValues(event)
+                try v.checkIndexEntries(event, txn)
                 return true
             }
+            try v.checkStrayStreamIndexEntries(txn)
+            try v.checkStrayEventIDEntries(txn)
+            let head = try readHead(txn)
+            v.checkChainHead(head)
+            v.summarizeWrongKeys()
+            try verifyKeySlots(txn, keysGiven: v.keysGiven, read: v.slots) { v.report($0, $1, $2) }
+            v.checkIDsHighWaterMark(before: head)
+            return VerifyReport(events: v.count, sealedEvents: v.sealedCount, erasedEvents: v.erasedCount, problems: v.problems, truncated: v.truncated)
+        }
+    }
 
-            // Index entries with no event behind them.
-            try txn.scan(streamIndex) { key, value in
+    /// What `verify` has found so far, and one method per check. Lives for one
+    /// read transaction, which each check borrows.
+    struct Verifier {
+        let store: EventStore
+        let keysGiven: UInt32
+        var problems: [VerifyReport.Problem] = []
+        var truncated = false
+        var count = 0
+        var sealedCount = 0, erasedCount = 0
+        var expectedPosition: UInt64 = 1
+        var previousHash = EventStore.zeroHash
+        var lastVersion: [String: UInt64] = [:]
+        /// Key slots read so far.
+        var slots: [UInt32: PersonKeys.Slot] = [:]
+        /// Slot → sealed events its key does not open.
+        var wrongKeys: [UInt32: Int] = [:]
+        /// Ids after this position are an import's still to be indexed (the next append puts them in).
+        var idsThrough: UInt64 = .max
+
+        init(store: EventStore, keysGiven: UInt32) {
+            self.store = store
+            self.keysGiven = keysGiven
+        }
+
+        mutating func report(_ position: UInt64?, _ kind: String, _ message: String) {
+            if problems.count < EventStore.maximumProblems {
+                problems.append(.init(position: position, kind: kind, message: message))
+            } else {
+                truncated = true
+            }
+        }
+
+        /// The event id index's high-water mark (`.max` when there is none; 0, reported, when damaged).
+        mutating func readIDsHighWaterMark(_ txn: borrowing ReadTransaction) -> UInt64 {
+            do {
+                return try store.readIDsThrough(txn) ?? .max
+            } catch {
+                report(nil, "damaged", "the event id index's high-water mark is not an 8-byte position")
+                return 0
+            }
+        }
+
+        /// Positions run from 1 without a gap.
+        mutating func checkPosition(_ position: UInt64) {
+            if position != expectedPosition {
+                report(position, "gap", "positions \(expectedPosition)–\(position - 1) are missing")
+            }
+            expectedPosition = position + 1
+        }
+
+        /// The record hashes, with the chain before it, to its stored hash;
+        /// false when the record is too short to hold one.
+        mutating func checkChain(_ position: UInt64, _ record: UnsafeRawBufferPointer) -> Bool {
+            guard let storedHash = RecordCodec.storedHash(record) else {
+                report(position, "damaged", "the record is too short")
+                return false
+            }
+            let body = UnsafeRawBufferPointer(rebasing: record[0..<(record.count - RecordCodec.hashSize)])
+            if RecordCodec.chainHash(previous: previousHash, position: position, body: body) != storedHash {
+                report(position, "hashMismatch", "the hash does not match the event and the chain before it")
+            }
+            previousHash = storedHash
+            return true
+        }
+
+        /// Versions run from 1 without a gap within each stream.
+        mutating func checkVersion(_ event: RecordedEvent) {
+            let expected = (lastVersion[event.stream] ?? 0) + 1
+            if event.version != expected {
+                report(event.position, "versionGap", "\(event.stream) version \(event.version) follows version \(expected - 1)")
+            }
+            lastVersion[event.stream] = event.version
+        }
+
+        /// Sealed values name a slot the log handed out, and open with its key (unless erased).
+        mutating func checkSealedValues(_ event: RecordedEvent) throws {
+            guard let sealed = event.sealed else { return }
+            sealedCount += 1
+            if slots[sealed.slot] == nil {
+                slots[sealed.slot] = try store.personKeys.slot(sealed.slot)
+                if case .missing = slots[sealed.slot]!, sealed.slot >= keysGiven {
+                    report(event.position, "missingKey", "key slot \(sealed.slot) of its sealed values was never handed out")
+                }
+            }
+            switch slots[sealed.slot]! {
+            case .erased: erasedCount += 1
+            case .key(let key):
+                if sealed.open(key: key, eventID: event.eventID) == nil {
+                    if wrongKeys[sealed.slot] == nil && wrongKeys.count < 10 {
+                        report(event.position, "wrongKey", "its sealed values do not open with the key in slot \(sealed.slot): the key file is not this log's (swapped or restored from another store?)")
+                    }
+                    wrongKeys[sealed.slot, default: 0] += 1
+                }
+            case .missing: break  // reported with the key slots, slot by slot
+            }
+        }
+
+        /// The event is in the stream index and (up to the high-water mark) the event id index, each pointing at it.
+        mutating func checkIndexEntries(_ event: RecordedEvent, _ txn: borrowing ReadTransaction) throws {
+            let position = event.position
+            let indexed = try txn.get(store.streamIndex, key: EventStore.streamKey(event.stream, version: event.version))
+            if indexed == nil {
+                report(position, "missingIndexEntry", "not in the stream index (\(event.stream) version \(event.version))")
+            } else if indexed != bigEndianBytes(position) {
+                report(position, "wrongIndexEntry", "the stream index entry of \(event.stream) version \(event.version) points elsewhere")
+            }
+            let byID = try txn.get(store.eventIDs, key: event.eventID)
+            if byID == nil {
+                if position <= idsThrough { report(position, "missingIndexEntry", "not in the event id index") }
+            } else if byID != bigEndianBytes(position) {
+                report(position, "wrongIndexEntry", "the event id index entry points elsewhere")
+            }
+        }
+
+        /// Every stream index entry names an event that is there, under that stream and version.
+        mutating func checkStrayStreamIndexEntries(_ txn: borrowing ReadTransaction) throws {
+            let events = store.events
+            try txn.scan(store.streamIndex) { key, value in
                 let position = readBigEndianUInt64(value)
                 let matches = try position.flatMap { p in
                     try txn.withValue(events, key: bigEndianBytes(p)) { record in
-                        (try? RecordCodec.decode(position: p, record)).map { Self.streamKey($0.stream, version: $0.version) == Array(key) }
+                        (try? RecordCodec.decode(position: p, record)).map { EventStore.streamKey($0.stream, version: $0.version) == Array(key) }
                     } ?? nil
                 } ?? false
-                if !matches {
-                    report(position, "strayIndexEntry", "a stream index entry names an event that is not there")
-                }
+                if !matches { report(position, "strayIndexEntry", "a stream index entry names an event that is not there") }
                 return true
             }
-            try txn.scan(eventIDs) { key, value in
+        }
+
+        /// Every event id index entry names an event with that id.
+        mutating func checkStrayEventIDEntries(_ txn: borrowing ReadTransaction) throws {
+            let events = store.events
+            try txn.scan(store.eventIDs) { key, value in
                 let position = readBigEndianUInt64(value)
                 let matches = try position.flatMap { p in
                     try txn.withValue(events, key: bigEndianBytes(p)) { record in
                         RecordCodec.storedEventID(record).map { $0.byteArray == Array(key) } ?? false
                     }
                 } ?? false
-                if !matches {
-                    report(position, "strayIndexEntry", "an event id index entry names an event that is not there")
-                }
+                if !matches { report(position, "strayIndexEntry", "an event id index entry names an event that is not there") }
                 return true
             }
-            let head = try readHead(txn)
+        }
+
+        /// The stored chain head is the last event and its hash.
+        mutating func checkChainHead(_ head: Head) {
             if head.position != expectedPosition - 1 || head.hash != previousHash {
                 report(head.position, "chainHead", "the chain head does not match the last event")
             }
+        }
+
+        /// One line for the wrong keys past the first ten slots.
+        mutating func summarizeWrongKeys() {
             if wrongKeys.count > 10 {
                 report(nil, "wrongKey", "the sealed values of \(wrongKeys.values.reduce(0, +)) events under \(wrongKeys.count) key slots do not open with their keys (the first 10 slots are listed above)")
             }
-            try verifyKeySlots(txn, keysGiven: keysGiven, read: slots, report: report)
+        }
+
+        /// The event id index's high-water mark lies before the head.
+        mutating func checkIDsHighWaterMark(before head: Head) {
             if idsThrough != .max, idsThrough >= head.position {
                 report(nil, "damaged", "the event id index's high-water mark (\(idsThrough)) is not before the head (\(head.position))")
             }
-            return VerifyReport(events: count, sealedEvents: sealedCount, erasedEvents: erasedCount, problems: problems, truncated: truncated)
         }
     }
 }
