@@ -3,6 +3,9 @@
 # generates a municipality's sample case log, imports it, verifies it and prints
 # what it holds. Usage: Tools/scripts/demo.sh [cases] (default 2000).
 set -euo pipefail
+# The first N lines, like head -n N, but read to the end: under pipefail, a writer
+# that head cuts off (SIGPIPE) would end the demo, depending on timing.
+take() { awk -v n="$1" 'NR <= n'; }
 cd "$(dirname "$0")/../.."
 Tools/scripts/setup.sh
 swift build -c release --static-swift-stdlib >&2
@@ -50,19 +53,19 @@ $iplog case case-000001
 echo "== Audit replay of one case (person ids masked)"
 $iplog history case-000001 --as-of 2025-12-31
 echo "== A refused append: an application for a person whose case is open"
-person=$($iplog export --stream case-000001 | head -1 | sed 's/.*"personId":"\([0-9]*\)".*/\1/')
+person=$($iplog export --stream case-000001 | take 1 | sed 's/.*"personId":"\([0-9]*\)".*/\1/')
 $iplog append --stream case-999999 --type ApplicationReceived \
   --data "{\"personId\":\"$person\",\"receivedOn\":\"2025-12-01\",\"requested\":[\"coordinator\"],\"origin\":\"application\",\"unit\":\"Rehabilitering\"}" \
   || echo "(refused, exit $?, nothing written)"
 echo "== Erasure when retention ends (crypto-shredding): the person of the first closed case"
 closed=$($iplog cases --status closed --csv --reason "demo: erasure" | sed -n 2p | cut -d, -f1)
-person=$($iplog export --stream "$closed" --reason "demo: erasure" | head -1 | sed -n 's/.*"personId":"\([0-9]\{11\}\)".*/\1/p')
+person=$($iplog export --stream "$closed" --reason "demo: erasure" | take 1 | sed -n 's/.*"personId":"\([0-9]\{11\}\)".*/\1/p')
 if [ -n "$person" ]; then
   $iplog erase --yes --person "$person" --reason "Demo: oppbevaringstiden er ute"
 else
   echo "($closed was erased by an earlier run)"
 fi
-$iplog history "$closed" | head -n 4
+$iplog history "$closed" | take 4
 $iplog verify
 
 echo "== The service: a user of every role (each token is shown once; the store keeps its hash)"
@@ -95,12 +98,12 @@ for _ in $(seq 1 300); do
   sleep 0.1
 done
 echo "== iplog serve at $url"
-call() { local who=$1; shift; echo "\$ curl $* (as $who)"; curl -sS -H "Authorization: Bearer $(token "$who")" "$@" | head -c 600; echo; }
+call() { local who=$1 out; shift; echo "\$ curl $* (as $who)"; out=$(curl -sS -H "Authorization: Bearer $(token "$who")" "$@"); printf '%s\n' "${out:0:600}"; }
 call kontor "$url/healthz"
 echo "-- the coordinator $cid sees their own cases only (person ids masked):"
 call koordinator "$url/v1/cases?status=active"
 echo "-- another coordinator's case: 404, as for a case that does not exist:"
-other=$(curl -sS -H "Authorization: Bearer $(token enhet)" "$url/v1/cases?status=active" | tr '{' '\n' | grep -v "\"coordinatorId\":\"$cid\"" | sed -n 's/.*"stream":"\(case-[0-9]*\)".*/\1/p' | head -1)
+other=$(curl -sS -H "Authorization: Bearer $(token enhet)" "$url/v1/cases?status=active" | tr '{' '\n' | grep -v "\"coordinatorId\":\"$cid\"" | sed -n 's/.*"stream":"\(case-[0-9]*\)".*/\1/p' | take 1)
 call koordinator "$url/v1/cases/$other" -w ' (HTTP %{http_code})'
 echo "-- the unit manager's deviation report, their unit only:"
 call leder "$url/v1/reports/deviations?asOf=2025-12-31"
@@ -108,10 +111,10 @@ echo "-- the auditor may not append: 403"
 call revisor -X POST -H 'Content-Type: application/json' -d '{"type":"MeetingScheduled","data":{"meetingId":"m-9","scheduledFor":"2026-01-10"}}' \
   "$url/v1/streams/case-000001/events" -w ' (HTTP %{http_code})'
 echo "-- who has read the first case's person (the access log, as the auditor):"
-person=$($iplog export --stream case-000001 --reason "demo: access log" | head -1 | sed -n 's/.*"personId":"\([0-9]\{11\}\)".*/\1/p')
+person=$($iplog export --stream case-000001 --reason "demo: access log" | take 1 | sed -n 's/.*"personId":"\([0-9]\{11\}\)".*/\1/p')
 call revisor "$url/v1/access-log?person=$person"
 echo "-- metrics (first lines):"
-curl -sS "$url/metrics" | grep '^iplog_http_requests_total' | head -n 5
+curl -sS "$url/metrics" | grep '^iplog_http_requests_total' | take 5
 kill -TERM "$server"
 wait "$server" && echo "== The service stopped on SIGTERM (exit 0). Its log, one line per request, no personal data:"
 tail -n 5 "$serve_log"
