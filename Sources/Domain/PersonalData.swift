@@ -84,3 +84,55 @@ public enum PersonalData {
         return id
     }
 }
+
+extension PersonalData {
+    /// Events whose personal values are stored in the clear: a non-empty
+    /// string where the catalogue's sealing spec says personal data goes. An
+    /// erasure cannot reach them (the log is immutable). Before 0.10, a mistake
+    /// in the spec of `GoalAdded` and `MeasureAdded` stored theirs so.
+    public struct ClearValues: Sendable, Hashable {
+        /// How many events, by type.
+        public var byType: [String: Int] = [:]
+        /// The first positions found (at most 20).
+        public var positions: [UInt64] = []
+        public var events: Int { byType.values.reduce(0, +) }
+
+        public init() {}
+
+        /// `{"events", "byType", "positions"}`, as `verify --json` prints it.
+        public var json: JSONValue {
+            let types = byType.sorted { $0.key < $1.key }.map { JSONValue.Member($0.key, .integer($0.value)) }
+            let first = positions.map { JSONValue.integer($0) }
+            return .object([.init("events", .integer(events)), .init("byType", .object(types)), .init("positions", .array(first))])
+        }
+
+        /// One line for people: how many, of which types, where first.
+        public var summary: String {
+            let types = byType.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+            let first = positions.prefix(5).map(String.init).joined(separator: ", ")
+            return "\(events) events hold personal values in the clear, which an erasure cannot remove (\(types); first at positions \(first)): written before iplog 0.10 sealed them"
+        }
+    }
+
+    /// Scans the log for ``ClearValues``.
+    public static func clearValues(in store: EventStore) throws -> ClearValues {
+        var found = ClearValues()
+        try store.forEach { event in
+            guard let spec = DomainEvent.sealedFields(of: event.type), hasClearValue(try event.payload(), spec) else { return true }
+            found.byType[event.type, default: 0] += 1
+            if found.positions.count < 20 { found.positions.append(event.position) }
+            return true
+        }
+        return found
+    }
+
+    /// Whether `value` holds a non-empty string where `spec` seals (sealed ones read as "").
+    static func hasClearValue(_ value: JSONValue, _ spec: SealedFields) -> Bool {
+        switch value {
+        case .string(let s): spec == .all && !s.isEmpty
+        case .array(let items): items.contains { hasClearValue($0, spec) }
+        case .object(let members): members.contains { m in spec.member(m.key).map { hasClearValue(m.value, $0) } ?? false }
+        default: false
+        }
+    }
+}

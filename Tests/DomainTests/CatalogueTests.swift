@@ -48,6 +48,24 @@ struct CatalogueTests {
         }
     }
 
+    /// `verify`'s scan for personal values in the clear: a GoalAdded written
+    /// without sealing (as before 0.10) is found; the same written sealed, and
+    /// events with nothing personal, are not.
+    @Test func personalValuesInTheClearAreFound() throws {
+        try withStore { store in
+            var accept = AcceptAll()  // seals nothing, as the old spec did for these types
+            for type in ["GoalAdded", "MeasureAdded", "GoalAchieved", "MeetingScheduled"] {
+                try store.append(try Catalogue.validate(ProposedEvent(stream: "case-000001", type: type, occurredOn: today, payload: payload(type))), policy: &accept)
+            }
+            let found = try PersonalData.clearValues(in: store)
+            #expect(found.byType == ["GoalAdded": 1, "MeasureAdded": 1])
+            #expect(found.positions == [1, 2])
+            // Sealed values read as empty strings: not in the clear.
+            #expect(!PersonalData.hasClearValue(try JSONParser.parse(Array(#"{"goalId":"g-1","description":"","horizon":"short"}"#.utf8)),
+                                                DomainEvent.sealedFields(of: "GoalAdded")!))
+        }
+    }
+
     /// Every required field of every type: without it, the event is refused naming it.
     @Test(arguments: DomainEvent.allTypes)
     func aMissingRequiredFieldIsRefusedNamingIt(type: String) throws {

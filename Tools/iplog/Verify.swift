@@ -17,6 +17,7 @@ extension IPLog {
         func run() throws {
             let out = StandardOutput()
             var report: VerifyReport
+            var clear = PersonalData.ClearValues()
             do {
                 let store = try storeOptions.open(create: false, allowDamagedKeys: true)
                 report = try store.verify()
@@ -24,6 +25,7 @@ extension IPLog {
                     report.problems.append(.init(position: nil, kind: "erasureNotInAccessLog",
                                                  message: "the erasure of key slot \(pending.slot) (cases \(pending.cases.joined(separator: ", "))) is done but not yet in the access log; run `iplog erase` again for the person to record it"))
                 }
+                clear = try PersonalData.clearValues(in: store)
             } catch {
                 throw fail(error, json: output.json, output: out)
             }
@@ -31,6 +33,7 @@ extension IPLog {
                 out.json(.object([
                     "ok": .bool(report.ok), "events": .integer(report.events), "truncated": .bool(report.truncated),
                     "sealedEvents": .integer(report.sealedEvents), "erasedEvents": .integer(report.erasedEvents),
+                    "clearPersonalValues": clear.json,
                     "problems": .array(report.problems.map { problem in
                         .object([
                             "position": problem.position.map { JSONValue.integer($0) } ?? .null,
@@ -44,6 +47,10 @@ extension IPLog {
             } else {
                 out.line("\(plural(report.problems.count, "problem"))\(report.truncated ? " (and more)" : "") in \(plural(report.events, "event")):")
                 for problem in report.problems { out.line("  \(problem)") }
+            }
+            if clear.events > 0 {
+                // Not a fault of the store's integrity (exit 0 stands), but what an erasure cannot reach.
+                printError("warning: " + clear.summary)
             }
             do { try out.finish() } catch { throw fail(error, json: false) }
             if !report.ok { throw ExitCode(Exit.failure) }
