@@ -42,121 +42,172 @@ extension EventStore {
         for (i, event) in batch.enumerated() {
             if let problem = Self.envelopeProblem(event) { throw AppendFailure(index: i, error: problem) }
         }
-        let committed: (outcomes: [Outcome], indexed: UInt64, head: UInt64, tailIsKept: Bool,
-                        written: [EventID: (index: Int, position: UInt64, version: UInt64)], erasing: Bool)
-        do {
-            // The import's ids, read inside the transaction; out of scope before they
-            // are added to (so they are not copied).
-            let kept = deferred
-            committed = try Self.reportingFullDisk { try environment.write { txn in
-                policy.beginBatch()
-                let allocator = KeyAllocator()
-                var head = try readHead(txn)
-                try checkChainHead(txn, head)
-                // The event id index is complete through `indexed`; the ids after it
-                // are the import's (`deferred`) when it wrote them, else caught up now.
-                let mark = try readIDsThrough(txn)
-                let stored = mark ?? head.position
-                var indexed = stored
-                let tailIsKept = kept?.through == stored && kept?.head == head.position
-                if !tailIsKept && stored < head.position {
-                    try catchUpEventIDs(txn, after: stored)
-                    indexed = head.position
+        // The import's ids, read inside the transaction; out of scope before they
+        // are added to (so they are not copied).
+        let kept = deferred
+        let done = try Self.reportingFullDisk { try environment.write { txn in
+            policy.beginBatch()
+            var write = try BatchWrite(self, txn, batch: batch, kept: kept, deferring: deferring)
+            for (i, event) in batch.enumerated() {
+                do {
+                    try write.add(event, at: i, txn, policy: &policy)
+                } catch let error as LMDBError {
+                    throw error  // Environment.write grows the map on mapFull and retries
+                } catch {
+                    throw AppendFailure(index: i, error: error)
                 }
-                var heads: [String: UInt64] = .init(minimumCapacity: batch.count)  // versions of the streams this batch wrote
-                var written: [EventID: (index: Int, position: UInt64, version: UInt64)] = .init(minimumCapacity: batch.count)
-                var outcomes: [Outcome] = []
-                outcomes.reserveCapacity(batch.count)
-                for (i, event) in batch.enumerated() {
-                    do {
-                        if let earlier = written[event.eventID] {
-                            let same = batch[earlier.index].stream == event.stream && batch[earlier.index].type == event.type
-                                && batch[earlier.index].occurredOn == event.occurredOn
-                                && batch[earlier.index].packedPayload() == event.packedPayload()
-                            guard same else { throw Self.duplicateIDError(event) }
-                            outcomes.append(Outcome(position: earlier.position, version: earlier.version, stream: event.stream, eventID: event.eventID, written: false))
-                            continue
-                        }
-                        let earlier = tailIsKept ? kept?.ids[event.eventID] : nil
-                        if let existing = try existingOutcome(txn, event, at: earlier) {
-                            outcomes.append(existing)
-                            continue
-                        }
-                        let current = try heads[event.stream] ?? readStreamVersion(txn, event.stream)
-                        let sealing = try policy.admit(event, streamVersion: current,
-                                                       log: LogView(store: self, transaction: txn.unsafeReference, batchHeads: heads, keys: allocator))
-                        try Self.checkExpected(event, current: current)
-
-                        // The payload is packed once: sealed when the policy asks and
-                        // there is something to seal, else as it is.
-                        var stored: [UInt8]
-                        var sealed: SealedValues?
-                        if let sealing {
-                            let (clear, strings) = event.packedPayload(sealing: sealing.fields)
-                            stored = clear
-                            if !strings.isEmpty {
-                                sealed = try SealedValues.seal(strings, key: sealing.key, slot: sealing.slot, eventID: event.eventID)
-                            }
-                        } else {
-                            stored = event.packedPayload()
-                        }
-                        let position = head.position + 1
-                        let version = current + 1
-                        let (record, hash) = RecordCodec.encode(
-                            position: position, version: version, event: event, packedPayload: stored,
-                            sealed: sealed, recordedAt: clock(), previousHash: head.hash)
-                        let positionKey = PositionKey(position: position)
-                        try txn.put(events, key: positionKey, value: record, flags: .append)
-                        try txn.put(streamIndex, key: Self.streamKey(event.stream, version: version), value: positionKey, flags: .noOverwrite)
-                        if !deferring {
-                            try txn.put(eventIDs, key: event.eventID, value: positionKey, flags: .noOverwrite)
-                        }
-                        head = Head(position: position, hash: hash)
-                        heads[event.stream] = version
-                        written[event.eventID] = (i, position, version)
-                        outcomes.append(Outcome(position: position, version: version, stream: event.stream, eventID: event.eventID, written: true))
-                    } catch let error as LMDBError {
-                        throw error  // Environment.write grows the map on mapFull and retries
-                    } catch {
-                        throw AppendFailure(index: i, error: error)
-                    }
-                }
-                for change in policy.endBatch() {
-                    if let value = change.value {
-                        try txn.put(policyState, key: change.key, value: value)
-                    } else {
-                        try txn.delete(policyState, key: change.key)
-                    }
-                }
-                if let next = allocator.next {
-                    if allocator.wroteKeys { try personKeys.sync() }  // the keys are on disk before any event sealed with them
-                    try txn.put(main, key: KeyAllocator.nextKey, value: withUnsafeBytes(of: next.bigEndian) { Array($0) })
-                }
-                // Keys born erased (an imported case whose person was erased before its export):
-                // recorded as erasures with the batch, destroyed once it has committed.
-                for slot in allocator.toErase { try recordErasure(txn, slot: slot) }
-                if !written.isEmpty {
-                    try txn.put(main, key: Self.headKey, value: bigEndianBytes(head.position) + head.hash)
-                }
-                if !deferring { indexed = head.position }  // this batch's ids are in
-                if indexed < head.position {
-                    try txn.put(main, key: Self.idsThroughKey, value: bigEndianBytes(indexed))
-                } else if mark != nil {
-                    _ = try txn.delete(main, key: Self.idsThroughKey)
-                }
-                return (outcomes: outcomes, indexed: indexed, head: head.position, tailIsKept: tailIsKept, written: written,
-                        erasing: !allocator.toErase.isEmpty)
-            } }
-        }
-        if committed.erasing { try finishKeyErasures() }
-        if deferring {
-            // Committed: the batch's ids join the import's (in place, not copied).
-            if !committed.tailIsKept { deferred = DeferredEventIDs(through: committed.indexed) }
-            for (id, event) in committed.written { deferred!.ids[id] = event.position }
-            deferred!.head = committed.head
-        }
+            }
+            try write.beforeCommit(txn, policy: &policy)
+            return write
+        } }
+        try afterCommit(done, deferred: &deferred)
         policy.didCommit()
-        return committed.outcomes
+        return done.outcomes
+    }
+
+    /// One batch inside its write transaction, step by step: ``init`` (the
+    /// chain head and the event id index), ``add(_:at:_:policy:)`` for each
+    /// event, and ``beforeCommit(_:policy:)``; after the commit,
+    /// ``EventStore/afterCommit(_:deferred:)``.
+    struct BatchWrite {
+        let store: EventStore
+        let batch: [ProposedEvent]
+        /// The ids an import deferred, when this batch continues it.
+        let kept: DeferredEventIDs?
+        let deferring: Bool
+        let allocator = KeyAllocator()
+        var head: Head
+        /// The event id index's high-water mark as stored (nil: complete).
+        let mark: UInt64?
+        /// The event id index is complete through this position.
+        var indexed: UInt64
+        /// The ids after `indexed` are the import's, kept in `kept`.
+        let tailIsKept: Bool
+        /// Versions of the streams this batch wrote.
+        var heads: [String: UInt64]
+        var written: [EventID: (index: Int, position: UInt64, version: UInt64)]
+        var outcomes: [Outcome] = []
+
+        /// Reads the chain head and checks it; brings the event id index up to
+        /// the head unless its tail is an import's (`kept`).
+        init(_ store: EventStore, _ txn: borrowing WriteTransaction, batch: [ProposedEvent], kept: DeferredEventIDs?, deferring: Bool) throws {
+            self.store = store
+            self.batch = batch
+            self.kept = kept
+            self.deferring = deferring
+            head = try store.readHead(txn)
+            try store.checkChainHead(txn, head)
+            mark = try store.readIDsThrough(txn)
+            let stored = mark ?? head.position
+            indexed = stored
+            tailIsKept = kept?.through == stored && kept?.head == head.position
+            if !tailIsKept && stored < head.position {
+                try store.catchUpEventIDs(txn, after: stored)
+                indexed = head.position
+            }
+            heads = .init(minimumCapacity: batch.count)
+            written = .init(minimumCapacity: batch.count)
+            outcomes.reserveCapacity(batch.count)
+        }
+
+        /// One event: answered from an earlier one (in this batch or the log)
+        /// with the same id, or admitted by the policy and written.
+        mutating func add<P: AppendPolicy>(_ event: ProposedEvent, at index: Int, _ txn: borrowing WriteTransaction, policy: inout P) throws {
+            if try answeredInBatch(event) { return }
+            if let existing = try store.existingOutcome(txn, event, at: tailIsKept ? kept?.ids[event.eventID] : nil) {
+                outcomes.append(existing)
+                return
+            }
+            let current = try heads[event.stream] ?? store.readStreamVersion(txn, event.stream)
+            let sealing = try policy.admit(event, streamVersion: current,
+                                           log: LogView(store: store, transaction: txn.unsafeReference, batchHeads: heads, keys: allocator))
+            try EventStore.checkExpected(event, current: current)
+            try write(event, at: index, version: current + 1, sealing: sealing, txn)
+        }
+
+        /// An id this batch wrote already: the same event again is answered
+        /// with its position; other content under it is refused.
+        mutating func answeredInBatch(_ event: ProposedEvent) throws -> Bool {
+            guard let earlier = written[event.eventID] else { return false }
+            let first = batch[earlier.index]
+            let same = first.stream == event.stream && first.type == event.type && first.occurredOn == event.occurredOn
+                && first.packedPayload() == event.packedPayload()
+            guard same else { throw EventStore.duplicateIDError(event) }
+            outcomes.append(Outcome(position: earlier.position, version: earlier.version, stream: event.stream, eventID: event.eventID, written: false))
+            return true
+        }
+
+        /// Packs the payload once (sealed when the policy asks and there is
+        /// something to seal), encodes the record onto the chain, and indexes it.
+        mutating func write(_ event: ProposedEvent, at index: Int, version: UInt64, sealing: Sealing?, _ txn: borrowing WriteTransaction) throws {
+            var stored: [UInt8]
+            var sealed: SealedValues?
+            if let sealing {
+                let (clear, strings) = event.packedPayload(sealing: sealing.fields)
+                stored = clear
+                if !strings.isEmpty {
+                    sealed = try SealedValues.seal(strings, key: sealing.key, slot: sealing.slot, eventID: event.eventID)
+                }
+            } else {
+                stored = event.packedPayload()
+            }
+            let position = head.position + 1
+            let (record, hash) = RecordCodec.encode(
+                position: position, version: version, event: event, packedPayload: stored,
+                sealed: sealed, recordedAt: store.clock(), previousHash: head.hash)
+            let positionKey = PositionKey(position: position)
+            try txn.put(store.events, key: positionKey, value: record, flags: .append)
+            try txn.put(store.streamIndex, key: EventStore.streamKey(event.stream, version: version), value: positionKey, flags: .noOverwrite)
+            if !deferring {
+                try txn.put(store.eventIDs, key: event.eventID, value: positionKey, flags: .noOverwrite)
+            }
+            head = Head(position: position, hash: hash)
+            heads[event.stream] = version
+            written[event.eventID] = (index, position, version)
+            outcomes.append(Outcome(position: position, version: version, stream: event.stream, eventID: event.eventID, written: true))
+        }
+
+        /// The batch's last writes before the commit: the policy's state, the
+        /// key counter (the key file synced first: the keys are on disk before
+        /// any event sealed with them commits), erasures of keys born erased,
+        /// the chain head, and the event id index's high-water mark.
+        mutating func beforeCommit<P: AppendPolicy>(_ txn: borrowing WriteTransaction, policy: inout P) throws {
+            for change in policy.endBatch() {
+                if let value = change.value {
+                    try txn.put(store.policyState, key: change.key, value: value)
+                } else {
+                    try txn.delete(store.policyState, key: change.key)
+                }
+            }
+            if let next = allocator.next {
+                if allocator.wroteKeys { try store.personKeys.sync() }
+                try txn.put(store.main, key: KeyAllocator.nextKey, value: withUnsafeBytes(of: next.bigEndian) { Array($0) })
+            }
+            // Keys born erased (an imported case whose person was erased before its export):
+            // recorded as erasures with the batch, destroyed once it has committed.
+            for slot in allocator.toErase { try store.recordErasure(txn, slot: slot) }
+            if !written.isEmpty {
+                try txn.put(store.main, key: EventStore.headKey, value: bigEndianBytes(head.position) + head.hash)
+            }
+            if !deferring { indexed = head.position }  // this batch's ids are in
+            if indexed < head.position {
+                try txn.put(store.main, key: EventStore.idsThroughKey, value: bigEndianBytes(indexed))
+            } else if mark != nil {
+                _ = try txn.delete(store.main, key: EventStore.idsThroughKey)
+            }
+        }
+    }
+
+    /// After a batch's commit: keys born erased are destroyed in the key file,
+    /// and an import's batch adds its ids to those it defers.
+    private func afterCommit(_ done: BatchWrite, deferred: inout DeferredEventIDs?) throws {
+        if !done.allocator.toErase.isEmpty { try finishKeyErasures() }
+        if done.deferring {
+            // Committed: the batch's ids join the import's (in place, not copied).
+            if !done.tailIsKept { deferred = DeferredEventIDs(through: done.indexed) }
+            for (id, event) in done.written { deferred!.ids[id] = event.position }
+            deferred!.head = done.head.position
+        }
     }
 
     /// Runs `body`, turning LMDB's "no space" errors into ``LogError/Code/diskFull``
