@@ -42,24 +42,29 @@ extension EventStore {
         for (i, event) in batch.enumerated() {
             if let problem = Self.envelopeProblem(event) { throw AppendFailure(index: i, error: problem) }
         }
-        // The import's ids, read inside the transaction; out of scope before they
-        // are added to (so they are not copied).
-        let kept = deferred
-        let done = try Self.reportingFullDisk { try environment.write { txn in
-            policy.beginBatch()
-            var write = try BatchWrite(self, txn, batch: batch, kept: kept, deferring: deferring)
-            for (i, event) in batch.enumerated() {
-                do {
-                    try write.add(event, at: i, txn, policy: &policy)
-                } catch let error as LMDBError {
-                    throw error  // Environment.write grows the map on mapFull and retries
-                } catch {
-                    throw AppendFailure(index: i, error: error)
+        let done: BatchWrite
+        do {
+            // The import's ids, read inside the transaction; out of scope (here
+            // and in the batch) before they are added to, so that they are not
+            // copied: an import's ids grow with every batch.
+            let kept = deferred
+            done = try Self.reportingFullDisk { try environment.write { txn in
+                policy.beginBatch()
+                var write = try BatchWrite(self, txn, batch: batch, kept: kept, deferring: deferring)
+                for (i, event) in batch.enumerated() {
+                    do {
+                        try write.add(event, at: i, txn, policy: &policy)
+                    } catch let error as LMDBError {
+                        throw error  // Environment.write grows the map on mapFull and retries
+                    } catch {
+                        throw AppendFailure(index: i, error: error)
+                    }
                 }
-            }
-            try write.beforeCommit(txn, policy: &policy)
-            return write
-        } }
+                try write.beforeCommit(txn, policy: &policy)
+                write.kept = nil
+                return write
+            } }
+        }
         try afterCommit(done, deferred: &deferred)
         policy.didCommit()
         return done.outcomes
@@ -72,8 +77,9 @@ extension EventStore {
     struct BatchWrite {
         let store: EventStore
         let batch: [ProposedEvent]
-        /// The ids an import deferred, when this batch continues it.
-        let kept: DeferredEventIDs?
+        /// The ids an import deferred, when this batch continues it (nil once
+        /// the transaction is done, so that adding to them copies nothing).
+        var kept: DeferredEventIDs?
         let deferring: Bool
         let allocator = KeyAllocator()
         var head: Head
