@@ -42,6 +42,12 @@ public final class LogFollower {
         return batch
     }
 
+    /// Moves ``position`` to `position` without reading the events before it
+    /// (a reader that has taken them another way).
+    public func skip(to position: UInt64) {
+        self.position = position
+    }
+
     /// Blocks until the log's head is past ``position`` or `timeoutMilliseconds`
     /// pass; returns whether there are new events.
     public func waitForEvents(timeoutMilliseconds: Int) throws -> Bool {

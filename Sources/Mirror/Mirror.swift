@@ -330,6 +330,7 @@ public final class Mirror {
         while !shouldStop() {
             do {
                 let result = try await pass()
+                follower.skip(to: result.position)
                 if failing { report("iplog mirror: \(options.target.redacted) is back; resumed at position \(result.position)") }
                 failing = false
                 delay = 1
@@ -348,10 +349,7 @@ public final class Mirror {
             // Wait for a commit (inotify on the log), at most a second, then pass again.
             var waited = 0
             while waited < 1000 && !shouldStop() {
-                if try follower.waitForEvents(timeoutMilliseconds: 100) {
-                    _ = try follower.next(limit: 1_000_000)
-                    break
-                }
+                if try follower.waitForEvents(timeoutMilliseconds: 100) { break }
                 waited += 100
             }
         }
