@@ -149,7 +149,8 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
-            path: "Tests/ServiceTests"
+            path: "Tests/ServiceTests",
+            exclude: ["Browser"]  // the Selenium script the page tests run with python3
         ),
         // The CLI end to end, the mirror's included (against a real PostgreSQL).
         .testTarget(name: "CLITests", dependencies: ["iplog", "iplog-bench", "EventLog", "JSON", "AccessLog", "Mirror"], path: "Tests/CLITests"),
