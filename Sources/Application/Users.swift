@@ -182,13 +182,13 @@ public final class Users: Sendable {
 }
 
 /// A file's identity: a rename puts a new inode in place, an edit changes the time or the size.
-struct FileIdentity: Hashable, Sendable {
+public struct FileIdentity: Hashable, Sendable {
     var device: UInt64
     var inode: UInt64
     var size: Int64
     var modified: Int64
 
-    init?(path: String) {
+    public init?(path: String) {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
         device = UInt64(info.st_dev)

@@ -34,9 +34,9 @@ public final class Mirror {
                     source: RemoteSource? = nil) throws(MirrorError) {
             guard schema.utf8.count <= 63, let first = schema.unicodeScalars.first, first == "_" || ("a"..."z").contains(first),
                   schema.unicodeScalars.allSatisfy({ $0 == "_" || ("a"..."z").contains($0) || ("0"..."9").contains($0) }) else {
-                throw MirrorError(.badURL, "--schema: lowercase letters, digits and _, starting with a letter or _, at most 63")
+                throw MirrorError(.badInput, "--schema: lowercase letters, digits and _, starting with a letter or _, at most 63")
             }
-            guard (1...1_000_000).contains(batch) else { throw MirrorError(.badURL, "--batch: 1 to 1000000 events") }
+            guard (1...1_000_000).contains(batch) else { throw MirrorError(.badInput, "--batch: 1 to 1000000 events") }
             self.target = target
             self.schema = schema
             self.batch = batch
@@ -58,13 +58,13 @@ public final class Mirror {
     }
 
     public let options: Options
-    private let rows: RowsBox
+    private var rows: MirrorRows
     /// The standby's appends, when the log comes from a remote service.
     private let standby: Appends?
     private let logger: Logger
     private var connection: PostgresConnection?
     /// The key file's identity at the last erasure check.
-    private var keysSeen: String?
+    private var keysSeen: FileIdentity?
 
     /// A mirror of the store at `storePath` (which must exist) into
     /// `options.target`; with `options.source`, the store is the remote
@@ -80,7 +80,7 @@ public final class Mirror {
             context = try ReportContext(storePath: storePath, catchUp: false, warn: warn)
             standby = nil
         }
-        rows = RowsBox(MirrorRows(context: context))
+        rows = MirrorRows(context: context)
         var logger = Logger(label: "iplog-mirror")
         logger.logLevel = .critical  // PostgresNIO's own lines would carry statements; our messages say what happened
         self.logger = logger
@@ -153,21 +153,23 @@ public final class Mirror {
         var asOf: BusinessDate?
         var periods: String?
         var exists = false
+        /// The hash of the log's first event: which store the schema mirrors.
+        var firstHash: String?
     }
 
     private func checkpoint(_ c: PostgresConnection) async throws -> Checkpoint {
-        var cp = Checkpoint()
-        let firstHash = try rows.value.log.read(from: 1, limit: 1).first?.hashHex
+        let firstHash = try rows.log.read(from: 1, limit: 1).first?.hashHex
+        var cp = Checkpoint(firstHash: firstHash)
         for try await (position, readModels, asOf, hash, periods) in try await c.query(
             "SELECT position, read_models_position, read_models_as_of::text, first_hash, deviation_periods FROM checkpoint", logger: logger
         ).decode((Int64, Int64, String?, String, String?).self) {
             cp = Checkpoint(position: UInt64(position), readModelsPosition: UInt64(readModels), asOf: asOf.flatMap { BusinessDate(iso: $0) },
-                            periods: periods, exists: true)
+                            periods: periods, exists: true, firstHash: firstHash)
             if let firstHash, hash != firstHash {
                 throw MirrorError(.otherStore, "schema \(options.schema) mirrors another store (its first event differs); give another --schema, or drop that schema")
             }
         }
-        let head = try rows.value.log.head().position
+        let head = try rows.log.head().position
         if cp.position > head {
             throw MirrorError(.otherStore, "schema \(options.schema) holds events up to position \(cp.position), but this store's log ends at \(head): a store restored from an older backup, or another store; give another --schema, or drop that schema")
         }
@@ -179,7 +181,7 @@ public final class Mirror {
     public func pass() async throws -> PassResult {
         if let source = options.source, let standby {
             do {
-                _ = try await source.pull(into: rows.value.log, appends: standby)
+                _ = try await source.pull(into: rows.log, appends: standby)
             } catch {
                 throw error as? MirrorError ?? MirrorError(.failed, "\(source.url): \(ErrorReport(error).message)")
             }
@@ -197,15 +199,15 @@ public final class Mirror {
 
     private func pass(_ c: PostgresConnection) async throws -> PassResult {
         var cp = try await checkpoint(c)
-        let context = rows.value.context
+        let context = rows.context
         try context.catchUp()
-        let reached = try rows.value.readModelsPosition()
+        let reached = try rows.readModelsPosition()
         var result = PassResult(events: 0, cases: 0, position: cp.position, erased: 0)
         let logger = logger
 
         // 1. The events, in batches, each with the checkpoint. The next batch
         // is read and encoded while PostgreSQL takes the one before.
-        let log = rows.value.log, batch = options.batch
+        let log = rows.log, batch = options.batch
         func encode(after position: UInt64) -> Task<(text: CopyText, last: UInt64?), any Error>? {
             guard position < reached else { return nil }
             let limit = min(batch, Int(reached - position))
@@ -218,8 +220,7 @@ public final class Mirror {
             next = nil
             guard let last else { break }
             next = encode(after: last)
-            let firstHash = cp.exists ? nil : try log.read(from: 1, limit: 1).first?.hashHex
-            let exists = cp.exists
+            let exists = cp.exists, firstHash = cp.firstHash ?? ""
             try await c.withTransaction(logger: logger) { c in
                 try await c.copyFrom(table: "events", columns: MirrorRows.eventColumns, logger: logger) { writer in
                     try await writer.write(ByteBuffer(bytes: text.bytes))
@@ -227,7 +228,7 @@ public final class Mirror {
                 if exists {
                     try await c.query("UPDATE checkpoint SET position = \(Int64(last)), updated_at = now()", logger: logger)
                 } else {
-                    try await c.query("INSERT INTO checkpoint (position, first_hash) VALUES (\(Int64(last)), \(firstHash ?? ""))", logger: logger)
+                    try await c.query("INSERT INTO checkpoint (position, first_hash) VALUES (\(Int64(last)), \(firstHash))", logger: logger)
                 }
             }
             FaultPoint.reach("mirror.afterEventBatch")
@@ -239,20 +240,25 @@ public final class Mirror {
 
         // 2. The read models' rows of every case touched since they were last written.
         let today = options.asOf ?? BusinessDate.today()
-        let periods = rows.value.periods
+        let periods = rows.periods
         if cp.exists, cp.readModelsPosition < cp.position || cp.asOf != today || cp.periods != periods {
-            var touched: Set<String> = []
-            for try await stream in try await c.query(
-                "SELECT DISTINCT stream FROM events WHERE position > \(Int64(cp.readModelsPosition)) AND position <= \(Int64(cp.position))",
-                logger: logger
-            ).decode(String.self) {
-                touched.insert(stream)
+            let cases: [String]
+            if cp.periods != periods {
+                // Other periods in config.json (or none recorded yet): every
+                // interval's `since` moves, so every case's rows are made again.
+                cases = try rows.allCases()
+            } else {
+                var touched: Set<String> = []
+                for try await stream in try await c.query(
+                    "SELECT DISTINCT stream FROM events WHERE position > \(Int64(cp.readModelsPosition)) AND position <= \(Int64(cp.position))",
+                    logger: logger
+                ).decode(String.self) {
+                    touched.insert(stream)
+                }
+                cases = try rows.casesAffected(by: touched).sorted()
             }
-            var cases = try rows.value.casesAffected(by: touched).sorted()
-            // Other periods in config.json: every interval's `since` moves, so every case's rows are made again.
-            if cp.periods != periods, cp.periods != nil || cp.readModelsPosition > 0 { cases = try rows.value.allCases() }
-            let caseRows = try rows.value.caseRows(cases)
-            let workload = try rows.value.workloadRows(asOf: today)
+            let caseRows = try rows.caseRows(cases)
+            let workload = try rows.workloadRows(asOf: today)
             let position = cp.position
             try await c.withTransaction(logger: logger) { c in
                 if !cases.isEmpty {
@@ -275,9 +281,9 @@ public final class Mirror {
         }
 
         // 3. Erasures: a person erased in the store loses their pseudonym here.
-        let keys = Self.identity(of: rows.value.log.directory + "/keys/person.keys")
+        let keys = FileIdentity(path: rows.log.directory + "/keys/person.keys")
         if keys != keysSeen {
-            let erased = try rows.value.erasedCases()
+            let erased = try rows.erasedCases()
             if !erased.isEmpty {
                 let updated = try await c.query(PostgresQuery(
                     unsafeSQL: "UPDATE cases SET person = NULL WHERE person IS NOT NULL AND stream = ANY($1) RETURNING stream",
@@ -309,13 +315,6 @@ public final class Mirror {
         return String(decoding: text.bytes, as: UTF8.self)
     }
 
-    /// Size and modification time of a file ("" when missing).
-    static func identity(of path: String) -> String {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return "" }
-        return "\(st.st_size)/\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)/\(st.st_ino)"
-    }
-
     // MARK: Following
 
     /// Passes until `shouldStop`, waiting for new commits between them (within
@@ -326,7 +325,7 @@ public final class Mirror {
                        afterPass: (PassResult) -> Void = { _ in }) async throws {
         var delay = 1.0
         var failing = false
-        let follower = LogFollower(store: rows.value.log, after: 0)
+        let follower = LogFollower(store: rows.log, after: 0)
         while !shouldStop() {
             do {
                 let result = try await pass()
@@ -354,11 +353,4 @@ public final class Mirror {
             }
         }
     }
-}
-
-/// The row maker, which the mirror mutates between suspension points of its
-/// own single task only.
-final class RowsBox {
-    var value: MirrorRows
-    init(_ value: MirrorRows) { self.value = value }
 }

@@ -3,8 +3,8 @@ import PostgresNIO
 /// Why the mirror stopped, with the contract's style of code: `[CODE] message`.
 public struct MirrorError: Error, CustomStringConvertible, Sendable {
     public enum Code: String, Sendable {
-        /// A malformed `--postgres` URL or option: exit 2.
-        case badURL = "invalidShape"
+        /// A malformed `--postgres` URL, `--from`, `--schema` or other option: exit 2.
+        case badInput = "invalidShape"
         /// The server cannot be reached (wrong host or port, not running): exit 1.
         case unreachable = "postgresUnreachable"
         /// The server refused the login (wrong user, password or database): exit 1.
@@ -31,7 +31,7 @@ public struct MirrorError: Error, CustomStringConvertible, Sendable {
     public var description: String { "[\(code.rawValue)] \(message)" }
 
     /// Exit code: 2 for bad input, else 1.
-    public var exitCode: Int32 { code == .badURL ? 2 : 1 }
+    public var exitCode: Int32 { code == .badInput ? 2 : 1 }
 
     /// Whether a follow should retry after it (the server went away), rather than stop.
     public var isTransient: Bool { code == .unreachable }

@@ -206,7 +206,7 @@ struct MirrorRows {
     /// The cases whose person's key is erased (their pseudonym must go).
     mutating func erasedCases() throws -> [String] {
         var erased: [String] = []
-        for (stream, record) in try context.views.values(StatusRecord.self, projection: CaseStatusProjection.name) {
+        for (stream, record) in try context.views.values(StatusRecord.self, projection: CaseStatusProjection.name, prefix: "case-") {
             guard let slot = record.caseState?.personKey, case .erased = try log.personKeys.slot(slot) else { continue }
             erased.append(stream)
             pseudonyms[stream] = .some(nil)

@@ -26,10 +26,10 @@ public final class RemoteSource: Sendable {
 
     public init(url: String, token: String) throws(MirrorError) {
         guard let u = URLComponents(string: url), ["http", "https"].contains(u.scheme ?? ""), u.host?.isEmpty == false else {
-            throw MirrorError(.badURL, "--from: not an http(s):// URL of an iplog service")
+            throw MirrorError(.badInput, "--from: not an http(s):// URL of an iplog service")
         }
         guard token.hasPrefix("iplog_") || token.split(separator: ".").count == 3 else {
-            throw MirrorError(.badURL, "--token: not an iplog API token (iplog_…) or a JWT")
+            throw MirrorError(.badInput, "--token: not an iplog API token (iplog_…) or a JWT")
         }
         self.url = url.hasSuffix("/") ? String(url.dropLast()) : url
         self.token = token

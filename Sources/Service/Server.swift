@@ -108,8 +108,9 @@ struct StoreService {
         var oidc: OIDCVerifier?
         if let settings { oidc = try await OIDCVerifier(settings: settings, claims: config) }
         api = API(reads: reads, appends: appends, metrics: metrics, logger: logger, bodySeconds: options.bodySeconds)
-        pages = Pages(reads: reads, appends: appends, users: Users(store: path), oidc: oidc, sessions: Sessions(), base: base)
-        authenticator = TokenAuthenticator(users: Users(store: path), oidc: oidc)
+        let users = Users(store: path)
+        pages = Pages(reads: reads, appends: appends, users: users, oidc: oidc, sessions: Sessions(), base: base)
+        authenticator = TokenAuthenticator(users: users, oidc: oidc)
         requestLog = RequestLogMiddleware(logger: logger, metrics: metrics)
     }
 

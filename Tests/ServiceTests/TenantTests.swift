@@ -70,8 +70,9 @@ import Testing
                     for path in Self.forms {
                         let theirs = try await client.execute(uri: "/t/\(other)" + path, method: .post,
                                                               headers: headers + [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: "csrf=x"))
-                        #expect([.seeOther, .forbidden].contains(theirs.status) && !theirs.text.contains("case-000001"), "\(role) of \(own) POST /t/\(other)\(path): \(theirs.status)")
-                        #expect(theirs.headers[.location].map { $0 == "/t/\(other)/login" } ?? true)
+                        // A form takes a session, never a bearer token (aSessionIsTheTenantsOwn posts one with another tenant's session).
+                        let expected: HTTPResponse.Status = path == "/logout" ? .seeOther : .forbidden
+                        #expect(theirs.status == expected && !theirs.text.contains("case-000001"), "\(role) of \(own) POST /t/\(other)\(path): \(theirs.status)")
                     }
                 }
                 // The tenant's own pages answer its own users.
@@ -109,6 +110,20 @@ import Testing
             // The same cookie, sent to sorby anyway: nobody there.
             let theirs = try await client.execute(uri: "/t/sorby/cases/case-000001", method: .get, headers: [.cookie: cookie])
             #expect(theirs.status == .seeOther && theirs.headers[.location] == "/t/sorby/login")
+            // A form posted to sorby with nordby's session and its CSRF token: refused, nothing written.
+            let csrf3 = try #require(mine.text.components(separatedBy: #"name="csrf" value=""#).dropFirst().first?.split(separator: "\"").first)
+            let before = try await client.execute(uri: "/t/sorby/v1/cases/case-000001", method: .get, headers: tenants.sorby.headers(.caseOffice))
+            let posted = try await client.execute(uri: "/t/sorby/cases/case-000001/meetings", method: .post,
+                                                  headers: [.contentType: "application/x-www-form-urlencoded", .cookie: cookie],
+                                                  body: ByteBuffer(string: "csrf=\(csrf3)&scheduledFor=2026-12-20"))
+            #expect(posted.status == .forbidden)
+            let after = try await client.execute(uri: "/t/sorby/v1/cases/case-000001", method: .get, headers: tenants.sorby.headers(.caseOffice))
+            #expect(after.json?["version"] == before.json?["version"] && before.json?["version"] != nil)
+            // The same form at nordby, its own tenant, is taken.
+            let taken = try await client.execute(uri: "/t/nordby/cases/case-000001/meetings", method: .post,
+                                                 headers: [.contentType: "application/x-www-form-urlencoded", .cookie: cookie],
+                                                 body: ByteBuffer(string: "csrf=\(csrf3)&scheduledFor=2026-12-20"))
+            #expect(taken.status == .seeOther && taken.headers[.location] == "/t/nordby/cases/case-000001#historikk")
             // And nordby's token signs nobody in at sorby.
             let form2 = try await client.execute(uri: "/t/sorby/login", method: .get)
             let loginCookie2 = try #require(form2.headers[.setCookie]).split(separator: ";")[0]

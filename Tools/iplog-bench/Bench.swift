@@ -316,19 +316,27 @@ func runProcess(_ path: String, _ arguments: [String]) throws -> Int {
     try runProcessSampling(path, arguments, sampling: false).maxResidentKB
 }
 
-/// Runs a process to its end: its peak resident memory (kB, from the kernel,
-/// counting the pages of mapped files it touched) and the peak of its anonymous
-/// memory (kB, `RssAnon`, sampled every 50 ms: what it allocated itself).
-func runProcessSampling(_ path: String, _ arguments: [String], sampling: Bool = true) throws -> (maxResidentKB: Int, peakAnonymousKB: Int) {
+/// Starts a process with `posix_spawn`, the environment inherited, standard
+/// input from /dev/null and standard output and error into the file `output`.
+func spawn(_ path: String, _ arguments: [String], output: String) throws -> pid_t {
     var pid: pid_t = 0
     let argv = ([path] + arguments).map { strdup($0) } + [nil]
     defer { argv.forEach { free($0) } }
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
     guard posix_spawn(&pid, path, &actions, nil, argv, environ) == 0 else { throw ValidationError("cannot start \(path)") }
+    return pid
+}
+
+/// Runs a process to its end: its peak resident memory (kB, from the kernel,
+/// counting the pages of mapped files it touched) and the peak of its anonymous
+/// memory (kB, `RssAnon`, sampled every 50 ms: what it allocated itself).
+func runProcessSampling(_ path: String, _ arguments: [String], sampling: Bool = true) throws -> (maxResidentKB: Int, peakAnonymousKB: Int) {
+    let pid = try spawn(path, arguments, output: "/dev/null")
     var status: Int32 = 0
     var usage = rusage()
     var peakAnonymous = 0

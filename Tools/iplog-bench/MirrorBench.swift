@@ -69,20 +69,11 @@ enum MirrorBench {
         return ["-h", u.host ?? "127.0.0.1", "-p", "\(u.port ?? 5432)", "-U", user, "-d", String(u.path.dropFirst()).isEmpty ? user : String(u.path.dropFirst())]
     }
 
-    /// Runs a process to its end (posix_spawn, the environment inherited): its status and what it printed.
+    /// Runs a process to its end: its status and what it printed.
     static func spawn(_ path: String, _ arguments: [String]) throws -> (Int32, String) {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("iplog-bench-\(UUID().uuidString).out").path
         defer { try? FileManager.default.removeItem(atPath: output) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        guard posix_spawn(&pid, path, &actions, nil, argv, environ) == 0 else { throw BenchFailure("cannot start \(path)") }
+        let pid = try iplog_bench.spawn(path, arguments, output: output)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         return (status, (try? String(contentsOfFile: output, encoding: .utf8)) ?? "")

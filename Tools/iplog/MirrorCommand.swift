@@ -50,73 +50,63 @@ extension IPLog {
 
         func run() throws {
             let options: Mirror.Options
-            let mirror: Mirror
             do {
                 guard asOf.map({ BusinessDate(iso: $0) != nil }) ?? true else {
-                    throw MirrorError(.badURL, "--as-of: not a date (YYYY-MM-DD)")
+                    throw MirrorError(.badInput, "--as-of: not a date (YYYY-MM-DD)")
                 }
                 var source: RemoteSource?
                 if let from {
                     guard let token = token ?? ProcessEnvironment.value("IPLOG_TOKEN") else {
-                        throw MirrorError(.badURL, "--from needs --token (or IPLOG_TOKEN): an integration user's token")
+                        throw MirrorError(.badInput, "--from needs --token (or IPLOG_TOKEN): an integration user's token")
                     }
                     source = try RemoteSource(url: from, token: token)
                 }
                 options = try Mirror.Options(target: try PostgresTarget(url: postgres), schema: schema, batch: batch,
                                              asOf: asOf.flatMap { BusinessDate(iso: $0) }, source: source)
-                mirror = try Mirror(storePath: storeOptions.path, options: options) { printError($0) }
             } catch let error as MirrorError {
                 printError(error.description)
                 throw ExitCode(error.exitCode)
-            } catch {
-                throw fail(error, json: output.json)
             }
             let stop = StopFlag()
-            let outcome = Outcome()
-            let done = DispatchSemaphore(value: 0)
-            var sources: [any DispatchSourceSignal] = []
+            var signals: [any DispatchSourceSignal] = []
             if !once {
                 for sig in [SIGTERM, SIGINT] {
                     signal(sig, SIG_IGN)
                     let source = DispatchSource.makeSignalSource(signal: sig)
                     source.setEventHandler { stop.set() }
                     source.resume()
-                    sources.append(source)
+                    signals.append(source)
                 }
             }
-            let once = once
-            let target = options.target.redacted
-            nonisolated(unsafe) let unsafeMirror = mirror  // used by this one task only, while run() waits
-            Task {
-                do {
-                    if once {
-                        let result = try await unsafeMirror.pass()
-                        outcome.result.withLock { $0 = result }
-                    } else {
-                        // The first connection must succeed: a wrong URL or password ends here, not in a retry loop.
-                        try await unsafeMirror.connect()
-                        printError("iplog mirror: following the log into \(target), schema \(options.schema)")
-                        try await unsafeMirror.follow(shouldStop: { stop.isSet }, report: { printError($0) }) { result in
-                            outcome.result.withLock { $0 = result }
+            defer { signals.forEach { $0.cancel() } }
+            let once = once, storePath = storeOptions.path, target = options.target.redacted
+            let result: Mirror.PassResult?
+            do {
+                result = try waitFor {
+                    let mirror = try Mirror(storePath: storePath, options: options) { printError($0) }
+                    do {
+                        var last: Mirror.PassResult?
+                        if once {
+                            last = try await mirror.pass()
+                        } else {
+                            // The first connection must succeed: a wrong URL or password ends here, not in a retry loop.
+                            try await mirror.connect()
+                            printError("iplog mirror: following the log into \(target), schema \(options.schema)")
+                            try await mirror.follow(shouldStop: { stop.isSet }, report: { printError($0) }) { last = $0 }
                         }
+                        await mirror.close()
+                        return last
+                    } catch {
+                        await mirror.close()
+                        throw error
                     }
-                    await unsafeMirror.close()
-                } catch {
-                    await unsafeMirror.close()
-                    outcome.error.withLock { $0 = error }
                 }
-                done.signal()
-            }
-            done.wait()
-            _ = sources
-            if let error = outcome.error.withLock({ $0 }) {
-                if let error = error as? MirrorError {
-                    printError(error.description)
-                    throw ExitCode(error.exitCode)
-                }
+            } catch let error as MirrorError {
+                printError(error.description)
+                throw ExitCode(error.exitCode)
+            } catch {
                 throw fail(error, json: output.json)
             }
-            let result = outcome.result.withLock { $0 }
             if output.json {
                 let out = StandardOutput()
                 out.json(.object([
@@ -127,11 +117,6 @@ extension IPLog {
             } else if let result, once {
                 printError("iplog mirror: \(result.events) events and \(result.cases) cases copied into \(target), schema \(schema); at position \(result.position)")
             }
-        }
-
-        final class Outcome: Sendable {
-            let error = Mutex<(any Error)?>(nil)
-            let result = Mutex<Mirror.PassResult?>(nil)
         }
 
         final class StopFlag: Sendable {

@@ -5,6 +5,7 @@ import EventLog
 import Foundation
 import JSON
 import LMDB
+import Synchronization
 
 /// Buffered standard output, or a file: reports and exports write through it,
 /// not `print`, and every write is checked. A write that fails (a full disk,
@@ -243,4 +244,24 @@ struct Table {
         let top = header ? [format(headers), format(widths.map { String(repeating: "-", count: $0) })] : []
         return (top + rows.map(format)).joined(separator: "\n")
     }
+}
+
+/// Runs `body` as a task and waits for it: how a command's synchronous `run`
+/// calls asynchronous code (the service, the mirror).
+func waitFor<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    let outcome = TaskOutcome<T>()
+    Task {
+        let result: Result<T, any Error>
+        do { result = .success(try await body()) } catch { result = .failure(error) }
+        outcome.result.withLock { $0 = result }
+        outcome.done.signal()
+    }
+    outcome.done.wait()
+    return try outcome.result.withLock { $0! }.get()
+}
+
+/// What ``waitFor(_:)``'s task hands back.
+private final class TaskOutcome<T: Sendable>: Sendable {
+    let result = Mutex<Result<T, any Error>?>(nil)
+    let done = DispatchSemaphore(value: 0)
 }

@@ -1,12 +1,10 @@
 import Application
 import ArgumentParser
-import Dispatch
 import EventLog
 import Foundation
 import JSON
 import Logging
 import Service
-import Synchronization
 
 extension IPLog {
     struct Serve: ParsableCommand {
@@ -59,31 +57,19 @@ extension IPLog {
                 oidc = OIDCSettings(jwksFile: oidcJwks, issuer: oidcIssuer, audience: oidcAudience)
             }
             let options = ServeOptions(store: storeOptions.path, tenants: tenants, host: host, port: port, oidc: oidc)
-            let done = DispatchSemaphore(value: 0)
-            let outcome = Outcome()
-            let host = host
-            Task {
-                do {
-                    try await IPLogService.run(options, logger: logger) { port in
+            let host = host, log = logger
+            do {
+                try waitFor {
+                    try await IPLogService.run(options, logger: log) { port in
                         printError("iplog serve: listening on http://\(host):\(port)")
                     }
-                } catch {
-                    outcome.error.withLock { $0 = error }
                 }
-                done.signal()
-            }
-            done.wait()
-            if let error = outcome.error.withLock({ $0 }) {
-                if let error = error as? ServeError {
-                    printError("[\(error.code)] \(error.description)")
-                    throw ExitCode(error.code == "invalidShape" ? Exit.badInput : Exit.failure)
-                }
+            } catch let error as ServeError {
+                printError("[\(error.code)] \(error.description)")
+                throw ExitCode(error.code == "invalidShape" ? Exit.badInput : Exit.failure)
+            } catch {
                 throw fail(error, json: false)
             }
-        }
-
-        final class Outcome: Sendable {
-            let error = Mutex<(any Error)?>(nil)
         }
     }
 }
