@@ -85,6 +85,12 @@ import Testing
             // The workload page, within the role's scope: the coordinator's own row.
             let workload = try await client.execute(uri: "/reports/workload", method: .get, headers: session)
             #expect(workload.status == .ok && workload.text.contains("<td>0042</td>") && !workload.text.contains("<td>0043</td>"))
+            // The dashboard says whose deviations it counts: the coordinator's cases, not the municipality's; no unit, no ", enhet".
+            let dashboard = try await client.execute(uri: "/reports/deviations", method: .get, headers: session)
+            #expect(dashboard.status == .ok && dashboard.text.contains("<h1>Fristbrudd i dine saker</h1>"))
+            #expect(!dashboard.text.contains(", enhet .") && !workload.text.contains(", enhet ."))
+            let oneUnit = try await client.execute(uri: "/reports/deviations?unit=Hjemmetjenesten", method: .get, headers: session)
+            #expect(oneUnit.text.contains(", enhet Hjemmetjenesten."))
             // Not signed in: to the sign-in page.
             let anonymous = try await client.execute(uri: "/cases/case-000001", method: .get)
             #expect(anonymous.status == .seeOther && anonymous.headers[.location] == "/login")
@@ -157,6 +163,7 @@ import Testing
             #expect(!html.contains("<script") && !html.contains("src=") && !html.contains("href=\"http") && !html.contains("url("), "nothing fetched, nothing run")
             #expect(!html.contains("<form") && !html.contains(#"href="/"#) && !html.contains(#"href="http"#), "a file has no forms and no links out")
             #expect(html.contains("Åpne fristbrudd etter enhet") == (unit == nil), "every unit in the municipality's report")
+            #expect(html.contains(", enhet Rehabilitering.") == (unit != nil) && !html.contains(", enhet ."), "the unit after the date, only when there is one")
             for person in persons { #expect(!html.contains(person), "no person id") }
             #expect(!html.contains("*****"), "not even masked ones")
             let report = try runIplog(["deviations", "--as-of", "2025-12-31", "--json", "--store", store] + unitArguments)

@@ -85,6 +85,14 @@ struct Pages: Sendable {
         return (asOf, query["unit"].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 })
     }
 
+    /// The unit a report is limited to, for the section ", enhet X" after its
+    /// date; `false` when it covers every unit (a section on an empty string
+    /// would still print ", enhet .").
+    static func unitText(_ unit: String?) -> any Sendable {
+        if let unit, !unit.isEmpty { return unit }
+        return false
+    }
+
     /// A redirect to `path` among the pages (under ``base``).
     func redirect(_ path: String, headers extra: HTTPFields = [:]) -> Response {
         var headers: HTTPFields = [.location: base + path, .cacheControl: "no-store"]
@@ -197,7 +205,8 @@ struct Pages: Sendable {
                 try reads.catchUp()
                 let workload = try reads.workload(asOf: asOf, unit: unit, caller: caller)
                 return [
-                    "asOfText": Words.date(asOf), "unit": unit ?? caller.unit ?? "", "hasUnits": !workload.units.isEmpty,
+                    "asOfText": Words.date(asOf), "unit": unit ?? caller.unit ?? "", "unitText": Self.unitText(unit ?? caller.unit),
+                    "hasUnits": !workload.units.isEmpty,
                     "units": workload.units.map { u -> [String: any Sendable] in
                         ["unit": u.unit, "coordinators": u.coordinators, "active": u.activeCases, "held": u.meetingsLast90Days, "open": u.openDeviations, "trained": u.trained]
                     },
@@ -236,8 +245,10 @@ struct Pages: Sendable {
         let closed = try reads.deviations(.closed(from: asOf.adding(days: -30), to: asOf), rule: nil, unit: unit, coordinator: nil, caller: caller)
         let workload = (try? reads.workload(asOf: asOf, unit: unit, caller: caller))?.rows ?? []
         var data: [String: any Sendable] = [
-            "heading": unitManager ? "Enhetens fristbrudd" : (unit.map { "Fristbrudd i \($0)" } ?? "Fristbrudd i kommunen"),
+            "heading": unitManager ? "Enhetens fristbrudd" : caller.role == .coordinator ? "Fristbrudd i dine saker"
+                : (unit.map { "Fristbrudd i \($0)" } ?? "Fristbrudd i kommunen"),
             "asOf": asOf.description, "asOfText": Words.date(asOf), "unit": unitManager ? (caller.unit ?? "") : (unit ?? ""),
+            "unitText": Self.unitText(unitManager ? caller.unit : unit),
             "unitChoice": !unitManager, "total": open.count, "interactive": true, "months": months,
             "byRuleChart": Charts.bars(title: "Åpne fristbrudd etter regel", ruleRows.map { (Words.rule($0.0), $0.1) }),
             "byRule": ruleRows.map { ["label": Words.rule($0.0), "source": Words.source($0.0), "value": $0.1] as [String: any Sendable] },

@@ -189,7 +189,7 @@ enum Templates {
 
     static let dashboard = """
     <h1>{{heading}}</h1>
-    <p>Fristbrudd er frister som er passert, regnet ut av hendelsene i sakene; meldte avvik står for seg selv. Tallene gjelder {{asOfText}}{{#unit}}, enhet {{unit}}{{/unit}}.</p>
+    <p>Fristbrudd er frister som er passert, regnet ut av hendelsene i sakene; meldte avvik står for seg selv. Tallene gjelder {{asOfText}}{{#unitText}}, enhet {{unitText}}{{/unitText}}.</p>
     {{#interactive}}<form method="get" action="{{base}}/reports/deviations">
     <label for="asOf">Dato</label>
     <input type="date" id="asOf" name="asOf" value="{{asOf}}">
@@ -230,7 +230,7 @@ enum Templates {
 
     static let workload = """
     <h1>Koordinatorenes arbeidsmengde</h1>
-    <p>Tallene gjelder {{asOfText}}{{#unit}}, enhet {{unit}}{{/unit}}. Møter teller de som ble holdt de siste 90 dagene og de som er berammet.</p>
+    <p>Tallene gjelder {{asOfText}}{{#unitText}}, enhet {{unitText}}{{/unitText}}. Møter teller de som ble holdt de siste 90 dagene og de som er berammet.</p>
     {{#hasUnits}}<table><caption>Per enhet</caption>
     <thead><tr><th scope="col">Enhet</th><th scope="col">Koordinatorer</th><th scope="col">Aktive saker</th><th scope="col">Møter siste 90 dager</th><th scope="col">Åpne fristbrudd</th><th scope="col">Med opplæring</th></tr></thead>
     <tbody>{{#units}}<tr><td>{{unit}}</td><td>{{coordinators}}</td><td>{{active}}</td><td>{{held}}</td><td>{{open}}</td><td>{{trained}}</td></tr>{{/units}}</tbody></table>{{/hasUnits}}
