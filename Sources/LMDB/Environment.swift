@@ -79,6 +79,8 @@ public final class Environment: @unchecked Sendable {
         var env: OpaquePointer?
         try check(mdb_env_create(&env))
         guard let env else { throw LMDBError(code: ENOMEM) }
+        // A failed consistency check of LMDB's on a damaged page: [damaged], not abort() (ENOSYS where LMDB has none).
+        _ = mdb_env_set_assert(env, FaultGuard.assertion)
         do {
             try check(mdb_env_set_mapsize(env, mapSize))
             try check(mdb_env_set_maxdbs(env, MDB_dbi(maxDatabases)))

@@ -65,6 +65,17 @@ enum FaultGuard {
         return false
     }
 
+    /// LMDB's own consistency checks (`mdb_assert`), which a damaged page can
+    /// fail deep inside a cursor: answered as damage, exit 1, where LMDB would
+    /// abort(). Set on every environment (``Environment``).
+    static let assertion: @convention(c) (OpaquePointer?, UnsafePointer<CChar>?) -> Void = { _, message in
+        _ = write(2, assertMessage.utf8Start, assertMessage.utf8CodeUnitCount)
+        if let message { _ = write(2, message, strlen(message)) }
+        _ = write(2, ")\n", 2)
+        _exit(1)
+    }
+
+    private static let assertMessage: StaticString = "[damaged] the store's data file is damaged: LMDB found a page it cannot follow; run `iplog verify` and restore the store from a backup (LMDB: "
     private static let busMessage: StaticString = "[damaged] the store's data file is damaged: LMDB read past its end; run `iplog verify` and restore the store from a backup\n"
     private static let segvMessage: StaticString = "[damaged] the store's data file is damaged: one of its pages points outside it; run `iplog verify` and restore the store from a backup\n"
 
