@@ -150,14 +150,15 @@ struct StoreFaultTests {
             // Two rounds in three hit a node's data size (bytes 0–3), flags (4–5) or key size (6–7).
             let offset = round % 3 == 2 ? Int.random(in: 0..<original.count, using: &generator)
                 : nodes.randomElement(using: &generator)! + (0...7).randomElement(using: &generator)!
-            damaged[offset] ^= [0x01, 0x10, 0x7F, 0xFF].randomElement(using: &generator)!
+            let flip: UInt8 = [0x01, 0x10, 0x7F, 0xFF].randomElement(using: &generator)!
+            damaged[offset] ^= flip
             let copy = box.directory + "/flip"
             try? FileManager.default.removeItem(atPath: copy)
             try FileManager.default.createDirectory(atPath: copy + "/log", withIntermediateDirectories: true)
             try damaged.write(to: URL(fileURLWithPath: copy + "/log/data.mdb"))
             for command in [["verify"], ["export"], ["history", "coordinator-c000300"]] {
                 let run = try box.iplog(command, store: copy)
-                #expect(exitedNormally(run), "round \(round), byte \(offset): \(command) ended by a signal (\(run.status))")
+                #expect(exitedNormally(run), "round \(round), byte \(offset) xor \(flip) (to replay): \(command) ended by a signal (\(run.status)): \(run.stderr.prefix(300))")
                 if run.status != 0 { refused += 1 }
             }
         }
