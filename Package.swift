@@ -65,6 +65,12 @@ let package = Package(
             dependencies: ["ProjectionKit", "CaseStatus", "Deviations", "Domain", "EventLog", "JSON", "BinaryCodable"],
             path: "Projections/CoordinatorWorkload"
         ),
+        // The three read models rebuilt together: one pass, one state per case.
+        .target(
+            name: "ReadModels",
+            dependencies: ["ProjectionKit", "CaseStatus", "Deviations", "CoordinatorWorkload", "Domain", "EventLog", "BinaryCodable"],
+            path: "Projections/ReadModels"
+        ),
         .target(
             name: "SampleData",
             dependencies: ["EventLog", "JSON", .product(name: "Crypto", package: "swift-crypto")],
@@ -76,7 +82,7 @@ let package = Package(
         .target(
             name: "Application",
             dependencies: [
-                "LMDB", "EventLog", "Domain", "JSON", "AccessLog", "ProjectionKit", "CaseStatus", "Deviations", "CoordinatorWorkload",
+                "LMDB", "EventLog", "Domain", "JSON", "AccessLog", "ProjectionKit", "CaseStatus", "Deviations", "CoordinatorWorkload", "ReadModels",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Sources/Application"
@@ -117,7 +123,7 @@ let package = Package(
             name: "iplog",
             dependencies: [
                 "LMDB", "EventLog", "Domain", "JSON", "SampleData", "AccessLog",
-                "ProjectionKit", "CaseStatus", "Deviations", "CoordinatorWorkload", "Application", "Service", "Mirror",
+                "ProjectionKit", "CaseStatus", "Deviations", "CoordinatorWorkload", "ReadModels", "Application", "Service", "Mirror",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -126,7 +132,7 @@ let package = Package(
         .executableTarget(
             name: "iplog-bench",
             dependencies: [
-                "CLMDB", "EventLog", "Domain", "JSON", "SampleData", "ProjectionKit", "CaseStatus", "Deviations", "CoordinatorWorkload",
+                "CLMDB", "EventLog", "Domain", "JSON", "SampleData", "ProjectionKit", "CaseStatus", "Deviations", "CoordinatorWorkload", "ReadModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Tools/iplog-bench"
@@ -137,7 +143,7 @@ let package = Package(
         .testTarget(name: "DomainTests", dependencies: ["Domain", "EventLog", "JSON", "SampleData"], path: "Tests/DomainTests"),
         .testTarget(
             name: "ProjectionTests",
-            dependencies: ["ProjectionKit", "CaseStatus", "Deviations", "CoordinatorWorkload", "Domain", "EventLog", "JSON", "SampleData"],
+            dependencies: ["ProjectionKit", "CaseStatus", "Deviations", "CoordinatorWorkload", "ReadModels", "Domain", "EventLog", "JSON", "SampleData"],
             path: "Tests/ProjectionTests"
         ),
         .testTarget(

@@ -10,6 +10,12 @@ public struct StatusRecord: Hashable, Sendable {
     public var version: UInt64 = 0
     public var caseState: CaseState?
     public var coordinator: CoordinatorState?
+
+    public init(version: UInt64 = 0, caseState: CaseState? = nil, coordinator: CoordinatorState? = nil) {
+        self.version = version
+        self.caseState = caseState
+        self.coordinator = coordinator
+    }
 }
 
 /// The case status read model: per case and coordinator stream, its folded state.
@@ -19,23 +25,23 @@ public struct CaseStatusProjection: Projection {
 
     public init() {}
 
-    public func key(for event: RecordedEvent) -> String? {
-        StreamKind(stream: event.stream) == nil ? nil : event.stream
+    public func key(for event: StoredEvent) -> String? {
+        let stream = event.stream
+        return StreamKind(stream: stream) == nil ? nil : stream
     }
 
-    public func apply(_ event: RecordedEvent, decoded: DomainEvent, to value: inout StatusRecord?) throws {
+    public func apply(_ event: StoredEvent, decoded: DomainEvent, to value: inout StatusRecord?) throws {
         // Moved out (`take`), not copied, so that each state has one reference
         // and mutates in place.
         var record = value.take() ?? StatusRecord()
         record.version = event.version
-        switch StreamKind(stream: event.stream) {
-        case .coordinator:
+        if event.streamHasPrefix("coordinator-") {
             var c = record.coordinator.take() ?? CoordinatorState()
             c.apply(decoded)
             record.coordinator = c
-        default:
+        } else {
             var s = record.caseState.take() ?? CaseState()
-            s.apply(decoded, occurredOn: event.occurredOn, personKey: event.sealed?.slot)
+            s.apply(decoded, occurredOn: event.occurredOn, personKey: event.sealedSlot)
             record.caseState = s
         }
         value = record

@@ -12,24 +12,25 @@ public struct CoordinatorWorkloadProjection: Projection {
 
     public init() {}
 
-    public func key(for event: RecordedEvent) -> String? {
-        guard event.type == "CoordinatorAppointed" else { return nil }
+    public func key(for event: StoredEvent) -> String? {
+        guard event.isType("CoordinatorAppointed"), let object = PackedObject.whole(event.packedPayload) else { return nil }
         // Read in place; a member name that is not ASCII (never in a payload the
         // catalogue wrote) is looked up as the JSON form compares names.
-        let id = event.packedPayload.withUnsafeBytes { bytes -> String? in
-            guard let object = PackedObject.whole(bytes) else { return nil }
-            guard object.namesAreASCII else { return (try? event.payload())?["coordinatorId"]?.stringValue }
-            return object.member("coordinatorId")?.string
-        }
+        let id = object.namesAreASCII ? object.member("coordinatorId")?.string
+            : (try? event.recorded().payload())?["coordinatorId"]?.stringValue
         return id.map { "coordinator-" + $0 }
     }
 
-    public func apply(_ event: RecordedEvent, decoded: DomainEvent, to value: inout [String]?) throws {
+    public func apply(_ event: StoredEvent, decoded: DomainEvent, to value: inout [String]?) throws {
         var cases = value.take() ?? []
-        // Sorted, so the value does not depend on the order of streams in the log
-        // (a rebuild folds stream by stream).
-        let i = cases.firstIndex { $0 >= event.stream } ?? cases.count
-        if i == cases.count || cases[i] != event.stream { cases.insert(event.stream, at: i) }
+        Self.insert(event.stream, into: &cases)
         value = cases
+    }
+
+    /// Inserts a case in id order, once: the value then does not depend on how
+    /// the log interleaves streams.
+    public static func insert(_ stream: String, into cases: inout [String]) {
+        let i = cases.firstIndex { $0 >= stream } ?? cases.count
+        if i == cases.count || cases[i] != stream { cases.insert(stream, at: i) }
     }
 }

@@ -31,9 +31,15 @@ public struct DeviationQuery: Sendable {
     /// when the case was not yet opened then.
     func tracker(_ stream: String, kept: DeviationTracker, asOf date: BusinessDate) throws -> DeviationTracker? {
         if let latest = kept.latestOccurredOn, latest <= date { return kept }
-        let events = try log.read(stream: stream).filter { $0.occurredOn <= date }
-        if events.isEmpty { return nil }
-        return DeviationTracker.fold(try events.map { (try decodeEvent($0, keys: log.personKeys), $0.occurredOn) })
+        var tracker: DeviationTracker?
+        try log.scan(stream: stream) { event in
+            if event.occurredOn <= date {
+                tracker = tracker ?? DeviationTracker()
+                tracker!.apply(try decodeEvent(event, keys: log.personKeys), occurredOn: event.occurredOn, personKey: event.sealedSlot)
+            }
+            return true
+        }
+        return tracker
     }
 
     /// The deviations of one case open on `date` (what `open(asOf:)` lists for

@@ -114,15 +114,16 @@ public struct DeviationTracker: Hashable, Sendable {
     }
 
     /// Folds one event.
-    public mutating func apply(_ event: DomainEvent, occurredOn: BusinessDate) {
+    /// - Parameter personKey: the key slot of the event's sealed values
+    ///   (``CaseState/apply(_:occurredOn:personKey:)``).
+    public mutating func apply(_ event: DomainEvent, occurredOn: BusinessDate, personKey: UInt32? = nil) {
         // The few facts needed from before the event; copying the whole state
         // would make every event cost as much as the case is large.
         let before = Before(status: state.status, activeCoordinator: state.activeCoordinator, hadMembers: !state.members.isEmpty,
-                            assessment: state.assessment,
                             planAllowed: state.individualPlanGranted && state.consentInForce(.individualPlan))
-        state.apply(event, occurredOn: occurredOn)
+        state.apply(event, occurredOn: occurredOn, personKey: personKey)
         latestOccurredOn = max(latestOccurredOn ?? occurredOn, occurredOn)
-        let date = event.ownDates.first?.date ?? occurredOn
+        let date = event.ownDate ?? occurredOn
         // What may start now: after a closure only three rules, after a denial five.
         let allowed: Set<DeviationRule>? = switch before.status {
         case .closed: DeviationRule.survivingClosure
@@ -153,7 +154,7 @@ public struct DeviationTracker: Hashable, Sendable {
             let offers = e.individualPlan == .granted || e.coordinator != .notRequested || e.childCoordinator != .notRequested
             if offers {
                 end(.coordinatorNotOffered, on: e.decidedOn)
-            } else if let a = before.assessment, a.longTermNeed, a.coordinatedNeed {
+            } else if let a = state.assessment, a.longTermNeed, a.coordinatedNeed {  // a decision leaves the assessment as it was
                 open(.coordinatorNotOffered, start: e.decidedOn, allowed: allowed)
             }
             if state.status == .denied {
@@ -255,7 +256,6 @@ public struct DeviationTracker: Hashable, Sendable {
         var status: CaseStatus?
         var activeCoordinator: String?
         var hadMembers: Bool
-        var assessment: AssessmentCompleted?
         /// An IP was granted and consent to it was in force.
         var planAllowed: Bool
     }

@@ -9,13 +9,13 @@ public struct DeviationsProjection: Projection {
 
     public init() {}
 
-    public func key(for event: RecordedEvent) -> String? {
-        event.stream.hasPrefix("case-") ? event.stream : nil
+    public func key(for event: StoredEvent) -> String? {
+        event.streamHasPrefix("case-") ? event.stream : nil
     }
 
-    public func apply(_ event: RecordedEvent, decoded: DomainEvent, to value: inout DeviationTracker?) throws {
+    public func apply(_ event: StoredEvent, decoded: DomainEvent, to value: inout DeviationTracker?) throws {
         var tracker = value.take() ?? DeviationTracker()  // moved out: the only reference, mutated in place
-        tracker.apply(decoded, occurredOn: event.occurredOn)
+        tracker.apply(decoded, occurredOn: event.occurredOn, personKey: event.sealedSlot)
         value = tracker
     }
 }

@@ -111,15 +111,17 @@ public struct CaseState: Hashable, Sendable {
     // MARK: Derived facts
 
     /// The active coordinator's id.
+    /// (Read in place: `appointments.last` would copy the appointment, and the
+    /// rules ask this for every event.)
     public var activeCoordinator: String? {
-        guard let last = appointments.last, last.releasedOn == nil else { return nil }
-        return last.coordinatorId
+        guard !appointments.isEmpty, appointments[appointments.endIndex - 1].releasedOn == nil else { return nil }
+        return appointments[appointments.endIndex - 1].coordinatorId
     }
 
     public var latestDecision: DecisionMade? { decisions.last }
 
-    /// The latest decision granted an individual plan.
-    public var individualPlanGranted: Bool { latestDecision?.individualPlan == .granted }
+    /// The latest decision granted an individual plan (read in place, as above).
+    public var individualPlanGranted: Bool { !decisions.isEmpty && decisions[decisions.endIndex - 1].individualPlan == .granted }
 
     /// The latest decision granted a coordinator, a child coordinator or an IP.
     public var coordinatorGranted: Bool { latestDecision?.grantsCoordinator ?? false }

@@ -1,5 +1,8 @@
 import EventLog
 import JSON
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The kinds of stream: `case-<caseId>` and `coordinator-<coordinatorId>`.
 public enum StreamKind: Sendable, Hashable {
@@ -95,6 +98,21 @@ public enum DomainEvent: Hashable, Sendable {
         /// Each kind by its name: one hash, where a `switch` over the names
         /// compares them one after the other (decoding does this for every event).
         static let named = Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
+
+        /// The kind of a stored type name, read from its bytes without making a
+        /// string of them (a string past 15 bytes is an allocation).
+        static func named(utf8 bytes: UnsafeRawBufferPointer) -> Kind? {
+            guard bytes.count < byLength.count else { return nil }
+            for (name, kind) in byLength[bytes.count] where memcmp(name, bytes.baseAddress!, bytes.count) == 0 { return kind }
+            return nil
+        }
+
+        /// The names' bytes by their length.
+        private static let byLength: [[(name: [UInt8], kind: Kind)]] = {
+            var table = Array(repeating: [([UInt8], Kind)](), count: 1 + allCases.map(\.rawValue.utf8.count).max()!)
+            for kind in allCases { table[kind.rawValue.utf8.count].append((Array(kind.rawValue.utf8), kind)) }
+            return table
+        }()
     }
 
     /// Every type name, case streams' first.
@@ -170,9 +188,14 @@ public enum DomainEvent: Hashable, Sendable {
     ///   not read this way: decode its JSON form then, for the error that does
     ///   (``decode(_:keys:)`` does so).
     static func decode(type: String, schemaVersion: UInt16, packed: UnsafeRawBufferPointer) throws(LogError) -> DomainEvent {
-        try checkSchemaVersion(schemaVersion, of: type)
+        guard let kind = Kind.named[type] else { throw PackedPayloadReader.unreadable }
+        return try decode(kind: kind, schemaVersion: schemaVersion, packed: packed)
+    }
+
+    static func decode(kind: Kind, schemaVersion: UInt16, packed: UnsafeRawBufferPointer) throws(LogError) -> DomainEvent {
+        try checkSchemaVersion(schemaVersion, of: kind.rawValue)
         var r = try PackedPayloadReader(PackedObject.whole(packed))
-        return try read(type: type, &r)
+        return try read(kind: kind, &r)
     }
 
     private static func checkSchemaVersion(_ schemaVersion: UInt16, of type: String) throws(LogError) {
@@ -187,6 +210,10 @@ public enum DomainEvent: Hashable, Sendable {
             let hint = Envelope.closest(to: type, among: Kind.allCases.map(\.rawValue)).map { "did you mean `\($0)`? " } ?? ""
             throw LogError(.invalidShape, "field type: \(type.prefix(64)) is not an event type of the catalogue (\(hint)`iplog types` lists them)")
         }
+        return try read(kind: kind, &r)
+    }
+
+    static func read<R: PayloadFields>(kind: Kind, _ r: inout R) throws(LogError) -> DomainEvent {
         let event: DomainEvent
         switch kind {
         case .applicationReceived:
@@ -329,6 +356,44 @@ public enum DomainEvent: Hashable, Sendable {
         case .coordinatorRegistered(let e): [("registeredOn", e.registeredOn)]
         case .coordinatorTrained(let e): [("trainedOn", e.trainedOn)]
         case .coordinatorDeactivated(let e): [("deactivatedOn", e.deactivatedOn)]
+        }
+    }
+
+    /// The event's own date (the first of ``ownDates``) without making the
+    /// list: the deviation fold asks for it for every event.
+    public var ownDate: BusinessDate? {
+        switch self {
+        case .applicationReceived(let e): e.receivedOn
+        case .preliminaryReplySent(let e): e.sentOn
+        case .assessmentCompleted(let e): e.completedOn
+        case .consentGiven(let e): e.givenOn
+        case .consentWithdrawn(let e): e.withdrawnOn
+        case .decisionMade(let e): e.decidedOn
+        case .decisionSent(let e): e.sentOn
+        case .appealReceived(let e): e.receivedOn
+        case .appealForwarded(let e): e.forwardedOn
+        case .appealDecided(let e): e.decidedOn
+        case .coordinatorAppointed(let e): e.appointedOn
+        case .coordinatorReleased(let e): e.releasedOn
+        case .groupMemberAdded(let e): e.addedOn
+        case .groupMemberRemoved(let e): e.removedOn
+        case .meetingScheduled: nil
+        case .meetingHeld(let e): e.heldOn
+        case .minutesWritten(let e): e.writtenOn
+        case .meetingCancelled(let e): e.cancelledOn
+        case .actionItemCompleted(let e): e.completedOn
+        case .planEstablished(let e): e.establishedOn
+        case .goalAdded(let e): e.addedOn
+        case .goalAchieved(let e): e.achievedOn
+        case .measureAdded(let e): e.addedOn
+        case .planEvaluated(let e): e.evaluatedOn
+        case .transitionPlanned: nil
+        case .deviationReported(let e): e.reportedOn
+        case .deviationResolved(let e): e.resolvedOn
+        case .planClosed(let e): e.closedOn
+        case .coordinatorRegistered(let e): e.registeredOn
+        case .coordinatorTrained(let e): e.trainedOn
+        case .coordinatorDeactivated(let e): e.deactivatedOn
         }
     }
 

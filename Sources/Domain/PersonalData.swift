@@ -56,6 +56,23 @@ extension DomainEvent {
     }
 }
 
+extension DomainEvent {
+    /// Decodes a stored event as the read models see it, as
+    /// ``decode(_:keys:)`` does a recorded one: straight from the bytes the
+    /// log lends (no copy, no ``JSONValue``; an event of closed-list values,
+    /// dates and short ids allocates nothing), or, for an application whose
+    /// person id is to be opened and a payload that does not read directly,
+    /// through its owned form.
+    public static func decode(_ event: StoredEvent, keys: PersonKeys? = nil) throws -> DomainEvent {
+        if let kind = Kind.named(utf8: event.typeBytes),
+           !(keys != nil && kind == .applicationReceived && event.sealedSlot != nil),
+           let decoded = try? decode(kind: kind, schemaVersion: event.schemaVersion, packed: event.packedPayload) {
+            return decoded
+        }
+        return try decode(try event.recorded(), keys: keys)
+    }
+}
+
 extension LogError.Code {
     /// `iplog erase` of a person the store has no key for (exit 2).
     public static let unknownPerson = LogError.Code(rawValue: "unknownPerson")

@@ -32,6 +32,87 @@ extension EventStore {
         }
     }
 
+    /// Visits the events from `position` through `last` in log order with one
+    /// cursor, each lent where it lies (``StoredEvent``): nothing is copied or
+    /// allocated for an event. Reads in transactions of `perTransaction` events,
+    /// so that a long scan does not keep LMDB from reusing pages; events
+    /// committed meanwhile are visited too, up to `last`. Stops when `body`
+    /// returns false. What rebuilds and catch-up fold.
+    /// - Throws: ``DamagedRecord`` for a record that does not decode.
+    public func scan(from position: UInt64 = 1, through last: UInt64 = .max, perTransaction: Int = 1 << 16,
+                     _ body: (StoredEvent) throws -> Bool) throws {
+        var next = max(position, 1)
+        while next <= last {
+            var count = 0, more = true
+            try environment.read { txn in
+                try txn.scan(events, from: bigEndianBytes(next)) { key, value in
+                    guard let p = readBigEndianUInt64(key), p <= last else {
+                        more = false
+                        return false
+                    }
+                    more = try body(try StoredEvent(position: p, record: value))
+                    next = p + 1
+                    count += 1
+                    return more && count < perTransaction
+                }
+            }
+            if !more || count < perTransaction { return }
+        }
+    }
+
+    /// The events from `position` through `last` in log order, lent in batches
+    /// of up to `batchSize` read with one cursor in one read transaction each:
+    /// `body` gets each batch while its transaction is open (the events must
+    /// not outlive the call; they may be handed to other threads within it).
+    /// What a rebuild folds on several cores.
+    /// - Throws: ``DamagedRecord`` for a record that does not decode.
+    public func scan(from position: UInt64 = 1, through last: UInt64 = .max, batchSize: Int,
+                     _ body: ([StoredEvent]) throws -> Void) throws {
+        var batch: [StoredEvent] = []
+        batch.reserveCapacity(batchSize)
+        var next = max(position, 1)
+        while next <= last {
+            var more = true
+            try environment.read { txn in
+                try txn.scan(events, from: bigEndianBytes(next)) { key, value in
+                    guard let p = readBigEndianUInt64(key), p <= last else {
+                        more = false
+                        return false
+                    }
+                    batch.append(try StoredEvent(position: p, record: value))
+                    next = p + 1
+                    return batch.count < batchSize
+                }
+                if !batch.isEmpty { try body(batch) }
+            }
+            if !more || batch.count < batchSize { return }
+            batch.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// Visits one stream's events from `version` on, in order, each lent where
+    /// it lies (``StoredEvent``), in one read transaction; stops when `body`
+    /// returns false. What a case's history and its on-demand folds read.
+    /// - Throws: ``LogError`` `.damaged` when the stream index points at a
+    ///   record that does not decode.
+    public func scan(stream: String, from version: UInt64 = 1, _ body: (StoredEvent) throws -> Bool) throws {
+        let prefixCount = stream.utf8.count + 1
+        try environment.read { txn in
+            let reference = txn.unsafeReference
+            try txn.scan(streamIndex, from: Self.streamKey(stream, version: version)) { key, value in
+                guard key.count == prefixCount + 8, key[prefixCount - 1] == 0,
+                      stream.utf8.elementsEqual(UnsafeRawBufferPointer(rebasing: key[..<(prefixCount - 1)])) else { return false }
+                guard let position = readBigEndianUInt64(value), let more = try reference.withValue(events, key: PositionKey(position: position), { bytes in
+                    guard let event = try? StoredEvent(position: position, record: bytes) else { return nil as Bool? }
+                    return try body(event)
+                }), let more else {
+                    throw LogError(.damaged, "the stream index of \(stream) points at a record that does not decode")
+                }
+                return more
+            }
+        }
+    }
+
     /// Events of one stream from `version` on (forwards), or from `version` back
     /// to 1 (`backwards`; nil starts at the last), at most `limit`.
     public func read(stream: String, from version: UInt64? = nil, backwards: Bool = false, limit: Int = .max) throws -> [RecordedEvent] {

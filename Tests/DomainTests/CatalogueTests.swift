@@ -203,6 +203,7 @@ struct CatalogueTests {
         for type in DomainEvent.allTypes {
             let field = DomainEvent.dateField(of: type)
             let own = try decode(type).ownDates.map(\.field)
+            #expect(try decode(type).ownDate == decode(type).ownDates.first?.date, "\(type): ownDate is the first of ownDates")
             if type == "MeetingScheduled" || type == "TransitionPlanned" {
                 #expect(field == nil && own.isEmpty)
             } else {

@@ -23,10 +23,11 @@ struct CompactValueTests {
         for (stream, _) in try log.streams() {
             var record: StatusRecord?
             var tracker: DeviationTracker?
-            for event in try log.read(stream: stream) {
+            try log.scan(stream: stream) { event in
                 let decoded = try DomainEvent.decode(event)
                 try CaseStatusProjection().apply(event, decoded: decoded, to: &record)
                 if stream.hasPrefix("case-") { try DeviationsProjection().apply(event, decoded: decoded, to: &tracker) }
+                return true
             }
             status.append(record!)
             if let tracker { trackers.append(tracker) }

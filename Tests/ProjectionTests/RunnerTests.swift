@@ -6,6 +6,7 @@ import EventLog
 import Foundation
 import JSON
 import ProjectionKit
+import ReadModels
 import SampleData
 import Testing
 
@@ -78,14 +79,24 @@ struct RunnerTests {
             }
             // The shared pass (one read and decode of each event for all three) gives the same,
             // also when it may keep only a few values in memory and must read the rest back.
-            let shared = try runner.rebuild([CaseStatusProjection(), DeviationsProjection(), CoordinatorWorkloadProjection()])
+            let shared = try ReadModels.rebuild(runner)
             #expect(try Snapshot(runner.views) == incremental)
             #expect(shared.values.allSatisfy { $0.position == UInt64(events.count) && $0.generation == 2 && $0.stoppedAt == nil })
-            // Fewer values than coordinators, so the workload's values are written
-            // mid-pass and a coordinator's comes back from the slot in a later chunk.
-            let bounded = try runner.rebuild([CaseStatusProjection(), DeviationsProjection(), CoordinatorWorkloadProjection()], valuesInMemory: 2)
+            // Room for two cases only: the shared pass writes and drops cases all
+            // through, and reads each back when it comes again.
+            let bounded = try ReadModels.rebuild(runner, valuesInMemory: 2)
             #expect(try Snapshot(runner.views) == incremental)
             #expect(bounded.values.allSatisfy { $0.position == UInt64(events.count) && $0.generation == 3 })
+            // One read model on its own, in log order, with room for few values: the same again.
+            for name in ReadModels.names {
+                let one = switch name {
+                case CaseStatusProjection.name: try runner.rebuild(CaseStatusProjection(), valuesInMemory: 3)
+                case DeviationsProjection.name: try runner.rebuild(DeviationsProjection(), valuesInMemory: 3)
+                default: try runner.rebuild(CoordinatorWorkloadProjection(), valuesInMemory: 3)
+                }
+                #expect(one.position == UInt64(events.count) && one.generation == 4 && one.stoppedAt == nil)
+            }
+            #expect(try Snapshot(runner.views) == incremental)
         }
     }
 
@@ -133,7 +144,7 @@ struct RunnerTests {
                                                     payload: .object(["coordinatorId": "0001", "appointedOn": "2026-11-23"])), policy: &accept)
             try catchUpAll(runner)
             // The shared rebuild stops the same two at the same event, and not the third.
-            let rebuilt = try runner.rebuild([CaseStatusProjection(), DeviationsProjection(), CoordinatorWorkloadProjection()])
+            let rebuilt = try ReadModels.rebuild(runner)
             #expect(rebuilt[CaseStatusProjection.name]?.stoppedAt == bad.position && rebuilt[CoordinatorWorkloadProjection.name]?.stoppedAt == nil)
             for name in [CaseStatusProjection.name, DeviationsProjection.name] {
                 let cp = try runner.views.checkpoint(name)

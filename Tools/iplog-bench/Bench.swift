@@ -7,6 +7,7 @@ import EventLog
 import Foundation
 import JSON
 import ProjectionKit
+import ReadModels
 import SampleData
 
 /// `iplog-bench`: the same work through raw LMDB and through iplog, in one run,
@@ -133,7 +134,7 @@ struct Bench: ParsableCommand {
             let views = try ViewStore(directory: "\(scratch)/store-0", projections: [CaseStatusProjection.name, DeviationsProjection.name, CoordinatorWorkloadProjection.name])
             let runner = ProjectionRunner(log: store, views: views)
             iplogReplay.append(try rate(workload.lines.count) {
-                _ = try runner.rebuild([CaseStatusProjection(), DeviationsProjection(), CoordinatorWorkloadProjection()])
+                _ = try ReadModels.rebuild(runner)
             })
             note("replay run \(run + 1): raw \(Int(rawScan.last!)) events/s, iplog \(Int(iplogReplay.last!)) events/s")
         }
@@ -148,7 +149,10 @@ struct Bench: ParsableCommand {
             rawLatency.append(microseconds { precondition(raw.readStream(prefix: prefix) > 0) })
             iplogLatency.append(try microseconds {
                 var state = CaseState()
-                for e in try store.read(stream: stream) { state.apply(try decodeEvent(e, keys: nil), occurredOn: e.occurredOn, personKey: e.sealed?.slot) }
+                try store.scan(stream: stream) { e in
+                    state.apply(try decodeEvent(e, keys: nil), occurredOn: e.occurredOn, personKey: e.sealedSlot)
+                    return true
+                }
                 precondition(state.status != nil)
             })
         }

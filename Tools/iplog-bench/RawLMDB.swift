@@ -66,8 +66,8 @@ struct RawLMDB {
         var total = 0
         var rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
         while rc == 0 {
-            let bytes = UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)
-            total &+= Int(bytes[0]) &+ Int(bytes[v.mv_size - 1]) &+ v.mv_size
+            // Every byte of the record is read, as any consumer of it must.
+            for byte in UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size) { total &+= Int(byte) }
             rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
         }
         mdb_cursor_close(cursor)

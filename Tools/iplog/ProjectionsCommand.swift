@@ -8,6 +8,7 @@ import EventLog
 import Foundation
 import JSON
 import ProjectionKit
+import ReadModels
 
 extension IPLog {
     struct Projections: ParsableCommand {
@@ -49,15 +50,21 @@ extension IPLog {
                             if showProgress { FileHandle.standardError.write(Data("\r\(name): \(position) of \(head) events".utf8)) }
                         }
                     }
-                    let projections: [any ProjectionKit.Projection] = chosen.map { name in
-                        switch name {
-                        case CaseStatusProjection.name: CaseStatusProjection()
-                        case DeviationsProjection.name: DeviationsProjection()
-                        default: CoordinatorWorkloadProjection()
+                    // All three in one pass sharing one state per case; fewer, each on its own.
+                    let checkpoints: [String: Checkpoint]
+                    if Set(chosen) == Set(ReadModels.names) {
+                        checkpoints = try ReadModels.rebuild(context.runner, progress: progress("rebuild"))
+                    } else {
+                        var each: [String: Checkpoint] = [:]
+                        for name in chosen {
+                            each[name] = switch name {
+                            case CaseStatusProjection.name: try context.runner.rebuild(CaseStatusProjection(), progress: progress(name))
+                            case DeviationsProjection.name: try context.runner.rebuild(DeviationsProjection(), progress: progress(name))
+                            default: try context.runner.rebuild(CoordinatorWorkloadProjection(), progress: progress(name))
+                            }
                         }
+                        checkpoints = each
                     }
-                    // One pass over the log for all of them: each event is read and decoded once.
-                    let checkpoints = try context.runner.rebuild(projections, progress: progress("rebuild"))
                     if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
                     for name in chosen {
                         context.warn(name, checkpoints[name]!)

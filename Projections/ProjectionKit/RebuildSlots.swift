@@ -1,0 +1,59 @@
+import BinaryCodable
+import EventLog
+import LMDB
+
+/// The new generation of one or more read models while a rebuild writes it:
+/// each read model's inactive slot, emptied when the rebuild begins, written as
+/// the fold goes, and swapped in by ``finish(_:position:failure:)`` in one
+/// transaction with its checkpoint, so that a reader sees the old read model or
+/// the complete new one, never a half-built one.
+public struct RebuildSlots {
+    let views: ViewStore
+    /// Each read model's new generation.
+    let generations: [String: UInt64]
+
+    /// Empties the inactive slot of each of `names`.
+    public init(_ views: ViewStore, names: [String]) throws {
+        self.views = views
+        var generations: [String: UInt64] = [:]
+        for name in names { generations[name] = try views.checkpoint(name).generation + 1 }
+        self.generations = generations
+        try views.environment.write { txn in
+            for (name, generation) in generations { try txn.empty(views.slot(name, generation)) }
+        }
+    }
+
+    func slot(_ name: String) -> Database { views.slot(name, generations[name]!) }
+
+    /// Writes encoded values (nil deletes the key) into the new slots, all in one transaction.
+    public func write(_ changes: [(name: String, changes: [(key: String, bytes: [UInt8]?)])]) throws {
+        guard changes.contains(where: { !$0.changes.isEmpty }) else { return }
+        try views.environment.write { txn in
+            for (name, values) in changes { try ViewStore.write(values, to: slot(name), txn) }
+        }
+    }
+
+    /// A value written to `name`'s new slot before, decoded with `decode`.
+    public func value<V>(_ name: String, key: String, _ decode: (UnsafeRawBufferPointer) throws -> V) throws -> V? {
+        try views.environment.read { txn in try txn.withValue(slot(name), key: Array(key.utf8), decode) }
+    }
+
+    /// Swaps `name`'s new slot in: its checkpoint says it holds the log up to
+    /// `position`, or up to the event before `failure`'s, where it stopped. The
+    /// old slot is emptied in the same transaction.
+    @discardableResult
+    public func finish(_ name: String, position: UInt64, failure: (position: UInt64, reason: String)?) throws -> Checkpoint {
+        var checkpoint = Checkpoint()
+        checkpoint.position = failure.map { $0.position - 1 } ?? position
+        checkpoint.generation = generations[name]!
+        checkpoint.format = ViewStore.valueFormat
+        checkpoint.stoppedAt = failure?.position
+        checkpoint.reason = failure?.reason
+        try views.environment.write { txn in
+            let old = try views.checkpoint(txn, name)
+            try views.setCheckpoint(txn, name, checkpoint)
+            try txn.empty(views.slot(name, old.generation))
+        }
+        return checkpoint
+    }
+}
