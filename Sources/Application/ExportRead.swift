@@ -41,7 +41,12 @@ extension Reads {
                             persons: persons, personIdsShown: true)
         try each { event in
             guard event.position <= last else { return }
-            try emit(event, Envelope.encode(event, payload: try event.payload(keys: store.personKeys)))
+            // Shown in its type's current schema version (an older one upcast).
+            var shown = event
+            let payload: JSONValue
+            (shown.schemaVersion, payload) = DomainEvent.upcast(type: event.type, schemaVersion: event.schemaVersion,
+                                                                payload: try event.payload(keys: store.personKeys))
+            try emit(event, Envelope.encode(shown, payload: payload))
         }
     }
 

@@ -69,7 +69,8 @@ extension Reads {
         var erased = false
         for event in events {
             erased = try erased || event.isErased(keys: keys)
-            let payload = try event.payload(keys: keys)  // personal values opened, or [erased]
+            // Personal values opened, or [erased]; in the type's current schema version.
+            let payload = DomainEvent.upcast(type: event.type, schemaVersion: event.schemaVersion, payload: try event.payload(keys: keys)).payload
             let decoded = try DomainEvent.decode(event)
             let after: [JSONValue.Member]
             if isCase {

@@ -183,7 +183,7 @@ public struct CaseState: Hashable, Sendable {
                 appeals[i].decidedOn = e.decidedOn
                 appeals[i].outcome = e.outcome
             }
-            if e.outcome != .upheld, status == .denied { status = .assessed }
+            if e.outcome.reopensDenial, status == .denied { status = .assessed }
         case .coordinatorAppointed(let e):
             appointments.append(Appointment(coordinatorId: e.coordinatorId, appointedOn: e.appointedOn))
             status = .active

@@ -93,6 +93,10 @@ public enum CatalogueSchema {
             fields.append(Field(name: field, kind: .choice(E.allCases.map(\.rawValue)), required: true))
             return E.allCases.first!
         }
+        /// The current names only: a former one is read, not offered.
+        mutating func choice<E: RawRepresentable & CaseIterable>(_ field: String, formerNames: [String: E]) throws(LogError) -> E where E.RawValue == String {
+            try choice(field)
+        }
         mutating func choices<E: RawRepresentable & CaseIterable & Hashable>(_ field: String, nonEmpty: Bool) throws(LogError) -> [E] where E.RawValue == String {
             fields.append(Field(name: field, kind: .choices(E.allCases.map(\.rawValue), nonEmpty: nonEmpty), required: true))
             return [E.allCases.first!]

@@ -17,7 +17,17 @@ extension Origin: CompactCodable {}
 extension ConsentScope: CompactCodable {}
 extension Verdict: CompactCodable {}
 extension Channel: CompactCodable {}
-extension AppealOutcome: CompactCodable {}
+extension AppealOutcome: CompactCodable {
+    /// Also reads version 1's name, which read models and snapshots written
+    /// before schema version 2 of `AppealDecided` hold.
+    public init(from r: inout CompactReader) throws(CompactError) {
+        let name = try String(from: &r)
+        guard let value = AppealOutcome(rawValue: name) ?? AppealOutcome.formerNames[name] else {
+            throw CompactError("AppealOutcome: not one of its values")
+        }
+        self = value
+    }
+}
 extension Horizon: CompactCodable {}
 extension CloseReason: CompactCodable {}
 

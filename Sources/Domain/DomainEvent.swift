@@ -57,9 +57,27 @@ public enum DomainEvent: Hashable, Sendable {
     case coordinatorTrained(CoordinatorTrained)
     case coordinatorDeactivated(CoordinatorDeactivated)
 
-    /// The current schema version of every type's payload. An older version met
-    /// in the log is upcast in ``decode(type:schemaVersion:payload:)``.
-    public static let schemaVersion: UInt16 = 1
+    /// The current schema version of a type's payload: 2 for `AppealDecided`
+    /// (its outcomes renamed and added to), 1 for every other. An older version
+    /// met in the log or on input is read in the current one (the upcast:
+    /// ``AppealOutcome/formerNames``; ``upcast(type:schemaVersion:payload:)``
+    /// for the JSON that outputs show).
+    public static func schemaVersion(of type: String) -> UInt16 {
+        type == Kind.appealDecided.rawValue ? 2 : 1
+    }
+
+    /// A stored payload as its type's current schema version has it, for what
+    /// reports, history, the feed and exports show: version 1 of
+    /// `AppealDecided` says `upheld` where version 2 says `confirmed`.
+    public static func upcast(type: String, schemaVersion: UInt16, payload: JSONValue) -> (schemaVersion: UInt16, payload: JSONValue) {
+        let current = Self.schemaVersion(of: type)
+        guard schemaVersion < current, case .object(var members) = payload else { return (schemaVersion, payload) }
+        if type == Kind.appealDecided.rawValue, let i = members.firstIndex(where: { $0.key == "outcome" }),
+           let name = members[i].value.stringValue, let outcome = AppealOutcome.formerNames[name] {
+            members[i].value = .string(outcome.rawValue)
+        }
+        return (current, .object(members))
+    }
 
     /// The catalogue's event types, case streams' first; the raw value is the type's name.
     public enum Kind: String, CaseIterable, Sendable {
@@ -165,7 +183,8 @@ public enum DomainEvent: Hashable, Sendable {
     ///   - sealed: the payload was read from the log, where personal values may
     ///     be sealed (empty strings; ``DomainEvent/sealedFields(of:)``): they read
     ///     as empty strings, and a sealed person id as "".
-    public static func decode(type: String, schemaVersion: UInt16 = schemaVersion, payload: JSONValue, canonical: Bool = true, sealed: Bool = false) throws(LogError) -> (event: DomainEvent, canonical: JSONValue) {
+    public static func decode(type: String, schemaVersion: UInt16? = nil, payload: JSONValue, canonical: Bool = true, sealed: Bool = false) throws(LogError) -> (event: DomainEvent, canonical: JSONValue) {
+        let schemaVersion = schemaVersion ?? Self.schemaVersion(of: type)
         try checkSchemaVersion(schemaVersion, of: type)
         let reader = try PayloadReader(payload, path: "data", collecting: canonical, sealedAllowed: sealed)
         guard canonical && !sealed else {
@@ -199,8 +218,9 @@ public enum DomainEvent: Hashable, Sendable {
     }
 
     private static func checkSchemaVersion(_ schemaVersion: UInt16, of type: String) throws(LogError) {
-        guard schemaVersion >= 1, schemaVersion <= Self.schemaVersion else {
-            throw LogError(.invalidShape, "field schemaVersion: \(type) has schema versions 1 to \(Self.schemaVersion)")
+        let current = Self.schemaVersion(of: type)
+        guard schemaVersion >= 1, schemaVersion <= current else {
+            throw LogError(.invalidShape, "field schemaVersion: \(type.prefix(64)) has schema version\(current == 1 ? " 1" : "s 1 to \(current)")")
         }
     }
 
@@ -242,7 +262,8 @@ public enum DomainEvent: Hashable, Sendable {
         case .appealForwarded:
             event = .appealForwarded(.init(forwardedOn: try r.date("forwardedOn")))
         case .appealDecided:
-            event = .appealDecided(.init(decidedOn: try r.date("decidedOn"), decidedBy: try r.choice("decidedBy"), outcome: try r.choice("outcome")))
+            event = .appealDecided(.init(decidedOn: try r.date("decidedOn"), decidedBy: try r.choice("decidedBy"),
+                                         outcome: try r.choice("outcome", formerNames: AppealOutcome.formerNames)))
         case .coordinatorAppointed:
             event = .coordinatorAppointed(.init(coordinatorId: try r.string("coordinatorId"), appointedOn: try r.date("appointedOn")))
         case .coordinatorReleased:
@@ -469,7 +490,7 @@ public enum Catalogue {
         guard let kind = StreamKind(stream: event.stream) else {
             throw Envelope.shapeError("stream", "a case-<id> or coordinator-<id> stream expected")
         }
-        let (decoded, canonical) = try DomainEvent.decode(type: event.type, payload: event.payload)
+        let (decoded, canonical) = try DomainEvent.decode(type: event.type, schemaVersion: event.schemaVersion, payload: event.payload)
         if let field = controlCharacterField(canonical, path: "data") {
             throw Envelope.shapeError(field, "must not contain control characters (a terminal escape, CR, NUL, …)")
         }
@@ -481,7 +502,7 @@ public enum Catalogue {
         }
         var out = event
         out.payload = canonical
-        out.schemaVersion = DomainEvent.schemaVersion
+        out.schemaVersion = DomainEvent.schemaVersion(of: event.type)  // stored in the current version, whatever it came in
         out.checked = decoded  // the policy takes it instead of decoding the payload again
         out.prepack(sealing: DomainEvent.sealedFields(of: event.type))  // the log takes it instead of packing in its transaction
         return out

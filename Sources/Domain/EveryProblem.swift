@@ -34,6 +34,9 @@ struct EveryProblem: PayloadFields {
     mutating func choice<E: RawRepresentable & CaseIterable>(_ field: String) throws(LogError) -> E where E.RawValue == String {
         attempt(E.allCases.first!) { (r: inout PayloadReader) throws(LogError) -> E in try r.choice(field) }
     }
+    mutating func choice<E: RawRepresentable & CaseIterable>(_ field: String, formerNames: [String: E]) throws(LogError) -> E where E.RawValue == String {
+        attempt(E.allCases.first!) { (r: inout PayloadReader) throws(LogError) -> E in try r.choice(field, formerNames: formerNames) }
+    }
     mutating func choices<E: RawRepresentable & CaseIterable & Hashable>(_ field: String, nonEmpty: Bool) throws(LogError) -> [E] where E.RawValue == String {
         attempt([]) { (r: inout PayloadReader) throws(LogError) -> [E] in try r.choices(field, nonEmpty: nonEmpty) }
     }

@@ -14,6 +14,9 @@ protocol PayloadFields {
     mutating func bool(_ field: String) throws(LogError) -> Bool
     mutating func optionalDate(_ field: String, required: Bool) throws(LogError) -> BusinessDate?
     mutating func choice<E: RawRepresentable & CaseIterable>(_ field: String) throws(LogError) -> E where E.RawValue == String
+    /// A value from a closed list, or a former name of one (an older schema
+    /// version's), read as the value it became.
+    mutating func choice<E: RawRepresentable & CaseIterable>(_ field: String, formerNames: [String: E]) throws(LogError) -> E where E.RawValue == String
     /// A list of values from a closed list; duplicates are refused.
     mutating func choices<E: RawRepresentable & CaseIterable & Hashable>(_ field: String, nonEmpty: Bool) throws(LogError) -> [E] where E.RawValue == String
     mutating func strings(_ field: String) throws(LogError) -> [String]
@@ -106,11 +109,16 @@ struct PayloadReader: PayloadFields {
     }
 
     mutating func choice<E: RawRepresentable & CaseIterable>(_ field: String) throws(LogError) -> E where E.RawValue == String {
+        try choice(field, formerNames: [:])
+    }
+
+    /// The canonical payload keeps the current name: a former one is upcast.
+    mutating func choice<E: RawRepresentable & CaseIterable>(_ field: String, formerNames: [String: E]) throws(LogError) -> E where E.RawValue == String {
         let value = try take(field, required: true)!
-        guard case .string(let s) = value, let e = E(rawValue: s) else {
+        guard case .string(let s) = value, let e = E(rawValue: s) ?? formerNames[s] else {
             throw Envelope.shapeError(name(field), "one of \(E.allCases.map { $0.rawValue }.joined(separator: ", ")) expected")
         }
-        keep(field, value)
+        keep(field, .string(e.rawValue))
         return e
     }
 
@@ -242,7 +250,11 @@ struct PackedPayloadReader: PayloadFields {
     }
 
     mutating func choice<E: RawRepresentable & CaseIterable>(_ field: String) throws(LogError) -> E where E.RawValue == String {
-        guard let s = try take(field, required: true)!.string, let e = E(rawValue: s) else { throw Self.unreadable }
+        try choice(field, formerNames: [:])
+    }
+
+    mutating func choice<E: RawRepresentable & CaseIterable>(_ field: String, formerNames: [String: E]) throws(LogError) -> E where E.RawValue == String {
+        guard let s = try take(field, required: true)!.string, let e = E(rawValue: s) ?? formerNames[s] else { throw Self.unreadable }
         return e
     }
 

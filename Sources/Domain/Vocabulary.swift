@@ -51,10 +51,27 @@ public enum AppealBody: String, CaseIterable, Sendable {
     case countyGovernor = "countyGovernor"
 }
 
+/// An appeal's outcome, as schema version 2 of `AppealDecided` names it.
+/// Version 1 had `upheld` where version 2 says `confirmed` (an upheld appeal
+/// read to many as one that won), and no `quashed`, `dismissed` or `withdrawn`.
 public enum AppealOutcome: String, CaseIterable, Sendable {
-    case upheld = "upheld"
+    /// *Stadfestet*: the decision stands.
+    case confirmed = "confirmed"
+    /// *Omgjort*.
     case reversed = "reversed"
     case partlyReversed = "partlyReversed"
+    /// *Opphevet*: the case goes back to the municipality, as before the decision.
+    case quashed = "quashed"
+    /// *Avvist*: the appeal is not heard.
+    case dismissed = "dismissed"
+    /// *Trukket*: the person withdrew the appeal.
+    case withdrawn = "withdrawn"
+
+    /// Version 1's name still read (from the log, and on input): the upcast.
+    public static let formerNames: [String: AppealOutcome] = ["upheld": .confirmed]
+
+    /// Reopens a denied case for a new decision (the rules apply again).
+    public var reopensDenial: Bool { self == .reversed || self == .partlyReversed || self == .quashed }
 }
 
 public enum Horizon: String, CaseIterable, Sendable {

@@ -20,7 +20,7 @@ public enum Envelope {
     /// - Throws: ``LogError`` `.invalidShape` or `.invalidDate`, naming the field.
     /// The envelope's fields, and the four that `export` adds (read and ignored,
     /// so that an export imports again).
-    public static let knownFields = ["stream", "type", "eventId", "occurredOn", "actor", "data", "expectedVersion",
+    public static let knownFields = ["stream", "type", "schemaVersion", "eventId", "occurredOn", "actor", "data", "expectedVersion",
                                      "position", "version", "recordedAt", "hash"]
 
     /// `[invalidShape]` for a field that is not one of `known`, naming it by its
@@ -90,6 +90,13 @@ public enum Envelope {
             guard let text = raw.stringValue else { throw shapeError("actor", "a string expected, found \(raw.kindName)") }
             actor = text
         }
+        // The payload's schema version (an export names it past 1); the catalogue
+        // checks it against the type's and reads an older one's names.
+        var schemaVersion: UInt16 = 1
+        if let raw = value["schemaVersion"], raw != .null {
+            guard let n = raw.int64Value, n >= 1, n <= Int64(UInt16.max) else { throw shapeError("schemaVersion", "a whole number from 1 expected") }
+            schemaVersion = UInt16(n)
+        }
         var expected = ExpectedVersion.any
         if let raw = value["expectedVersion"], raw != .null {
             expected = try parseExpectedVersion(raw)
@@ -103,7 +110,7 @@ public enum Envelope {
         } else {
             occurredOn = today
         }
-        let event = ProposedEvent(stream: stream, type: type, eventID: eventID, occurredOn: occurredOn,
+        let event = ProposedEvent(stream: stream, type: type, schemaVersion: schemaVersion, eventID: eventID, occurredOn: occurredOn,
                                   actor: actor, payload: data, expectedVersion: expected)
         if let problem = EventStore.envelopeProblem(event) { throw problem }
         return event

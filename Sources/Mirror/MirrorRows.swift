@@ -47,16 +47,17 @@ struct MirrorRows {
         var text = CopyText()
         var last: UInt64?
         for event in try log.read(from: position, limit: limit) {
+            let (schemaVersion, payload) = DomainEvent.upcast(type: event.type, schemaVersion: event.schemaVersion, payload: try event.payload())
             text.field(event.position)
             text.field(event.stream)
             text.field(event.version)
             text.field(event.type)
-            text.field(event.schemaVersion)
+            text.field(schemaVersion)
             text.field(event.occurredOn.description)
             text.field(event.recordedAt.description)
             text.field(event.actor)
             text.field(event.eventID.description)
-            text.field(Self.withoutPersonalValues(try event.payload(), DomainEvent.sealedFields(of: event.type)).jsonText)
+            text.field(Self.withoutPersonalValues(payload, DomainEvent.sealedFields(of: event.type)).jsonText)
             text.endRow()
             last = event.position
         }

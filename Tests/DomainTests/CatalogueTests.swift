@@ -17,7 +17,7 @@ struct CatalogueTests {
             var accept = AcceptAll()  // the rules are not the point here
             try store.append(proposed, policy: &accept)
             let stored = try store.read(stream: stream)[0]
-            #expect(stored.type == type && stored.schemaVersion == DomainEvent.schemaVersion)
+            #expect(stored.type == type && stored.schemaVersion == (type == "AppealDecided" ? 2 : 1))
             #expect(try PackedJSON.decode(PackedJSON.encode(stored.payload())) == PackedJSON.decode(PackedJSON.encode(payload(type))))
             #expect(try DomainEvent.decode(type: type, payload: stored.payload()).event == decode(type))
         }
@@ -92,7 +92,7 @@ struct CatalogueTests {
         ("DecisionSent", "appealInformationIncluded", "yes", "invalidShape", "field data.appealInformationIncluded: true or false expected"),
         ("ConsentGiven", "scope", ["coordinator", "coordinator"], "invalidShape", "field data.scope[1]: coordinator is listed twice"),
         ("ConsentGiven", "givenBy", "nabo", "invalidShape", "field data.givenBy: one of"),
-        ("AppealDecided", "outcome", "maybe", "invalidShape", "field data.outcome: one of upheld"),
+        ("AppealDecided", "outcome", "maybe", "invalidShape", "field data.outcome: one of confirmed, reversed, partlyReversed, quashed, dismissed, withdrawn expected"),
         ("PlanClosed", "reason", .number("3"), "invalidShape", "field data.reason: one of"),
         ("MeetingHeld", "attendees", "alle", "invalidShape", "field data.attendees: a list expected"),
         ("MeetingHeld", "actionItems", [.object(["itemId": "a-1"])], "invalidShape", "field data.actionItems[0].description: missing"),
@@ -251,5 +251,69 @@ struct CheckedEventTests {
         reschemed.schemaVersion = 0
         #expect(reschemed.checked == nil)
         #expect(checked.checked != nil)
+    }
+}
+
+/// Schema version 2 of `AppealDecided` (DOMAIN.md): `confirmed` for version 1's
+/// `upheld`, and `quashed`, `dismissed`, `withdrawn`.
+struct AppealDecidedVersionTests {
+    func appeal(_ outcome: String) -> JSONValue {
+        .object(["decidedOn": "2026-04-01", "decidedBy": "countyGovernor", "outcome": .string(outcome)])
+    }
+
+    @Test func upheldOnInputIsStoredAsConfirmedInVersionTwo() throws {
+        try withStore { store in
+            let checked = try Catalogue.validate(ProposedEvent(stream: "case-000001", type: "AppealDecided", occurredOn: today, payload: appeal("upheld")))
+            #expect(checked.schemaVersion == 2 && checked.payload["outcome"] == "confirmed")
+            var accept = AcceptAll()
+            try store.append(checked, policy: &accept)
+            let stored = try store.read(stream: "case-000001")[0]
+            let payload = try stored.payload()
+            #expect(stored.schemaVersion == 2 && payload["outcome"] == "confirmed")
+            for outcome in ["confirmed", "reversed", "partlyReversed", "quashed", "dismissed", "withdrawn"] {
+                let event = try Catalogue.validate(ProposedEvent(stream: "case-000001", type: "AppealDecided", occurredOn: today, payload: appeal(outcome)))
+                #expect(event.payload["outcome"] == .string(outcome))
+            }
+        }
+    }
+
+    @Test func aVersionOneEventInTheLogIsReadAndShownAsVersionTwo() throws {
+        try withStore { store in
+            // Written as a store before the change wrote it: version 1, `upheld`.
+            var accept = AcceptAll()
+            try store.append(ProposedEvent(stream: "case-000001", type: "AppealDecided", schemaVersion: 1, occurredOn: today, payload: appeal("upheld")), policy: &accept)
+            let stored = try store.read(stream: "case-000001")[0]
+            let payload = try stored.payload()
+            #expect(stored.schemaVersion == 1 && payload["outcome"] == "upheld")  // the log is never rewritten
+            guard case .appealDecided(let e) = try DomainEvent.decode(stored) else { Issue.record("not an AppealDecided"); return }
+            #expect(e.outcome == .confirmed)
+            try store.scan(stream: "case-000001") { lent in
+                guard case .appealDecided(let e) = try DomainEvent.decode(lent) else { Issue.record("not an AppealDecided"); return false }
+                #expect(e.outcome == .confirmed)
+                return true
+            }
+            let shown = DomainEvent.upcast(type: stored.type, schemaVersion: stored.schemaVersion, payload: try stored.payload())
+            #expect(shown.schemaVersion == 2 && shown.payload["outcome"] == "confirmed" && shown.payload["decidedOn"] == "2026-04-01")
+            // Version 2 is shown as it is; another type is at version 1.
+            #expect(DomainEvent.upcast(type: "AppealDecided", schemaVersion: 2, payload: appeal("quashed")).payload == appeal("quashed"))
+            #expect(DomainEvent.upcast(type: "PlanClosed", schemaVersion: 1, payload: .object([])).schemaVersion == 1)
+        }
+    }
+
+    @Test func aSchemaVersionTheTypeDoesNotHaveIsRefused() throws {
+        for (type, version, message) in [("AppealDecided", 3, "field schemaVersion: AppealDecided has schema versions 1 to 2"),
+                                         ("PlanClosed", 2, "field schemaVersion: PlanClosed has schema version 1")] {
+            #expect {
+                var event = ProposedEvent(stream: "case-000001", type: type, occurredOn: today, payload: payload(type))
+                event.schemaVersion = UInt16(version)
+                _ = try Catalogue.validate(event)
+            } throws: { error in
+                (error as? LogError)?.message == message
+            }
+        }
+        // An export names the version; its line imports again.
+        let line: JSONValue = .object(["stream": "case-000001", "type": "AppealDecided", "schemaVersion": .integer(2), "data": appeal("quashed")])
+        let event = try Catalogue.validate(try Envelope.decode(line, today: today, dateField: DomainEvent.dateField))
+        #expect(event.schemaVersion == 2)
     }
 }

@@ -37,7 +37,7 @@ let validPayloads: [String: String] = [
     "DecisionSent": #"{"sentOn":"2026-02-02","channel":"digital","appealInformationIncluded":true}"#,
     "AppealReceived": #"{"receivedOn":"2026-02-10","grounds":"Mangelfull kartlegging"}"#,
     "AppealForwarded": #"{"forwardedOn":"2026-02-20"}"#,
-    "AppealDecided": #"{"decidedOn":"2026-04-01","decidedBy":"countyGovernor","outcome":"upheld"}"#,
+    "AppealDecided": #"{"decidedOn":"2026-04-01","decidedBy":"countyGovernor","outcome":"confirmed"}"#,
     "CoordinatorAppointed": #"{"coordinatorId":"0001","appointedOn":"2026-02-10"}"#,
     "CoordinatorReleased": #"{"coordinatorId":"0001","releasedOn":"2026-05-01","reason":"Permisjon"}"#,
     "GroupMemberAdded": #"{"memberId":"g-1","role":"fastlege","organisation":"Legekontoret","addedOn":"2026-02-11"}"#,

@@ -86,9 +86,15 @@ struct FoldTests {
         let assessed: [(String, String?)] = opened + [("AssessmentCompleted", nil)]
         #expect(try fold(assessed + [("DecisionMade", denial)]).status == .denied)
         #expect(try fold(assessed + [("DecisionMade", nothing)]).status == .assessed)  // grants nothing, denies nothing
-        #expect(try fold(assessed + [("DecisionMade", denial), ("AppealDecided", nil)]).status == .denied)  // upheld
+        #expect(try fold(assessed + [("DecisionMade", denial), ("AppealDecided", nil)]).status == .denied)  // confirmed
         #expect(try fold(assessed + [("DecisionMade", denial), ("AppealDecided", reversed)]).status == .assessed)
         #expect(try fold(assessed + [("DecisionMade", denial), ("AppealDecided", partly)]).status == .assessed)
+        // Schema version 2: quashed sends the case back like a reversal; the rest change nothing
+        // (upheld, version 1's name, reads as confirmed).
+        for (outcome, status) in [("quashed", CaseStatus.assessed), ("confirmed", .denied), ("dismissed", .denied), ("withdrawn", .denied), ("upheld", .denied)] {
+            let decided = #"{"decidedOn":"2026-04-01","decidedBy":"countyGovernor","outcome":"\#(outcome)"}"#
+            #expect(try fold(assessed + [("DecisionMade", denial), ("AppealDecided", decided)]).status == status, "\(outcome)")
+        }
         // A grant while active keeps the case active; an assessment does not move a decided case back.
         let active = assessed + [("ConsentGiven", nil), ("DecisionMade", nil), ("CoordinatorAppointed", nil)]
         #expect(try fold(active + [("DecisionMade", nil)]).status == .active)

@@ -41,10 +41,19 @@ struct DenialReversalTests {
         #expect(open(.meetingOverdue, on: "2026-06-09", done).count == 1)
         #expect(open(.transitionNotPlanned, on: "2026-06-12", done).isEmpty)
         #expect(open(.transitionNotPlanned, on: "2026-06-11", done).count == 1)
-        // An appeal that confirms the denial changes nothing.
-        let confirmed = Array(history.dropLast()) + [E.appealDecided("2026-03-16", "upheld")]
-        #expect(open(.meetingOverdue, on: "2026-04-01", confirmed).isEmpty)
-        #expect(open(.transitionNotPlanned, on: "2026-04-01", confirmed).isEmpty)
+        // An appeal that confirms the denial, dismissed or withdrawn, changes nothing
+        // (upheld is schema version 1's name for confirmed).
+        for outcome in ["confirmed", "upheld", "dismissed", "withdrawn"] {
+            let kept = Array(history.dropLast()) + [E.appealDecided("2026-03-16", outcome)]
+            #expect(open(.meetingOverdue, on: "2026-04-01", kept).isEmpty, "\(outcome)")
+            #expect(open(.transitionNotPlanned, on: "2026-04-01", kept).isEmpty, "\(outcome)")
+        }
+        // A quashed decision goes back to the municipality: the rules apply again, as after a reversal.
+        let quashed = Array(history.dropLast()) + [E.appealDecided("2026-03-16", "quashed")]
+        #expect(open(.meetingOverdue, on: "2026-06-01", quashed) == open(.meetingOverdue, on: "2026-06-01", history))
+        #expect(!open(.meetingOverdue, on: "2026-06-01", quashed).isEmpty)
+        #expect(open(.meetingOverdue, on: "2026-03-15", quashed).isEmpty)
+        #expect(open(.meetingOverdue, on: "2026-03-16", quashed).first?.since == d("2026-03-16"))
     }
 
     /// The boundary scenarios of the rules a denial stops, with a denial the

@@ -115,10 +115,10 @@ struct CaseSimulation {
             day += rng.pick([rng.int(7, 27), rng.int(29, 50)], weights: [85, 15])
             emit(day, "AppealForwarded", .object(["forwardedOn": .string(iso(day))]))
             day += rng.int(30, 120)
-            outcome = rng.pick(["upheld", "reversed", "partlyReversed"], weights: [70, 20, 10])
+            outcome = rng.pick(["confirmed", "reversed", "partlyReversed"], weights: [70, 20, 10])
             emit(day, "AppealDecided", .object(["decidedOn": .string(iso(day)), "decidedBy": "countyGovernor", "outcome": .string(outcome)]))
         }
-        if outcome == "upheld" { return nil }
+        if outcome == "confirmed" { return nil }
         // The reversal reopens the case and a new decision follows; a partial
         // reversal grants the coordinator only.
         day += rng.int(3, 14)

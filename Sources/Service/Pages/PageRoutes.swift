@@ -525,7 +525,8 @@ struct Pages: Sendable {
         "received": "mottatt", "assessed": "kartlagt", "decided": "vedtak fattet", "active": "aktiv", "closed": "avsluttet", "denied": "avslått",
         "granted": "innvilget", "notRequested": "ikke søkt", "individualPlan": "individuell plan", "coordinator": "koordinator",
         "childCoordinator": "barnekoordinator", "informationSharing": "informasjonsdeling", "decidedOn": "vedtatt",
-        "upheld": "opprettholdt", "reversed": "omgjort", "municipality": "kommunen", "statsforvalteren": "statsforvalteren",
+        "confirmed": "stadfestet", "reversed": "omgjort", "partlyReversed": "delvis omgjort", "quashed": "opphevet",
+        "dismissed": "avvist", "withdrawn": "trukket", "municipality": "kommunen", "countyGovernor": "statsforvalteren",
     ]
 
     static func display(_ value: JSONValue) -> String {
