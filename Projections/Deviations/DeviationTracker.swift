@@ -284,7 +284,14 @@ extension DeviationInterval: CompactCodable {
 
 extension DeviationTracker: CompactCodable {
     public func write(to w: inout CompactWriter) {
-        w.write(state); w.write(intervals); w.write(latestOccurredOn); w.write(stoppedByDenial)
+        w.write(state)
+        writeAfterState(to: &w)
+    }
+
+    /// The fields after the state: a rebuild that writes the state's bytes for
+    /// the case status too encodes it once (``encodedWithStatus(version:)``).
+    public func writeAfterState(to w: inout CompactWriter) {
+        w.write(intervals); w.write(latestOccurredOn); w.write(stoppedByDenial)
     }
     public init(from r: inout CompactReader) throws(CompactError) {
         self.init()

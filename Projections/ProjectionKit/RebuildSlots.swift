@@ -7,7 +7,7 @@ import LMDB
 /// the fold goes, and swapped in by ``finish(_:position:failure:)`` in one
 /// transaction with its checkpoint, so that a reader sees the old read model or
 /// the complete new one, never a half-built one.
-public struct RebuildSlots {
+public struct RebuildSlots: Sendable {
     let views: ViewStore
     /// Each read model's new generation.
     let generations: [String: UInt64]
@@ -31,6 +31,13 @@ public struct RebuildSlots {
         try views.environment.write { txn in
             for (name, values) in changes { try ViewStore.write(values, to: slot(name), txn) }
         }
+    }
+
+    /// Runs `body`, whose writes to the new slots are not synced one commit at
+    /// a time but once at the end: nothing points at a new slot before
+    /// ``finish(_:position:failure:)``, whose commit is synced.
+    public func writingUnsynced<R>(_ body: () throws -> R) throws -> R {
+        try views.environment.withoutSyncing(body)
     }
 
     /// A value written to `name`'s new slot before, decoded with `decode`.

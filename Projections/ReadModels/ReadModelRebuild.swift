@@ -13,44 +13,59 @@ public enum ReadModels {
     /// Their names, in the order they are reported.
     public static let names = [CaseStatusProjection.name, DeviationsProjection.name, CoordinatorWorkloadProjection.name]
 
-    /// Rebuilds all three in one pass over the log, then catches each up with
-    /// what was appended meanwhile.
+    /// Rebuilds all three, then catches each up with what was appended meanwhile.
     ///
     /// - One cursor reads the log in log order, a batch of events a read
     ///   transaction, each event lent where it lies (``StoredEvent``).
     /// - Each case keeps one state that both the case status and the deviations
     ///   are written from (a ``DeviationTracker`` holds the case's ``CaseState``),
     ///   so each event is decoded once and folded once.
-    /// - The cases are split into `lanes` by their stream's name, and each lane
-    ///   folds its cases' events of the batch on a core of its own (a case's
-    ///   events stay in one lane, in log order). Coordinator streams go to the first.
+    /// - The cases are split into `lanes` by a hash of their stream's name, and
+    ///   each lane folds its cases' events of the batch on a core of its own (a
+    ///   case's events stay in one lane, in log order). Coordinator streams go to the first.
     /// - Each read model is written into its inactive slot and swapped in
     ///   (``RebuildSlots``).
     ///
-    /// Memory: once a lane holds more than its share of `valuesInMemory` cases,
-    /// it writes every changed one to the new slots and drops the half folded
-    /// longest ago; a dropped case that comes again is read back.
+    /// Memory: a case's state is held until the end of the pass, so a pass
+    /// takes at most `casesInMemory` cases (about 6 KB each in memory). A log
+    /// with more cases is read in as many passes as that needs, each for a part
+    /// of the cases (by the same hash); the coordinators and their workloads,
+    /// which are few, stay in memory throughout.
     ///
     /// An event that does not decode ends the pass: each read model is then
     /// rebuilt on its own (``ProjectionRunner/rebuild(_:valuesInMemory:progress:)``),
     /// which stops it exactly there, as catch-up does, and leaves the others whole.
     @discardableResult
-    public static func rebuild(_ runner: ProjectionRunner, valuesInMemory: Int = 100_000, lanes laneCount: Int = 2,
+    public static func rebuild(_ runner: ProjectionRunner, casesInMemory: Int = 30_000, lanes laneCount: Int = 2, batchSize: Int = 1 << 17,
                                progress: (UInt64) -> Void = { _ in }) throws -> [String: Checkpoint] {
         let head = try runner.log.head().position
         let slots = try RebuildSlots(runner.views, names: names)
-        let lanes = (0..<max(laneCount, 1)).map { _ in
-            Lane(slots: slots, keys: runner.log.personKeys, valuesInMemory: max(valuesInMemory / laneCount, 2))
-        }
-        var routed = Array(repeating: [StoredEvent](), count: lanes.count)
+        let caseCount = try runner.log.streams(prefix: "case-").count
+        let parts = max(1, (caseCount + caseCount / 10 + casesInMemory - 1) / max(casesInMemory, 1))  // a tenth spare: the hash is not exact
+        let laneCount = max(laneCount, 1)
+        var coordinators: [String: StatusRecord] = [:]
+        var workload: [String: [String]] = [:]
         do {
-            try runner.log.scan(from: 1, through: head, batchSize: 1 << 14) { batch in
-                for event in batch { routed[lane(of: event, among: lanes.count)].append(event) }
-                try foldConcurrently(routed, into: lanes)
-                for i in routed.indices { routed[i].removeAll(keepingCapacity: true) }
-                progress(batch.last!.position)
+            for part in 0..<parts {
+                let lanes = (0..<laneCount).map { _ in Lane(keys: runner.log.personKeys) }
+                var routed = Array(repeating: [StoredEvent](), count: laneCount)
+                try runner.log.scan(from: 1, through: head, batchSize: batchSize) { batch in
+                    for event in batch {
+                        guard let (eventPart, lane) = route(event, parts: parts, lanes: laneCount), eventPart == part else { continue }
+                        routed[lane].append(event)
+                    }
+                    try foldConcurrently(routed, into: lanes)
+                    for i in routed.indices { routed[i].removeAll(keepingCapacity: true) }
+                    progress((UInt64(part) * head + batch.last!.position) / UInt64(parts))
+                }
+                try slots.writingUnsynced { try writeConcurrently(lanes, to: slots) }
+                for lane in lanes {
+                    coordinators.merge(lane.coordinators) { _, new in new }
+                    for (coordinator, cases) in lane.workload {
+                        for stream in cases { CoordinatorWorkloadProjection.insert(stream, into: &workload[coordinator, default: []]) }
+                    }
+                }
             }
-            try lanes[0].finish(merging: lanes.dropFirst(), through: head)
         } catch is PassStopped {
             return [
                 CaseStatusProjection.name: try runner.rebuild(CaseStatusProjection(), progress: progress),
@@ -58,6 +73,11 @@ public enum ReadModels {
                 CoordinatorWorkloadProjection.name: try runner.rebuild(CoordinatorWorkloadProjection(), progress: progress),
             ]
         }
+        try slots.write([
+            (CaseStatusProjection.name, coordinators.map { ($0.key, $0.value.compactBytes) }),
+            (CoordinatorWorkloadProjection.name, workload.map { ($0.key, $0.value.compactBytes) }),
+        ])
+        for name in names { try slots.finish(name, position: head, failure: nil) }
         return [
             CaseStatusProjection.name: try runner.catchUp(CaseStatusProjection()),
             DeviationsProjection.name: try runner.catchUp(DeviationsProjection()),
@@ -65,13 +85,27 @@ public enum ReadModels {
         ]
     }
 
-    /// The lane of an event: a case stream's by a hash of its name (FNV-1a),
-    /// every other stream the first.
-    static func lane(of event: StoredEvent, among count: Int) -> Int {
-        guard count > 1, event.streamHasPrefix("case-") else { return 0 }
-        var hash: UInt32 = 2_166_136_261
-        for byte in event.streamBytes { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
-        return Int(hash % UInt32(count))
+    /// The pass and the lane of an event, by a hash of a case stream's name
+    /// (FNV-1a); a coordinator stream's are the first; nil for a stream no
+    /// read model keeps.
+    static func route(_ event: StoredEvent, parts: Int, lanes: Int) -> (part: Int, lane: Int)? {
+        if event.streamHasPrefix("case-"), event.streamBytes.count > 5 {
+            var hash: UInt32 = 2_166_136_261
+            for byte in event.streamBytes { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+            return (Int(hash % UInt32(parts)), Int(hash / UInt32(parts) % UInt32(lanes)))
+        }
+        if event.streamHasPrefix("coordinator-"), event.streamBytes.count > 12 { return (0, 0) }
+        return nil
+    }
+
+    /// Each lane writes its cases to the new slots, all lanes at once (the
+    /// encoding is most of the work; LMDB takes one writer at a time).
+    private static func writeConcurrently(_ lanes: [Lane], to slots: RebuildSlots) throws {
+        let errors = PerLane<any Error>(count: lanes.count)
+        DispatchQueue.concurrentPerform(iterations: lanes.count) { i in
+            do { try lanes[i].write(to: slots) } catch { errors[i] = error }
+        }
+        if let error = errors.all.first { throw error }
     }
 
     /// Each lane folds its events, all lanes at once; the first error is thrown.
@@ -115,113 +149,116 @@ struct CaseFold {
     var version: UInt64 = 0
     /// The deviations' tracker, whose ``DeviationTracker/state`` is the case status.
     var tracker = DeviationTracker()
-    /// The position of the case's last event folded (which to drop first).
-    var touched: UInt64 = 0
-    /// Changed since it was last written.
-    var changed = false
 
     mutating func apply(_ decoded: DomainEvent, _ event: StoredEvent) {
         version = event.version
         tracker.apply(decoded, occurredOn: event.occurredOn, personKey: event.sealedSlot)
-        touched = event.position
-        changed = true
     }
 
     var statusRecord: StatusRecord { StatusRecord(version: version, caseState: tracker.state) }
+
+    /// The compact bytes of ``statusRecord`` and of the tracker, the state
+    /// encoded once for both (it is most of either).
+    var encoded: (status: [UInt8], tracker: [UInt8]) {
+        var tracker = CompactWriter()
+        tracker.write(self.tracker.state)
+        let state = tracker.bytes.count
+        self.tracker.writeAfterState(to: &tracker)
+        var status = CompactWriter()
+        status.write(version)  // StatusRecord: version, caseState?, coordinator?
+        status.bytes.append(1)
+        status.bytes.append(contentsOf: tracker.bytes[..<state])
+        status.bytes.append(0)
+        return (status.bytes, tracker.bytes)
+    }
 }
 
-/// One lane of the pass: the cases it folds, and (the first lane) the
-/// coordinators; the workload of its cases' appointments. Used by one thread
-/// at a time: the pass waits for every lane between batches.
+/// One lane of a pass: the cases it folds, the coordinators (the first lane's),
+/// and the workload of its cases' appointments. Used by one thread at a time:
+/// the pass waits for every lane between batches.
 final class Lane: @unchecked Sendable {
-    let slots: RebuildSlots
     let keys: PersonKeys
-    let valuesInMemory: Int
+    private(set) var cases: [String: CaseFold] = [:]
+    private(set) var coordinators: [String: StatusRecord] = [:]
+    private(set) var workload: [String: [String]] = [:]
 
-    private var cases: [String: CaseFold] = [:]
-    /// Cases dropped from memory (written to the slots first): read back when they come again.
-    private var dropped: Set<String> = []
-    private var coordinators: [String: StatusRecord] = [:]
-    private var workload: [String: [String]] = [:]
+    init(keys: PersonKeys) { self.keys = keys }
 
-    init(slots: RebuildSlots, keys: PersonKeys, valuesInMemory: Int) {
-        self.slots = slots
-        self.keys = keys
-        self.valuesInMemory = valuesInMemory
-    }
-
-    /// Folds the lane's events of a batch, in log order.
+    /// Folds the lane's events of a batch: each case's events together, in
+    /// log order, so that its state is looked up once a batch and stays in the
+    /// cache while they fold (in log order every event would touch another
+    /// case's state, cold). Cases do not depend on each other, so the order
+    /// across them does not matter.
     func fold(_ events: [StoredEvent]) throws {
-        for event in events {
-            let isCase = event.streamHasPrefix("case-") && event.streamBytes.count > 5
-            let isCoordinator = !isCase && event.streamHasPrefix("coordinator-") && event.streamBytes.count > 12
-            guard isCase || isCoordinator else { continue }  // no read model keeps other streams
-            guard let decoded = try? DomainEvent.decode(event, keys: keys) else { throw PassStopped() }
-            let stream = event.stream
-            if isCase {
-                if !dropped.isEmpty, cases[stream] == nil, dropped.contains(stream) { cases[stream] = try readBack(stream) }
-                cases[stream, default: CaseFold()].apply(decoded, event)
+        var groupOf: [String: Int] = [:]
+        var streams: [String] = []
+        var counts: [Int] = []
+        var group = [Int](repeating: -1, count: events.count)
+        for i in events.indices {
+            let event = events[i]
+            if event.streamHasPrefix("case-") {
+                let stream = event.stream
+                let g: Int
+                if let known = groupOf[stream] {
+                    g = known
+                } else {
+                    g = streams.count
+                    groupOf[stream] = g
+                    streams.append(stream)
+                    counts.append(0)
+                }
+                group[i] = g
+                counts[g] += 1
+            } else {
+                try CaseStatusProjection().apply(event, decoded: try decode(event), to: &coordinators[event.stream])
+            }
+        }
+        // The events' indices ordered by case, each case's in log order (a counting sort).
+        var start = [Int](repeating: 0, count: counts.count + 1)
+        for g in counts.indices { start[g + 1] = start[g] + counts[g] }
+        var order = [Int](repeating: 0, count: start[counts.count])
+        var next = start
+        for i in events.indices where group[i] >= 0 {
+            order[next[group[i]]] = i
+            next[group[i]] += 1
+        }
+        for g in streams.indices {
+            let stream = streams[g]
+            var fold = cases.removeValue(forKey: stream) ?? CaseFold()  // moved out: one reference, mutated in place
+            for i in order[start[g]..<start[g + 1]] {
+                let event = events[i]
+                let decoded = try decode(event)
+                fold.apply(decoded, event)
                 if case .coordinatorAppointed(let e) = decoded {
                     CoordinatorWorkloadProjection.insert(stream, into: &workload["coordinator-" + e.coordinatorId, default: []])
                 }
-                if cases.count > valuesInMemory { try dropOldest() }
-            } else {
-                try CaseStatusProjection().apply(event, decoded: decoded, to: &coordinators[stream])
             }
+            cases[stream] = consume fold
         }
     }
 
-    /// Every changed case, encoded for both read models, now marked unchanged.
-    private func encodeChanges() -> [(name: String, changes: [(key: String, bytes: [UInt8]?)])] {
+    private func decode(_ event: StoredEvent) throws -> DomainEvent {
+        guard let decoded = try? DomainEvent.decode(event, keys: keys) else { throw PassStopped() }
+        return decoded
+    }
+
+    /// Writes every case to both read models' new slots, a few thousand a
+    /// transaction (so that neither the encoded values nor LMDB's dirty pages
+    /// pile up), and lets go of them.
+    func write(to slots: RebuildSlots) throws {
         var status: [(key: String, bytes: [UInt8]?)] = [], deviations: [(key: String, bytes: [UInt8]?)] = []
-        for i in cases.indices where cases.values[i].changed {
-            let (key, fold) = cases[i]
-            status.append((key, fold.statusRecord.compactBytes))
-            deviations.append((key, fold.tracker.compactBytes))
-            cases.values[i].changed = false
+        func flush() throws {
+            try slots.write([(CaseStatusProjection.name, status), (DeviationsProjection.name, deviations)])
+            status.removeAll(keepingCapacity: true)
+            deviations.removeAll(keepingCapacity: true)
         }
-        return [(CaseStatusProjection.name, status), (DeviationsProjection.name, deviations)]
-    }
-
-    /// Writes every changed case.
-    private func writeChanges() throws { try slots.write(encodeChanges()) }
-
-    /// Writes the changed cases and drops the half folded longest ago.
-    private func dropOldest() throws {
-        try writeChanges()
-        let cutoff = cases.values.map(\.touched).sorted()[cases.count / 2]
-        for (key, fold) in cases where fold.touched < cutoff { dropped.insert(key) }
-        cases = cases.filter { $0.value.touched >= cutoff }
-    }
-
-    /// A dropped case, read back from the new slots.
-    private func readBack(_ stream: String) throws -> CaseFold? {
-        guard let tracker = try slots.value(DeviationsProjection.name, key: stream, { try DeviationTracker(compactBytes: $0) }),
-              let version = try slots.value(CaseStatusProjection.name, key: stream, { bytes in
-                  var r = CompactReader(bytes)
-                  return try r.read(UInt64.self)  // the record's first field
-              })
-        else { return nil }
-        return CaseFold(version: version, tracker: tracker)
-    }
-
-    /// Writes what is left of every lane (the workload merged: a coordinator's
-    /// cases may lie in several lanes) and swaps the three new slots in.
-    func finish(merging others: ArraySlice<Lane>, through head: UInt64) throws {
-        let lanes = [self] + others
-        let encoded = PerLane<[(name: String, changes: [(key: String, bytes: [UInt8]?)])]>(count: lanes.count)
-        DispatchQueue.concurrentPerform(iterations: lanes.count) { i in encoded[i] = lanes[i].encodeChanges() }  // the bulk of the writing
-        try slots.write(encoded.all.flatMap { $0 })
-        var workload = self.workload
-        for lane in others {
-            for (coordinator, cases) in lane.workload {
-                for stream in cases { CoordinatorWorkloadProjection.insert(stream, into: &workload[coordinator, default: []]) }
-            }
+        for (key, fold) in cases {
+            let encoded = fold.encoded
+            status.append((key, encoded.status))
+            deviations.append((key, encoded.tracker))
+            if status.count == 2_000 { try flush() }
         }
-        try slots.write([
-            (CaseStatusProjection.name, coordinators.map { ($0.key, $0.value.compactBytes) }),
-            (CoordinatorWorkloadProjection.name, workload.map { ($0.key, $0.value.compactBytes) }),
-        ])
-        for name in ReadModels.names { try slots.finish(name, position: head, failure: nil) }
+        try flush()
+        cases = [:]
     }
 }

@@ -120,17 +120,22 @@ public enum DomainEvent: Hashable, Sendable {
         /// The kind of a stored type name, read from its bytes without making a
         /// string of them (a string past 15 bytes is an allocation).
         static func named(utf8 bytes: UnsafeRawBufferPointer) -> Kind? {
-            guard bytes.count < byLength.count else { return nil }
-            for (name, kind) in byLength[bytes.count] where memcmp(name, bytes.baseAddress!, bytes.count) == 0 { return kind }
-            return nil
+            guard let kind = bySignature[signature(bytes)], kind.rawValue.utf8.elementsEqual(bytes) else { return nil }
+            return kind
         }
 
-        /// The names' bytes by their length.
-        private static let byLength: [[(name: [UInt8], kind: Kind)]] = {
-            var table = Array(repeating: [([UInt8], Kind)](), count: 1 + allCases.map(\.rawValue.utf8.count).max()!)
-            for kind in allCases { table[kind.rawValue.utf8.count].append((Array(kind.rawValue.utf8), kind)) }
-            return table
-        }()
+        /// The length and the first and last eight bytes of a name, in one
+        /// word: no two of the catalogue's names share it (a test holds that).
+        static func signature(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+            guard bytes.count >= 8 else { return UInt64(bytes.count) }
+            let first = bytes.loadUnaligned(as: UInt64.self), last = bytes.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self)
+            return first ^ (last &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(bytes.count) << 56
+        }
+
+        /// Each kind by its name's signature.
+        static let bySignature: [UInt64: Kind] = Dictionary(uniqueKeysWithValues: allCases.map { kind in
+            (Array(kind.rawValue.utf8).withUnsafeBytes(signature), kind)
+        })
     }
 
     /// Every type name, case streams' first.

@@ -211,6 +211,9 @@ struct PayloadReader: PayloadFields {
 /// (``DomainEvent/decode(_:keys:)``). Lends the buffer it reads.
 struct PackedPayloadReader: PayloadFields {
     private let object: PackedObject
+    /// Where the last field was found: the catalogue reads the fields in the
+    /// order they are stored, so the next is looked for from there.
+    private var hint: Int
 
     /// Thrown where a field does not read; never shown (see above).
     static let unreadable = LogError(.invalidShape, "the packed payload does not read directly")
@@ -221,11 +224,12 @@ struct PackedPayloadReader: PayloadFields {
     init(_ object: PackedObject?) throws(LogError) {
         guard let object, object.namesAreASCII else { throw Self.unreadable }
         self.object = object
+        self.hint = object.startHint
     }
 
     /// The field, nil when missing or null.
-    private func take(_ field: String, required: Bool) throws(LogError) -> PackedValue? {
-        guard let value = object.member(field), !value.isNull else {
+    private mutating func take(_ field: String, required: Bool) throws(LogError) -> PackedValue? {
+        guard let value = object.member(field, hint: &hint), !value.isNull else {
             if required { throw Self.unreadable }
             return nil
         }

@@ -65,13 +65,21 @@ public struct PackedValue {
     }
 }
 
-/// A packed object's members, found in one pass over its bytes.
+/// A packed object's members, checked in one pass over its bytes and found
+/// by walking them: nothing is allocated (a rebuild reads one or more objects
+/// for every event). A reader that asks for the members in the order they
+/// are stored (the catalogue's readers do) passes a hint and finds each
+/// where the walk stopped before.
 public struct PackedObject {
-    /// Where each member's name and value lie in the object's bytes, in order.
-    private var members: [(name: Range<Int>, value: Range<Int>)] = []
     private let bytes: UnsafeRawBufferPointer
+    /// The number of members.
+    public let count: Int
+    /// Where the first member begins.
+    private let first: Int
+    /// Where the members end.
+    private let end: Int
     /// Whether every member's name is ASCII.
-    public private(set) var namesAreASCII = true
+    public let namesAreASCII: Bool
 
     /// The object that fills `bytes`, or nil when they are not one well-formed
     /// packed object: ``PackedValue/whole(_:)`` and ``PackedValue/object`` in one pass.
@@ -80,40 +88,64 @@ public struct PackedObject {
         return object
     }
 
-    /// Where the members end.
-    private var end = 0
-
     fileprivate init?(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
         guard bytes.first == PackedJSON.Tag.object.rawValue else { return nil }
         var cursor = Cursor(bytes)
         cursor.offset = 1
         guard let count = cursor.readCount() else { return nil }
-        members.reserveCapacity(count)
+        first = cursor.offset
+        var ascii = true
         for _ in 0..<count {
             guard let n = cursor.readCount() else { return nil }
-            let name = cursor.offset..<cursor.offset + n
+            if ascii {
+                for i in cursor.offset..<cursor.offset + n where bytes[i] >= 0x80 { ascii = false }
+            }
             cursor.offset += n
-            let start = cursor.offset
             guard cursor.skipValue(depth: 1) else { return nil }
-            if namesAreASCII, UnsafeRawBufferPointer(rebasing: bytes[name]).contains(where: { $0 >= 0x80 }) { namesAreASCII = false }
-            members.append((name, start..<cursor.offset))
         }
+        self.count = count
+        self.namesAreASCII = ascii
         end = cursor.offset
     }
 
-    /// The number of members.
-    public var count: Int { members.count }
+    /// Where to start looking for the first member.
+    public var startHint: Int { first }
 
     /// The first member whose name has the bytes of `key`.
     public func member(_ key: String) -> PackedValue? {
+        var hint = first
+        return member(key, hint: &hint)
+    }
+
+    /// The member whose name has the bytes of `key`, looked for from `hint`
+    /// (where the last look stopped: just past the member it found) to the
+    /// end, then from the first member. The bytes were checked when the object
+    /// was made, so the walk cannot leave them.
+    public func member(_ key: String, hint: inout Int) -> PackedValue? {
         var key = key
-        return key.withUTF8 { wanted in
-            for m in members where m.name.count == wanted.count
-                && memcmpEqual(bytes.baseAddress! + m.name.lowerBound, wanted.baseAddress, wanted.count) {
-                return PackedValue(UnsafeRawBufferPointer(rebasing: bytes[m.value]))
+        return key.withUTF8 { wanted -> PackedValue? in
+            var cursor = Cursor(bytes)
+            cursor.offset = hint >= first && hint < end ? hint : first
+            let start = cursor.offset
+            var wrapped = false
+            while true {
+                if cursor.offset >= end {
+                    if wrapped || start == first { return nil }
+                    wrapped = true
+                    cursor.offset = first
+                }
+                if wrapped && cursor.offset >= start { return nil }
+                guard let n = cursor.readCount() else { return nil }
+                let name = cursor.offset
+                cursor.offset += n
+                let value = cursor.offset
+                guard cursor.skipValue(depth: 1) else { return nil }
+                if n == wanted.count && memcmpEqual(bytes.baseAddress! + name, wanted.baseAddress, n) {
+                    hint = cursor.offset
+                    return PackedValue(UnsafeRawBufferPointer(rebasing: bytes[value..<cursor.offset]))
+                }
             }
-            return nil
         }
     }
 }

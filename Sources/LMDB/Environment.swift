@@ -256,6 +256,19 @@ public final class Environment: @unchecked Sendable {
         try check(mdb_env_sync(handle, 1))
     }
 
+    /// Runs `body` with this process's commits not synced (`MDB_NOSYNC`), then
+    /// flushes once: for bulk writes that nothing points at until a later,
+    /// synced commit does (a rebuild's new slot). A crash meanwhile loses only
+    /// those writes; the environment stays intact (LMDB's meta pages are
+    /// written after the data they point at). Other processes are not affected.
+    public func withoutSyncing<R>(_ body: () throws -> R) throws -> R {
+        try check(mdb_env_set_flags(handle, UInt32(MDB_NOSYNC), 1))
+        defer { mdb_env_set_flags(handle, UInt32(MDB_NOSYNC), 0) }
+        let result = try body()
+        try sync()
+        return result
+    }
+
     /// Writes a consistent copy of the environment to `directory` (which must exist
     /// and be empty) while other transactions go on. The copy is readable by its
     /// owner only, like the environment's own files (LMDB would create it with the

@@ -4,6 +4,19 @@ import Testing
 @testable import Domain
 
 struct CatalogueTests {
+    @Test func aStoredTypeNameIsFoundFromItsBytesAndNothingElseIs() {
+        for kind in DomainEvent.Kind.allCases {
+            #expect(Array(kind.rawValue.utf8).withUnsafeBytes { DomainEvent.Kind.named(utf8: $0) } == kind)
+            // The same length, first and last bytes, another middle: not a type.
+            var near = Array(kind.rawValue.utf8)
+            near[near.count / 2] ^= 0x20
+            #expect(near.withUnsafeBytes { DomainEvent.Kind.named(utf8: $0) } == nil, "\(kind)")
+        }
+        for name in ["", "Meeting", "MeetingHeldX", "meetingHeld"] {
+            #expect(Array(name.utf8).withUnsafeBytes { DomainEvent.Kind.named(utf8: $0) } == nil)
+        }
+    }
+
     @Test func theCatalogueHas31Types() {
         #expect(DomainEvent.allTypes.count == 31)
         #expect(Set(validPayloads.keys) == Set(DomainEvent.allTypes))

@@ -82,11 +82,14 @@ struct RunnerTests {
             let shared = try ReadModels.rebuild(runner)
             #expect(try Snapshot(runner.views) == incremental)
             #expect(shared.values.allSatisfy { $0.position == UInt64(events.count) && $0.generation == 2 && $0.stoppedAt == nil })
-            // Room for two cases only: the shared pass writes and drops cases all
-            // through, and reads each back when it comes again.
-            let bounded = try ReadModels.rebuild(runner, valuesInMemory: 2)
+            // Room for 40 cases a pass: the log is read in several passes, each for
+            // a part of the cases, with one lane and with three.
+            let bounded = try ReadModels.rebuild(runner, casesInMemory: 40, lanes: 1)
+            #expect(try Snapshot(runner.views) == incremental)
+            _ = try ReadModels.rebuild(runner, casesInMemory: 40, lanes: 3, batchSize: 500)
             #expect(try Snapshot(runner.views) == incremental)
             #expect(bounded.values.allSatisfy { $0.position == UInt64(events.count) && $0.generation == 3 })
+            #expect(try Snapshot(runner.views) == incremental)
             // One read model on its own, in log order, with room for few values: the same again.
             for name in ReadModels.names {
                 let one = switch name {
@@ -94,7 +97,7 @@ struct RunnerTests {
                 case DeviationsProjection.name: try runner.rebuild(DeviationsProjection(), valuesInMemory: 3)
                 default: try runner.rebuild(CoordinatorWorkloadProjection(), valuesInMemory: 3)
                 }
-                #expect(one.position == UInt64(events.count) && one.generation == 4 && one.stoppedAt == nil)
+                #expect(one.position == UInt64(events.count) && one.generation == 5 && one.stoppedAt == nil)
             }
             #expect(try Snapshot(runner.views) == incremental)
         }
