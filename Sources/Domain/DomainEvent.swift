@@ -23,6 +23,43 @@ public enum StreamKind: Sendable, Hashable {
     }
 }
 
+/// One event type of the catalogue, declared in one place: its struct and
+/// this conformance, beside each other in Catalogue.swift, say all that the
+/// log, the catalogue's checks, the sealing of personal values and the rules
+/// need to know of it. The tables of ``DomainEvent`` are drawn from these
+/// declarations; its switches only map each case to its type (the compiler
+/// names each one a new type must join).
+protocol CatalogueEvent: Hashable, Sendable {
+    /// Its name in the log (``DomainEvent/Kind``).
+    static var kind: DomainEvent.Kind { get }
+    /// The kind of stream it belongs in (cases', unless it says otherwise).
+    static var stream: StreamKind { get }
+    /// The payload field holding the event's own date: the default for
+    /// `occurredOn`, and what rule 10 checks. Nil when its only date looks ahead.
+    static var dateField: String? { get }
+    /// Its personal values, stored sealed under the person's key (``DomainEvent/sealedFields(of:)``).
+    static var sealed: SealedFields? { get }
+    /// Its payload's current schema version.
+    static var schemaVersion: UInt16 { get }
+    /// Brings a stored payload of an older schema version to the current one
+    /// (for what outputs show; reading a payload accepts every version).
+    static func upcast(_ payload: inout [JSONValue.Member], from version: UInt16)
+    /// Plan work: needs an IP grant, consent and (but the first) a plan.
+    static var isPlanWork: Bool { get }
+    /// The value of its ``dateField``.
+    var ownDate: BusinessDate? { get }
+    /// Reads it from a payload, field by field, naming the field of any error.
+    static func read<R: PayloadFields>(_ r: inout R) throws(LogError) -> Self
+}
+
+extension CatalogueEvent {
+    static var stream: StreamKind { .case }
+    static var sealed: SealedFields? { nil }
+    static var schemaVersion: UInt16 { 1 }
+    static func upcast(_ payload: inout [JSONValue.Member], from version: UInt16) {}
+    static var isPlanWork: Bool { false }
+}
+
 /// Every event of the event catalogue (docs/RULES.md) as a typed value.
 public enum DomainEvent: Hashable, Sendable {
     case applicationReceived(ApplicationReceived)
@@ -57,26 +94,22 @@ public enum DomainEvent: Hashable, Sendable {
     case coordinatorTrained(CoordinatorTrained)
     case coordinatorDeactivated(CoordinatorDeactivated)
 
-    /// The current schema version of a type's payload: 2 for `AppealDecided`
-    /// (its outcomes renamed and added to), 1 for every other. An older version
-    /// met in the log or on input is read in the current one (the upcast:
-    /// ``AppealOutcome/formerNames``; ``upcast(type:schemaVersion:payload:)``
-    /// for the JSON that outputs show).
+    /// The current schema version of a type's payload (each type declares it;
+    /// `AppealDecided` is at 2). An older version met in the log or on input is
+    /// read in the current one; ``upcast(type:schemaVersion:payload:)`` brings
+    /// its JSON to it for what outputs show.
     public static func schemaVersion(of type: String) -> UInt16 {
-        type == Kind.appealDecided.rawValue ? 2 : 1
+        Kind.named[type]?.declaration.schemaVersion ?? 1
     }
 
     /// A stored payload as its type's current schema version has it, for what
-    /// reports, history, the feed and exports show: version 1 of
-    /// `AppealDecided` says `upheld` where version 2 says `confirmed`.
+    /// reports, history, the feed and exports show (each type declares its
+    /// upcast: version 1 of `AppealDecided` says `upheld` where 2 says `confirmed`).
     public static func upcast(type: String, schemaVersion: UInt16, payload: JSONValue) -> (schemaVersion: UInt16, payload: JSONValue) {
-        let current = Self.schemaVersion(of: type)
-        guard schemaVersion < current, case .object(var members) = payload else { return (schemaVersion, payload) }
-        if type == Kind.appealDecided.rawValue, let i = members.firstIndex(where: { $0.key == "outcome" }),
-           let name = members[i].value.stringValue, let outcome = AppealOutcome.formerNames[name] {
-            members[i].value = .string(outcome.rawValue)
-        }
-        return (current, .object(members))
+        guard let declaration = Kind.named[type]?.declaration, schemaVersion < declaration.schemaVersion,
+              case .object(var members) = payload else { return (schemaVersion, payload) }
+        declaration.upcast(&members, from: schemaVersion)
+        return (declaration.schemaVersion, .object(members))
     }
 
     /// The catalogue's event types, case streams' first; the raw value is the type's name.
@@ -113,6 +146,43 @@ public enum DomainEvent: Hashable, Sendable {
         case coordinatorTrained = "CoordinatorTrained"
         case coordinatorDeactivated = "CoordinatorDeactivated"
 
+        /// Where the type is declared (its struct's ``CatalogueEvent`` conformance).
+        var declaration: any CatalogueEvent.Type {
+            switch self {
+            case .applicationReceived: ApplicationReceived.self
+            case .preliminaryReplySent: PreliminaryReplySent.self
+            case .assessmentCompleted: AssessmentCompleted.self
+            case .consentGiven: ConsentGiven.self
+            case .consentWithdrawn: ConsentWithdrawn.self
+            case .decisionMade: DecisionMade.self
+            case .decisionSent: DecisionSent.self
+            case .appealReceived: AppealReceived.self
+            case .appealForwarded: AppealForwarded.self
+            case .appealDecided: AppealDecided.self
+            case .coordinatorAppointed: CoordinatorAppointed.self
+            case .coordinatorReleased: CoordinatorReleased.self
+            case .groupMemberAdded: GroupMemberAdded.self
+            case .groupMemberRemoved: GroupMemberRemoved.self
+            case .meetingScheduled: MeetingScheduled.self
+            case .meetingHeld: MeetingHeld.self
+            case .minutesWritten: MinutesWritten.self
+            case .meetingCancelled: MeetingCancelled.self
+            case .actionItemCompleted: ActionItemCompleted.self
+            case .planEstablished: PlanEstablished.self
+            case .goalAdded: GoalAdded.self
+            case .goalAchieved: GoalAchieved.self
+            case .measureAdded: MeasureAdded.self
+            case .planEvaluated: PlanEvaluated.self
+            case .transitionPlanned: TransitionPlanned.self
+            case .deviationReported: DeviationReported.self
+            case .deviationResolved: DeviationResolved.self
+            case .planClosed: PlanClosed.self
+            case .coordinatorRegistered: CoordinatorRegistered.self
+            case .coordinatorTrained: CoordinatorTrained.self
+            case .coordinatorDeactivated: CoordinatorDeactivated.self
+            }
+        }
+
         /// Each kind by its name: one hash, where a `switch` over the names
         /// compares them one after the other (decoding does this for every event).
         static let named = Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
@@ -140,40 +210,13 @@ public enum DomainEvent: Hashable, Sendable {
 
     /// Every type name, case streams' first.
     public static let allTypes = Kind.allCases.map(\.rawValue)
-    public static let coordinatorTypes = [Kind.coordinatorRegistered, .coordinatorTrained, .coordinatorDeactivated].map(\.rawValue)
+    public static let coordinatorTypes = Kind.allCases.filter { $0.declaration.stream == .coordinator }.map(\.rawValue)
     public static let caseTypes = allTypes.filter { !coordinatorTypes.contains($0) }
 
     /// The payload field that holds the event's own date: the default for
     /// `occurredOn`. Nil for the two types whose only date looks ahead.
     public static func dateField(of type: String) -> String? {
-        switch type {
-        case "ApplicationReceived": "receivedOn"
-        case "PreliminaryReplySent", "DecisionSent": "sentOn"
-        case "AssessmentCompleted": "completedOn"
-        case "ConsentGiven": "givenOn"
-        case "ConsentWithdrawn": "withdrawnOn"
-        case "DecisionMade", "AppealDecided": "decidedOn"
-        case "AppealReceived": "receivedOn"
-        case "AppealForwarded": "forwardedOn"
-        case "CoordinatorAppointed": "appointedOn"
-        case "CoordinatorReleased": "releasedOn"
-        case "GroupMemberAdded", "GoalAdded", "MeasureAdded": "addedOn"
-        case "GroupMemberRemoved": "removedOn"
-        case "MeetingHeld": "heldOn"
-        case "MinutesWritten": "writtenOn"
-        case "MeetingCancelled": "cancelledOn"
-        case "ActionItemCompleted": "completedOn"
-        case "PlanEstablished": "establishedOn"
-        case "GoalAchieved": "achievedOn"
-        case "PlanEvaluated": "evaluatedOn"
-        case "DeviationReported": "reportedOn"
-        case "DeviationResolved": "resolvedOn"
-        case "PlanClosed": "closedOn"
-        case "CoordinatorRegistered": "registeredOn"
-        case "CoordinatorTrained": "trainedOn"
-        case "CoordinatorDeactivated": "deactivatedOn"
-        default: nil
-        }
+        Kind.named[type]?.declaration.dateField
     }
 
     /// Decodes a payload of `type`, upcasting older schema versions.
@@ -238,198 +281,132 @@ public enum DomainEvent: Hashable, Sendable {
         return try read(kind: kind, &r)
     }
 
+    /// Each type reads itself (its ``CatalogueEvent/read(_:)``); called on the
+    /// concrete type, so that each reader is specialised for `R`.
     static func read<R: PayloadFields>(kind: Kind, _ r: inout R) throws(LogError) -> DomainEvent {
-        let event: DomainEvent
         switch kind {
-        case .applicationReceived:
-            event = .applicationReceived(.init(personId: try r.personIDDigits("personId"), receivedOn: try r.date("receivedOn"),
-                                               requested: try r.choices("requested", nonEmpty: true), origin: try r.choice("origin"),
-                                               unit: try r.string("unit")))
-        case .preliminaryReplySent:
-            event = .preliminaryReplySent(.init(sentOn: try r.date("sentOn"), expectedDecisionBy: try r.date("expectedDecisionBy")))
-        case .assessmentCompleted:
-            event = .assessmentCompleted(.init(completedOn: try r.date("completedOn"), longTermNeed: try r.bool("longTermNeed"),
-                                               services: try r.strings("services"), residesInMunicipality: try r.bool("residesInMunicipality"),
-                                               wantsIndividualPlan: try r.bool("wantsIndividualPlan")))
-        case .consentGiven:
-            event = .consentGiven(.init(givenOn: try r.date("givenOn"), scope: try r.choices("scope", nonEmpty: true), givenBy: try r.choice("givenBy")))
-        case .consentWithdrawn:
-            event = .consentWithdrawn(.init(withdrawnOn: try r.date("withdrawnOn"), scope: try r.choices("scope", nonEmpty: true)))
-        case .decisionMade:
-            event = .decisionMade(.init(decidedOn: try r.date("decidedOn"), individualPlan: try r.choice("individualPlan"),
-                                        coordinator: try r.choice("coordinator"), childCoordinator: try r.choice("childCoordinator"),
-                                        grounds: try r.string("grounds"), decidedBy: try r.string("decidedBy")))
-        case .decisionSent:
-            event = .decisionSent(.init(sentOn: try r.date("sentOn"), channel: try r.choice("channel"),
-                                        appealInformationIncluded: try r.bool("appealInformationIncluded")))
-        case .appealReceived:
-            event = .appealReceived(.init(receivedOn: try r.date("receivedOn"), grounds: try r.string("grounds")))
-        case .appealForwarded:
-            event = .appealForwarded(.init(forwardedOn: try r.date("forwardedOn")))
-        case .appealDecided:
-            event = .appealDecided(.init(decidedOn: try r.date("decidedOn"), decidedBy: try r.choice("decidedBy"),
-                                         outcome: try r.choice("outcome", formerNames: AppealOutcome.formerNames)))
-        case .coordinatorAppointed:
-            event = .coordinatorAppointed(.init(coordinatorId: try r.string("coordinatorId"), appointedOn: try r.date("appointedOn")))
-        case .coordinatorReleased:
-            event = .coordinatorReleased(.init(coordinatorId: try r.string("coordinatorId"), releasedOn: try r.date("releasedOn"), reason: try r.string("reason")))
-        case .groupMemberAdded:
-            event = .groupMemberAdded(.init(memberId: try r.string("memberId"), role: try r.string("role"),
-                                            organisation: try r.string("organisation"), addedOn: try r.date("addedOn")))
-        case .groupMemberRemoved:
-            event = .groupMemberRemoved(.init(memberId: try r.string("memberId"), removedOn: try r.date("removedOn")))
-        case .meetingScheduled:
-            event = .meetingScheduled(.init(meetingId: try r.string("meetingId"), scheduledFor: try r.date("scheduledFor")))
-        case .meetingHeld:
-            event = .meetingHeld(.init(
-                meetingId: try r.string("meetingId"), heldOn: try r.date("heldOn"), attendees: try r.strings("attendees"),
-                minutesWritten: try r.bool("minutesWritten"),
-                actionItems: try r.objects("actionItems") { (i: inout R) throws(LogError) in
-                    ActionItem(itemId: try i.string("itemId"), description: try i.string("description"),
-                               responsible: try i.string("responsible"), dueOn: try i.date("dueOn"))
-                }))
-        case .minutesWritten:
-            event = .minutesWritten(.init(meetingId: try r.string("meetingId"), writtenOn: try r.date("writtenOn")))
-        case .meetingCancelled:
-            event = .meetingCancelled(.init(meetingId: try r.string("meetingId"), cancelledOn: try r.date("cancelledOn"), reason: try r.string("reason")))
-        case .actionItemCompleted:
-            event = .actionItemCompleted(.init(itemId: try r.string("itemId"), completedOn: try r.date("completedOn")))
-        case .planEstablished:
-            event = .planEstablished(.init(
-                establishedOn: try r.date("establishedOn"),
-                goals: try r.objects("goals") { (g: inout R) throws(LogError) in try readGoal(&g) },
-                measures: try r.objects("measures") { (m: inout R) throws(LogError) in try readMeasure(&m) },
-                nextEvaluationDue: try r.optionalDate("nextEvaluationDue")))
-        case .goalAdded:
-            event = .goalAdded(.init(goal: try readGoal(&r), addedOn: try r.date("addedOn")))
-        case .goalAchieved:
-            event = .goalAchieved(.init(goalId: try r.string("goalId"), achievedOn: try r.date("achievedOn")))
-        case .measureAdded:
-            event = .measureAdded(.init(measure: try readMeasure(&r), addedOn: try r.date("addedOn")))
-        case .planEvaluated:
-            event = .planEvaluated(.init(evaluatedOn: try r.date("evaluatedOn"), nextEvaluationDue: try r.date("nextEvaluationDue"), summary: try r.string("summary")))
-        case .transitionPlanned:
-            event = .transitionPlanned(.init(transition: try r.string("transition"), plannedFor: try r.date("plannedFor")))
-        case .deviationReported:
-            event = .deviationReported(.init(deviationId: try r.string("deviationId"), reportedOn: try r.date("reportedOn"),
-                                             category: try r.string("category"), description: try r.string("description"),
-                                             externalRef: try r.optionalString("externalRef")))
-        case .deviationResolved:
-            event = .deviationResolved(.init(deviationId: try r.string("deviationId"), resolvedOn: try r.date("resolvedOn"), resolution: try r.string("resolution")))
-        case .planClosed:
-            event = .planClosed(.init(closedOn: try r.date("closedOn"), reason: try r.choice("reason")))
-        case .coordinatorRegistered:
-            event = .coordinatorRegistered(.init(coordinatorId: try r.string("coordinatorId"), name: try r.string("name"),
-                                                 unit: try r.string("unit"), profession: try r.string("profession"),
-                                                 registeredOn: try r.date("registeredOn")))
-        case .coordinatorTrained:
-            event = .coordinatorTrained(.init(trainedOn: try r.date("trainedOn"), course: try r.string("course")))
-        case .coordinatorDeactivated:
-            event = .coordinatorDeactivated(.init(deactivatedOn: try r.date("deactivatedOn")))
+        case .applicationReceived: .applicationReceived(try ApplicationReceived.read(&r))
+        case .preliminaryReplySent: .preliminaryReplySent(try PreliminaryReplySent.read(&r))
+        case .assessmentCompleted: .assessmentCompleted(try AssessmentCompleted.read(&r))
+        case .consentGiven: .consentGiven(try ConsentGiven.read(&r))
+        case .consentWithdrawn: .consentWithdrawn(try ConsentWithdrawn.read(&r))
+        case .decisionMade: .decisionMade(try DecisionMade.read(&r))
+        case .decisionSent: .decisionSent(try DecisionSent.read(&r))
+        case .appealReceived: .appealReceived(try AppealReceived.read(&r))
+        case .appealForwarded: .appealForwarded(try AppealForwarded.read(&r))
+        case .appealDecided: .appealDecided(try AppealDecided.read(&r))
+        case .coordinatorAppointed: .coordinatorAppointed(try CoordinatorAppointed.read(&r))
+        case .coordinatorReleased: .coordinatorReleased(try CoordinatorReleased.read(&r))
+        case .groupMemberAdded: .groupMemberAdded(try GroupMemberAdded.read(&r))
+        case .groupMemberRemoved: .groupMemberRemoved(try GroupMemberRemoved.read(&r))
+        case .meetingScheduled: .meetingScheduled(try MeetingScheduled.read(&r))
+        case .meetingHeld: .meetingHeld(try MeetingHeld.read(&r))
+        case .minutesWritten: .minutesWritten(try MinutesWritten.read(&r))
+        case .meetingCancelled: .meetingCancelled(try MeetingCancelled.read(&r))
+        case .actionItemCompleted: .actionItemCompleted(try ActionItemCompleted.read(&r))
+        case .planEstablished: .planEstablished(try PlanEstablished.read(&r))
+        case .goalAdded: .goalAdded(try GoalAdded.read(&r))
+        case .goalAchieved: .goalAchieved(try GoalAchieved.read(&r))
+        case .measureAdded: .measureAdded(try MeasureAdded.read(&r))
+        case .planEvaluated: .planEvaluated(try PlanEvaluated.read(&r))
+        case .transitionPlanned: .transitionPlanned(try TransitionPlanned.read(&r))
+        case .deviationReported: .deviationReported(try DeviationReported.read(&r))
+        case .deviationResolved: .deviationResolved(try DeviationResolved.read(&r))
+        case .planClosed: .planClosed(try PlanClosed.read(&r))
+        case .coordinatorRegistered: .coordinatorRegistered(try CoordinatorRegistered.read(&r))
+        case .coordinatorTrained: .coordinatorTrained(try CoordinatorTrained.read(&r))
+        case .coordinatorDeactivated: .coordinatorDeactivated(try CoordinatorDeactivated.read(&r))
         }
-        return event
     }
 
-    private static func readGoal<R: PayloadFields>(_ r: inout R) throws(LogError) -> Goal {
-        Goal(goalId: try r.string("goalId"), description: try r.string("description"), horizon: try r.choice("horizon"))
-    }
-
-    private static func readMeasure<R: PayloadFields>(_ r: inout R) throws(LogError) -> Measure {
-        Measure(measureId: try r.string("measureId"), description: try r.string("description"), responsible: try r.optionalString("responsible"))
+    /// The event's type.
+    public var kind: Kind {
+        switch self {
+        case .applicationReceived: .applicationReceived
+        case .preliminaryReplySent: .preliminaryReplySent
+        case .assessmentCompleted: .assessmentCompleted
+        case .consentGiven: .consentGiven
+        case .consentWithdrawn: .consentWithdrawn
+        case .decisionMade: .decisionMade
+        case .decisionSent: .decisionSent
+        case .appealReceived: .appealReceived
+        case .appealForwarded: .appealForwarded
+        case .appealDecided: .appealDecided
+        case .coordinatorAppointed: .coordinatorAppointed
+        case .coordinatorReleased: .coordinatorReleased
+        case .groupMemberAdded: .groupMemberAdded
+        case .groupMemberRemoved: .groupMemberRemoved
+        case .meetingScheduled: .meetingScheduled
+        case .meetingHeld: .meetingHeld
+        case .minutesWritten: .minutesWritten
+        case .meetingCancelled: .meetingCancelled
+        case .actionItemCompleted: .actionItemCompleted
+        case .planEstablished: .planEstablished
+        case .goalAdded: .goalAdded
+        case .goalAchieved: .goalAchieved
+        case .measureAdded: .measureAdded
+        case .planEvaluated: .planEvaluated
+        case .transitionPlanned: .transitionPlanned
+        case .deviationReported: .deviationReported
+        case .deviationResolved: .deviationResolved
+        case .planClosed: .planClosed
+        case .coordinatorRegistered: .coordinatorRegistered
+        case .coordinatorTrained: .coordinatorTrained
+        case .coordinatorDeactivated: .coordinatorDeactivated
+        }
     }
 
     /// The stream kind this event belongs in.
-    public var streamKind: StreamKind {
-        switch self {
-        case .coordinatorRegistered, .coordinatorTrained, .coordinatorDeactivated: .coordinator
-        default: .case
-        }
-    }
+    public var streamKind: StreamKind { kind.declaration.stream }
 
     /// The event's own business dates, which rule 10 checks (dates that look
     /// ahead — expectedDecisionBy, dueOn, nextEvaluationDue, scheduledFor,
-    /// plannedFor — are left out).
+    /// plannedFor — are left out): its type's ``CatalogueEvent/dateField``.
     public var ownDates: [(field: String, date: BusinessDate)] {
-        switch self {
-        case .applicationReceived(let e): [("receivedOn", e.receivedOn)]
-        case .preliminaryReplySent(let e): [("sentOn", e.sentOn)]
-        case .assessmentCompleted(let e): [("completedOn", e.completedOn)]
-        case .consentGiven(let e): [("givenOn", e.givenOn)]
-        case .consentWithdrawn(let e): [("withdrawnOn", e.withdrawnOn)]
-        case .decisionMade(let e): [("decidedOn", e.decidedOn)]
-        case .decisionSent(let e): [("sentOn", e.sentOn)]
-        case .appealReceived(let e): [("receivedOn", e.receivedOn)]
-        case .appealForwarded(let e): [("forwardedOn", e.forwardedOn)]
-        case .appealDecided(let e): [("decidedOn", e.decidedOn)]
-        case .coordinatorAppointed(let e): [("appointedOn", e.appointedOn)]
-        case .coordinatorReleased(let e): [("releasedOn", e.releasedOn)]
-        case .groupMemberAdded(let e): [("addedOn", e.addedOn)]
-        case .groupMemberRemoved(let e): [("removedOn", e.removedOn)]
-        case .meetingScheduled: []
-        case .meetingHeld(let e): [("heldOn", e.heldOn)]
-        case .minutesWritten(let e): [("writtenOn", e.writtenOn)]
-        case .meetingCancelled(let e): [("cancelledOn", e.cancelledOn)]
-        case .actionItemCompleted(let e): [("completedOn", e.completedOn)]
-        case .planEstablished(let e): [("establishedOn", e.establishedOn)]
-        case .goalAdded(let e): [("addedOn", e.addedOn)]
-        case .goalAchieved(let e): [("achievedOn", e.achievedOn)]
-        case .measureAdded(let e): [("addedOn", e.addedOn)]
-        case .planEvaluated(let e): [("evaluatedOn", e.evaluatedOn)]
-        case .transitionPlanned: []
-        case .deviationReported(let e): [("reportedOn", e.reportedOn)]
-        case .deviationResolved(let e): [("resolvedOn", e.resolvedOn)]
-        case .planClosed(let e): [("closedOn", e.closedOn)]
-        case .coordinatorRegistered(let e): [("registeredOn", e.registeredOn)]
-        case .coordinatorTrained(let e): [("trainedOn", e.trainedOn)]
-        case .coordinatorDeactivated(let e): [("deactivatedOn", e.deactivatedOn)]
-        }
+        guard let date = ownDate, let field = kind.declaration.dateField else { return [] }
+        return [(field, date)]
     }
 
-    /// The event's own date (the first of ``ownDates``) without making the
-    /// list: the deviation fold asks for it for every event.
+    /// The event's own date, without making the list (the deviation fold asks
+    /// for it for every event).
     public var ownDate: BusinessDate? {
         switch self {
-        case .applicationReceived(let e): e.receivedOn
-        case .preliminaryReplySent(let e): e.sentOn
-        case .assessmentCompleted(let e): e.completedOn
-        case .consentGiven(let e): e.givenOn
-        case .consentWithdrawn(let e): e.withdrawnOn
-        case .decisionMade(let e): e.decidedOn
-        case .decisionSent(let e): e.sentOn
-        case .appealReceived(let e): e.receivedOn
-        case .appealForwarded(let e): e.forwardedOn
-        case .appealDecided(let e): e.decidedOn
-        case .coordinatorAppointed(let e): e.appointedOn
-        case .coordinatorReleased(let e): e.releasedOn
-        case .groupMemberAdded(let e): e.addedOn
-        case .groupMemberRemoved(let e): e.removedOn
-        case .meetingScheduled: nil
-        case .meetingHeld(let e): e.heldOn
-        case .minutesWritten(let e): e.writtenOn
-        case .meetingCancelled(let e): e.cancelledOn
-        case .actionItemCompleted(let e): e.completedOn
-        case .planEstablished(let e): e.establishedOn
-        case .goalAdded(let e): e.addedOn
-        case .goalAchieved(let e): e.achievedOn
-        case .measureAdded(let e): e.addedOn
-        case .planEvaluated(let e): e.evaluatedOn
-        case .transitionPlanned: nil
-        case .deviationReported(let e): e.reportedOn
-        case .deviationResolved(let e): e.resolvedOn
-        case .planClosed(let e): e.closedOn
-        case .coordinatorRegistered(let e): e.registeredOn
-        case .coordinatorTrained(let e): e.trainedOn
-        case .coordinatorDeactivated(let e): e.deactivatedOn
+        case .applicationReceived(let e): e.ownDate
+        case .preliminaryReplySent(let e): e.ownDate
+        case .assessmentCompleted(let e): e.ownDate
+        case .consentGiven(let e): e.ownDate
+        case .consentWithdrawn(let e): e.ownDate
+        case .decisionMade(let e): e.ownDate
+        case .decisionSent(let e): e.ownDate
+        case .appealReceived(let e): e.ownDate
+        case .appealForwarded(let e): e.ownDate
+        case .appealDecided(let e): e.ownDate
+        case .coordinatorAppointed(let e): e.ownDate
+        case .coordinatorReleased(let e): e.ownDate
+        case .groupMemberAdded(let e): e.ownDate
+        case .groupMemberRemoved(let e): e.ownDate
+        case .meetingScheduled(let e): e.ownDate
+        case .meetingHeld(let e): e.ownDate
+        case .minutesWritten(let e): e.ownDate
+        case .meetingCancelled(let e): e.ownDate
+        case .actionItemCompleted(let e): e.ownDate
+        case .planEstablished(let e): e.ownDate
+        case .goalAdded(let e): e.ownDate
+        case .goalAchieved(let e): e.ownDate
+        case .measureAdded(let e): e.ownDate
+        case .planEvaluated(let e): e.ownDate
+        case .transitionPlanned(let e): e.ownDate
+        case .deviationReported(let e): e.ownDate
+        case .deviationResolved(let e): e.ownDate
+        case .planClosed(let e): e.ownDate
+        case .coordinatorRegistered(let e): e.ownDate
+        case .coordinatorTrained(let e): e.ownDate
+        case .coordinatorDeactivated(let e): e.ownDate
         }
     }
 
     /// Plan work: the events that need an IP grant, consent and (but the first) a plan.
-    public var isPlanWork: Bool {
-        switch self {
-        case .planEstablished, .goalAdded, .goalAchieved, .measureAdded, .planEvaluated: true
-        default: false
-        }
-    }
+    public var isPlanWork: Bool { kind.declaration.isPlanWork }
 }
 
 extension ImportItem {

@@ -15,27 +15,8 @@ extension DomainEvent {
     /// reads from the opened id (so a rebuild after an erasure no longer knows
     /// it; docs/STORAGE.md).
     public static func sealedFields(of type: String) -> SealedFields? {
-        sealedFieldsByType[type]
+        Kind.named[type]?.declaration.sealed
     }
-
-    /// Made once: each append asks, and a spec is a tree of dictionaries.
-    private static let sealedFieldsByType: [String: SealedFields] = [
-        "ApplicationReceived": .members(["personId": .all]),
-        "DecisionMade": .members(["grounds": .all]),
-        "AppealReceived": .members(["grounds": .all]),
-        "CoordinatorReleased": .members(["reason": .all]),
-        "MeetingCancelled": .members(["reason": .all]),
-        "MeetingHeld": .members(["attendees": .all, "actionItems": .members(["description": .all, "responsible": .all])]),
-        "PlanEstablished": .members(["goals": .members(["description": .all]), "measures": .members(["description": .all, "responsible": .all])]),
-        // Flat, as the catalogue's JSON has them (before 0.10 these two named
-        // nested members that the JSON does not have, and sealed nothing).
-        "GoalAdded": .members(["description": .all]),
-        "MeasureAdded": .members(["description": .all, "responsible": .all]),
-        "PlanEvaluated": .members(["summary": .all]),
-        "TransitionPlanned": .members(["transition": .all]),
-        "DeviationReported": .members(["description": .all]),
-        "DeviationResolved": .members(["resolution": .all]),
-    ]
 
     /// Decodes a recorded event as the read models see it: personal values
     /// sealed (empty), except the person id of an application when `keys` are

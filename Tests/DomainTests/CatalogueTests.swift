@@ -17,6 +17,15 @@ struct CatalogueTests {
         }
     }
 
+    /// Each kind's declaration is its own type's (a copied conformance left
+    /// naming another kind would give the type another's facts).
+    @Test func eachKindIsDeclaredByItsOwnType() throws {
+        for kind in DomainEvent.Kind.allCases {
+            #expect(kind.declaration.kind == kind, "\(kind)")
+            #expect(try decode(kind.rawValue).kind == kind)
+        }
+    }
+
     @Test func theCatalogueHas31Types() {
         #expect(DomainEvent.allTypes.count == 31)
         #expect(Set(validPayloads.keys) == Set(DomainEvent.allTypes))
