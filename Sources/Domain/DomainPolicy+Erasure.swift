@@ -50,13 +50,13 @@ extension DomainPolicy {
         var policy = DomainPolicy(today: BusinessDate.today())
         return try store.erasingKey { log -> (PendingErasure?, erase: UInt32?, changes: [(key: [UInt8], value: [UInt8]?)]) in
             guard let secret = try log.state(secretKey) else { return (nil, nil, []) }
-            policy.secret = secret
-            guard let slot = try policy.personSlot(person, log: log) else { return (nil, nil, []) }
+            policy.index.secret = secret
+            guard let slot = try policy.index.personSlot(person, log: log) else { return (nil, nil, []) }
             if let open = try policy.openCase(slot: slot, log: log) {
                 throw Refusal(.personHasOpenCase, "the person has an open case (\(open)); close it before erasing")
             }
-            let cases = policy.streams(try log.state(Array("cases/\(slot)".utf8)))
-            let personEntry = personIndexEntry(person, secret: secret)
+            let cases = policy.index.streams(try log.state(Array("cases/\(slot)".utf8)))
+            let personEntry = PersonIndex.entry(person, secret: secret)
             let pending = PendingErasure(slot: slot, at: EventStore.systemClock().microsecondsSinceEpoch, actor: actor,
                                          reason: reason, cases: cases, accessKey: accessKey)
             let record = try JSONEncoder().encode(pending)

@@ -8,17 +8,11 @@ import JSON
 /// transaction, so that rules spanning streams (one open case per person; the
 /// coordinator must be registered and active) hold across processes.
 ///
-/// What the rules need is kept in the store (the log's `policyState` database):
-///
-/// - `snap/<stream>`: a snapshot of the stream's folded state, written every
-///   ``snapshotInterval`` versions. A stream's state is its snapshot plus the few
-///   events after it, read by version from the stream index: an append never
-///   replays a whole stream, and a snapshot of another format is simply refolded.
-/// - `person/<HMAC(person id)>`: the slot of the person's key (``PersonKeys``),
-///   under a keyed hash, so the person id is not stored in the clear.
-/// - `open/<slot>`: the person's open cases (rule 2); `cases/<slot>`: all of
-///   the person's cases (what an erasure names).
-/// - `secret/personIndex`: the store's random key for that hash.
+/// The rules themselves are pure (``Rules``); the policy brings them what they
+/// need, from two parts of its own that keep it in the store (the log's
+/// `policyState` database): the folded states (``StateCache``: in memory, and
+/// as snapshots) and the person index (``PersonIndex``). Erasure is apart too
+/// (DomainPolicy+Erasure.swift).
 ///
 /// The policy also chooses what of each event is sealed and under which key
 /// (``DomainEvent/sealedFields(of:)``): a case's personal values are sealed
@@ -31,46 +25,16 @@ public struct DomainPolicy: AppendPolicy {
     public var today: BusinessDate
     /// History migrated from another system: fold, but check no rule.
     public var lenient: Bool
-    /// Versions between snapshots: an append replays at most this many events of
-    /// its stream (a few hundred microseconds), and an import writes a snapshot
-    /// for one event in this many.
-    public var snapshotInterval: UInt64 = 64
+    /// The folded states: in memory, and as snapshots in the store.
+    var cache = StateCache()
+    /// The person index: whose key seals a case, and the person's cases.
+    var index = PersonIndex()
 
-    enum Folded {
-        case caseState(CaseState)
-        case coordinator(CoordinatorState)
+    /// Versions between snapshots (``StateCache/snapshotInterval``).
+    public var snapshotInterval: UInt64 {
+        get { cache.snapshotInterval }
+        set { cache.snapshotInterval = newValue }
     }
-
-    /// A folded state's version, and the version of its last snapshot.
-    struct Versions {
-        var version: UInt64
-        var snapshotVersion: UInt64
-    }
-
-    /// A state as folded from its snapshot and events.
-    struct Entry {
-        var folded: Folded
-        var versions: Versions
-        var version: UInt64 { versions.version }
-    }
-
-    /// Folded states by stream, each valid at its version in `versions`. Kept
-    /// apart from the versions so that an append moves a state out and back
-    /// without copying it (a copy retains each of its arrays and strings, a
-    /// cache miss apiece across 25,000 cases) and a commit reads the versions
-    /// without touching the states.
-    var states: [String: Folded] = [:]
-    var versions: [String: Versions] = [:]
-    /// Streams whose state the current batch changed: until it commits, their
-    /// states reflect events that may be rolled back (``beginBatch()`` drops them).
-    var touched: Set<String> = []
-    /// Person index entries worked out in this batch (an application needs its
-    /// person's up to three times; the HMAC is most of an append's checks).
-    var personEntries: [String: String] = [:]
-    /// Person-index values changed in this batch (nil: deleted).
-    var pendingIndex: [String: [UInt8]?] = [:]
-    var secret: [UInt8]?
-    var newSecret = false
 
     /// The municipality's units (`config.json`), when it lists them: an
     /// application or a coordinator's registration must name one of them.
@@ -102,19 +66,13 @@ public struct DomainPolicy: AppendPolicy {
         throw Refusal(.unknownUnit, "\(stream): \"\(unit)\" is not one of the municipality's units\(hint); config.json lists: \(units.sorted().joined(separator: ", "))")
     }
 
-    static let secretKey = Array("secret/personIndex".utf8)
-    static func snapshotKey(_ stream: String) -> [UInt8] { Array(("snap/" + stream).utf8) }
+    static var secretKey: [UInt8] { PersonIndex.secretKey }
 
     // MARK: AppendPolicy
 
     public mutating func beginBatch() {
-        for stream in touched { states[stream] = nil; versions[stream] = nil }  // a batch that did not commit
-        touched.removeAll(keepingCapacity: true)
-        personEntries.removeAll(keepingCapacity: true)
-        pendingIndex = [:]
-        if newSecret { secret = nil }
-        newSecret = false
-        if states.count > 200_000 { states = [:]; versions = [:] }  // bounded memory on huge imports
+        cache.beginBatch()
+        index.beginBatch()
     }
 
     public mutating func admit(_ event: ProposedEvent, streamVersion: UInt64, log: LogView) throws -> Sealing? {
@@ -124,7 +82,7 @@ public struct DomainPolicy: AppendPolicy {
         // Out of the cache while it is changed, so the state has one reference
         // and mutates in place instead of being copied.
         var snapshotVersion: UInt64 = 0
-        let taken = try take(stream, at: streamVersion, log: log, snapshotVersion: &snapshotVersion)
+        let taken = try cache.take(stream, at: streamVersion, log: log, snapshotVersion: &snapshotVersion)
         var sealing: Sealing?
         let folded: Folded
         try checkUnit(decoded, stream: stream)
@@ -140,7 +98,7 @@ public struct DomainPolicy: AppendPolicy {
                 }
                 if case .coordinatorAppointed(let e) = decoded {
                     let coordinatorStream = "coordinator-" + e.coordinatorId
-                    if case .coordinator(let c) = try load(coordinatorStream, at: try log.version(of: coordinatorStream), log: log) {
+                    if case .coordinator(let c) = try cache.load(coordinatorStream, at: try log.version(of: coordinatorStream), log: log) {
                         inputs.appointedCoordinator = c
                     }
                 }
@@ -150,7 +108,7 @@ public struct DomainPolicy: AppendPolicy {
             let wasOpen = state.isOpen
             state.apply(decoded, occurredOn: event.occurredOn, personKey: sealing?.slot)
             if wasOpen != state.isOpen, let slot = state.personKey {
-                try setOpen(state.isOpen, slot: slot, stream: stream, log: log)
+                try index.setOpen(state.isOpen, slot: slot, stream: stream, log: log)
             }
             folded = .caseState(consume state)
         case .coordinator(var state):
@@ -161,33 +119,16 @@ public struct DomainPolicy: AppendPolicy {
             state.apply(decoded)
             folded = .coordinator(consume state)
         }
-        states[stream] = consume folded
-        versions[stream] = Versions(version: streamVersion + 1, snapshotVersion: snapshotVersion)
-        touched.insert(stream)
+        cache.put(stream, folded, version: streamVersion + 1, snapshotVersion: snapshotVersion)
         return sealing
     }
 
     public mutating func endBatch() -> [(key: [UInt8], value: [UInt8]?)] {
-        var writes: [(key: [UInt8], value: [UInt8]?)] = []
-        if newSecret, let secret { writes.append((Self.secretKey, secret)) }
-        for stream in touched {
-            guard let kept = versions[stream], kept.version - kept.snapshotVersion >= snapshotInterval,
-                  let state = states[stream] else { continue }
-            if let bytes = try? Self.encodeSnapshot(state, version: kept.version) {
-                writes.append((Self.snapshotKey(stream), bytes))
-                versions[stream]?.snapshotVersion = kept.version
-            }
-        }
-        for (key, value) in pendingIndex {
-            writes.append((Array(key.utf8), value))
-        }
-        return writes
+        index.writes() + cache.snapshotWrites()
     }
 
     public mutating func didCommit() {
-        touched.removeAll(keepingCapacity: true)
-        personEntries.removeAll(keepingCapacity: true)
-        pendingIndex = [:]
-        newSecret = false
+        cache.didCommit()
+        index.didCommit()
     }
 }

@@ -25,7 +25,7 @@ struct SnapshotTests {
     }
 
     func snapshot(_ stream: String, _ store: EventStore) throws -> [UInt8]? {
-        try store.withLogView { try $0.state(DomainPolicy.snapshotKey(stream)) }
+        try store.withLogView { try $0.state(StateCache.snapshotKey(stream)) }
     }
 
     @Test func snapshotsInTheCompactFormKeepTheStateTheEventsFoldTo() throws {
@@ -36,7 +36,7 @@ struct SnapshotTests {
                 guard let bytes = try snapshot(stream, store) else { continue }
                 snapshotted += 1
                 #expect(bytes.first == UInt8(CaseState.snapshotFormat))
-                let entry = try #require(DomainPolicy.decodeSnapshot(bytes, stream: stream))
+                let entry = try #require(StateCache.decodeSnapshot(bytes, stream: stream))
                 #expect(entry.version >= 5 && entry.version <= version)
             }
             #expect(snapshotted > 100)
@@ -49,15 +49,15 @@ struct SnapshotTests {
             let good = try #require(try snapshot(stream, store))
             // A snapshot of the empty state claiming to be at the stream's head:
             // trusted, it would hide every event.
-            var empty = try DomainPolicy.encodeSnapshot(.caseState(CaseState()), version: good[1..<9].reduce(0) { $0 << 8 | UInt64($1) })
+            var empty = try StateCache.encodeSnapshot(.caseState(CaseState()), version: good[1..<9].reduce(0) { $0 << 8 | UInt64($1) })
             for bytes in [[UInt8(3)] + empty.dropFirst(), Array(empty.dropLast()), empty + [0]] {
-                try store.environment.write { txn in try txn.put(store.policyState, key: DomainPolicy.snapshotKey(stream), value: bytes) }
-                #expect(DomainPolicy.decodeSnapshot(bytes, stream: stream) == nil)
+                try store.environment.write { txn in try txn.put(store.policyState, key: StateCache.snapshotKey(stream), value: bytes) }
+                #expect(StateCache.decodeSnapshot(bytes, stream: stream) == nil)
                 #expect(try DomainPolicy.keptState(of: stream, in: store) == refolded(stream, store))
             }
             // The same bytes with this version's format byte are trusted: what the test above relies on.
             empty[0] = UInt8(CaseState.snapshotFormat)
-            try store.environment.write { txn in try txn.put(store.policyState, key: DomainPolicy.snapshotKey(stream), value: empty) }
+            try store.environment.write { txn in try txn.put(store.policyState, key: StateCache.snapshotKey(stream), value: empty) }
             #expect(try DomainPolicy.keptState(of: stream, in: store) == CaseState())
         }
     }
