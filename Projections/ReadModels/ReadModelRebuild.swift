@@ -27,7 +27,8 @@ public enum ReadModels {
     ///   (``RebuildSlots``).
     ///
     /// Memory: a case's state is held until the end of the pass, so a pass
-    /// takes at most `casesInMemory` cases (about 6 KB each in memory). A log
+    /// takes at most `casesInMemory` cases (about 7 KB each in memory: 20,000
+    /// are about 140 MB). A log
     /// with more cases is read in as many passes as that needs, each for a part
     /// of the cases (by the same hash); the coordinators and their workloads,
     /// which are few, stay in memory throughout.
@@ -36,7 +37,7 @@ public enum ReadModels {
     /// rebuilt on its own (``ProjectionRunner/rebuild(_:valuesInMemory:progress:)``),
     /// which stops it exactly there, as catch-up does, and leaves the others whole.
     @discardableResult
-    public static func rebuild(_ runner: ProjectionRunner, casesInMemory: Int = 30_000, lanes laneCount: Int = 2, batchSize: Int = 1 << 17,
+    public static func rebuild(_ runner: ProjectionRunner, casesInMemory: Int = 20_000, lanes laneCount: Int = 2, batchSize: Int = 1 << 17,
                                progress: (UInt64) -> Void = { _ in }) throws -> [String: Checkpoint] {
         let head = try runner.log.head().position
         let slots = try RebuildSlots(runner.views, names: names)
