@@ -33,6 +33,18 @@ public struct RebuildSlots: Sendable {
         }
     }
 
+    /// Writes values whose keys come in ascending order, each greater than
+    /// every key in the slot so far (`MDB_APPEND`: no search, full pages), in one transaction.
+    public func append(_ changes: [(name: String, changes: [(key: String, bytes: [UInt8])])]) throws {
+        guard changes.contains(where: { !$0.changes.isEmpty }) else { return }
+        try views.environment.write { txn in
+            for (name, values) in changes {
+                let slot = slot(name)
+                for (key, bytes) in values { try txn.put(slot, key: Array(key.utf8), value: bytes, flags: .append) }
+            }
+        }
+    }
+
     /// Runs `body`, whose writes to the new slots are not synced one commit at
     /// a time but once at the end: nothing points at a new slot before
     /// ``finish(_:position:failure:)``, whose commit is synced.

@@ -27,8 +27,8 @@ public enum ReadModels {
     ///   (``RebuildSlots``).
     ///
     /// Memory: a case's state is held until the end of the pass, so a pass
-    /// takes at most `casesInMemory` cases (about 7 KB each in memory: 20,000
-    /// are about 140 MB). A log
+    /// takes at most `casesInMemory` cases (about 7 KB each in memory: 26,000
+    /// are about 190 MB; the peak of a rebuild is about 40 MB more). A log
     /// with more cases is read in as many passes as that needs, each for a part
     /// of the cases (by the same hash); the coordinators and their workloads,
     /// which are few, stay in memory throughout.
@@ -37,12 +37,12 @@ public enum ReadModels {
     /// rebuilt on its own (``ProjectionRunner/rebuild(_:valuesInMemory:progress:)``),
     /// which stops it exactly there, as catch-up does, and leaves the others whole.
     @discardableResult
-    public static func rebuild(_ runner: ProjectionRunner, casesInMemory: Int = 20_000, lanes laneCount: Int = 2, batchSize: Int = 1 << 17,
+    public static func rebuild(_ runner: ProjectionRunner, casesInMemory: Int = 26_000, lanes laneCount: Int = 2, batchSize: Int = 1 << 17,
                                progress: (UInt64) -> Void = { _ in }) throws -> [String: Checkpoint] {
         let head = try runner.log.head().position
         let slots = try RebuildSlots(runner.views, names: names)
         let caseCount = try runner.log.streams(prefix: "case-").count
-        let parts = max(1, (caseCount + caseCount / 10 + casesInMemory - 1) / max(casesInMemory, 1))  // a tenth spare: the hash is not exact
+        let parts = max(1, (caseCount + caseCount / 50 + casesInMemory - 1) / max(casesInMemory, 1))  // 2 % spare: the hash splits about evenly
         let laneCount = max(laneCount, 1)
         var coordinators: [String: StatusRecord] = [:]
         var workload: [String: [String]] = [:]
@@ -59,7 +59,7 @@ public enum ReadModels {
                     for i in routed.indices { routed[i].removeAll(keepingCapacity: true) }
                     progress((UInt64(part) * head + batch.last!.position) / UInt64(parts))
                 }
-                try slots.writingUnsynced { try writeConcurrently(lanes, to: slots) }
+                try slots.writingUnsynced { try write(lanes, to: slots, appending: parts == 1) }
                 for lane in lanes {
                     coordinators.merge(lane.coordinators) { _, new in new }
                     for (coordinator, cases) in lane.workload {
@@ -99,14 +99,37 @@ public enum ReadModels {
         return nil
     }
 
-    /// Each lane writes its cases to the new slots, all lanes at once (the
-    /// encoding is most of the work; LMDB takes one writer at a time).
-    private static func writeConcurrently(_ lanes: [Lane], to slots: RebuildSlots) throws {
-        let errors = PerLane<any Error>(count: lanes.count)
-        DispatchQueue.concurrentPerform(iterations: lanes.count) { i in
-            do { try lanes[i].write(to: slots) } catch { errors[i] = error }
+    /// Writes every lane's cases to both read models' new slots in the order
+    /// of their keys, 2,000 a transaction (so that neither the encoded values
+    /// nor LMDB's dirty pages pile up): each chunk encoded by the lanes at once
+    /// (the encoding is most of the work), then written by one (LMDB takes one
+    /// writer at a time). In key order, a page is filled before the next; with
+    /// `appending` (the pass is the only one, so every key is past the slot's
+    /// last) without a search of the tree.
+    private static func write(_ lanes: [Lane], to slots: RebuildSlots, appending: Bool) throws {
+        let keys = lanes.indices.flatMap { i in lanes[i].cases.keys.map { (key: $0, lane: i) } }.sorted { $0.key < $1.key }
+        for start in stride(from: 0, to: keys.count, by: 2_000) {
+            let chunk = keys[start..<min(start + 2_000, keys.count)]
+            let encoded = PerLane<[(at: Int, status: [UInt8], tracker: [UInt8])]>(count: lanes.count)
+            DispatchQueue.concurrentPerform(iterations: lanes.count) { i in
+                encoded[i] = chunk.indices.filter { chunk[$0].lane == i }.map { at in
+                    let values = lanes[i].cases[chunk[at].key]!.encoded
+                    return (at, values.status, values.tracker)
+                }
+            }
+            var status = [(key: String, bytes: [UInt8])](), deviations = [(key: String, bytes: [UInt8])]()
+            for (at, statusBytes, trackerBytes) in encoded.all.joined().sorted(by: { $0.at < $1.at }) {
+                status.append((keys[at].key, statusBytes))
+                deviations.append((keys[at].key, trackerBytes))
+            }
+            if appending {
+                try slots.append([(CaseStatusProjection.name, status), (DeviationsProjection.name, deviations)])
+            } else {
+                try slots.write([(CaseStatusProjection.name, status.map { ($0.key, $0.bytes) }),
+                                 (DeviationsProjection.name, deviations.map { ($0.key, $0.bytes) })])
+            }
         }
-        if let error = errors.all.first { throw error }
+        for lane in lanes { lane.dropCases() }
     }
 
     /// Each lane folds its events, all lanes at once; the first error is thrown.
@@ -243,23 +266,6 @@ final class Lane: @unchecked Sendable {
         return decoded
     }
 
-    /// Writes every case to both read models' new slots, a few thousand a
-    /// transaction (so that neither the encoded values nor LMDB's dirty pages
-    /// pile up), and lets go of them.
-    func write(to slots: RebuildSlots) throws {
-        var status: [(key: String, bytes: [UInt8]?)] = [], deviations: [(key: String, bytes: [UInt8]?)] = []
-        func flush() throws {
-            try slots.write([(CaseStatusProjection.name, status), (DeviationsProjection.name, deviations)])
-            status.removeAll(keepingCapacity: true)
-            deviations.removeAll(keepingCapacity: true)
-        }
-        for (key, fold) in cases {
-            let encoded = fold.encoded
-            status.append((key, encoded.status))
-            deviations.append((key, encoded.tracker))
-            if status.count == 2_000 { try flush() }
-        }
-        try flush()
-        cases = [:]
-    }
+    /// Lets go of the cases (written).
+    func dropCases() { cases = [:] }
 }

@@ -190,22 +190,37 @@ public enum DomainEvent: Hashable, Sendable {
         /// The kind of a stored type name, read from its bytes without making a
         /// string of them (a string past 15 bytes is an allocation).
         static func named(utf8 bytes: UnsafeRawBufferPointer) -> Kind? {
-            guard let kind = bySignature[signature(bytes)], kind.rawValue.utf8.elementsEqual(bytes) else { return nil }
-            return kind
+            guard let slot = slots[Int(signature(bytes) % modulus)], slot.name.count == bytes.count else { return nil }
+            for i in 0..<bytes.count where slot.name[i] != bytes[i] { return nil }
+            return slot.kind
         }
 
-        /// The length and the first and last eight bytes of a name, in one
-        /// word: no two of the catalogue's names share it (a test holds that).
+        /// The length and the first and last eight bytes of a name, in one word.
         static func signature(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
             guard bytes.count >= 8 else { return UInt64(bytes.count) }
             let first = bytes.loadUnaligned(as: UInt64.self), last = bytes.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self)
             return first ^ (last &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(bytes.count) << 56
         }
 
-        /// Each kind by its name's signature.
-        static let bySignature: [UInt64: Kind] = Dictionary(uniqueKeysWithValues: allCases.map { kind in
-            (Array(kind.rawValue.utf8).withUnsafeBytes(signature), kind)
-        })
+        /// A table in which each name's signature, modulo ``modulus``, finds it
+        /// alone: one division and one comparison of bytes (no hashing, no
+        /// string). The smallest modulus that separates them all is found once.
+        private static let (modulus, slots): (UInt64, [(name: [UInt8], kind: Kind)?]) = {
+            let names = allCases.map { (Array($0.rawValue.utf8), $0) }
+            let signatures = names.map { name in name.0.withUnsafeBytes(signature) }
+            precondition(Set(signatures).count == signatures.count, "two event types share a signature: widen it")
+            for modulus in UInt64(allCases.count)...(1 << 16) {
+                var slots = [(name: [UInt8], kind: Kind)?](repeating: nil, count: Int(modulus))
+                var separate = true
+                for (name, signature) in zip(names, signatures) {
+                    let i = Int(signature % modulus)
+                    if slots[i] != nil { separate = false; break }
+                    slots[i] = (name.0, name.1)
+                }
+                if separate { return (modulus, slots) }
+            }
+            fatalError("no modulus up to 65,536 separates the event types' signatures: widen the table")
+        }()
     }
 
     /// Every type name, case streams' first.

@@ -96,12 +96,12 @@ extension EventStore {
     /// - Throws: ``LogError`` `.damaged` when the stream index points at a
     ///   record that does not decode.
     public func scan(stream: String, from version: UInt64 = 1, _ body: (StoredEvent) throws -> Bool) throws {
-        let prefixCount = stream.utf8.count + 1
+        let prefix = Array(stream.utf8) + [0]
         try environment.read { txn in
             let reference = txn.unsafeReference
             try txn.scan(streamIndex, from: Self.streamKey(stream, version: version)) { key, value in
-                guard key.count == prefixCount + 8, key[prefixCount - 1] == 0,
-                      stream.utf8.elementsEqual(UnsafeRawBufferPointer(rebasing: key[..<(prefixCount - 1)])) else { return false }
+                guard key.count == prefix.count + 8,
+                      prefix.withUnsafeBytes({ memcmp($0.baseAddress!, key.baseAddress!, prefix.count) == 0 }) else { return false }
                 guard let position = readBigEndianUInt64(value), let more = try reference.withValue(events, key: PositionKey(position: position), { bytes in
                     guard let event = try? StoredEvent(position: position, record: bytes) else { return nil as Bool? }
                     return try body(event)
