@@ -33,13 +33,15 @@ public enum CatalogueSchema {
         public var name: String
         public var stream: StreamKind
         public var fields: [Field]
+        /// The payload's current schema version (older ones are still read).
+        public var schemaVersion: UInt16 = 1
     }
 
     /// Every type of the catalogue, case streams' first.
     public static let types: [EventType] = DomainEvent.allTypes.map { name in
         var recorder = Recorder()
         let event = try? DomainEvent.readForSchema(type: name, &recorder)
-        return EventType(name: name, stream: event?.streamKind ?? .case, fields: recorder.fields)
+        return EventType(name: name, stream: event?.streamKind ?? .case, fields: recorder.fields, schemaVersion: DomainEvent.schemaVersion(of: name))
     }
 
     /// An example line of `type` that the catalogue accepts (an import line).

@@ -212,6 +212,11 @@ struct UsabilityBugTests {
                 == ["needEnded", "personRequested", "movedAway", "deceased", "consentWithdrawn", "other"])
         let text = try runIplog(["types", "MeetingHeld"], in: box.directory).stdout
         #expect(text.contains("actionItems: a list of objects with") && text.contains("example: {"))
+        // Each type's schema version: AppealDecided is at 2, with version 2's outcomes.
+        let appeal = try #require(types.first { $0["type"] as? String == "AppealDecided" })
+        #expect(appeal["schemaVersion"] as? Int == 2 && types.filter { $0["schemaVersion"] as? Int == 1 }.count == 30)
+        let appealText = try runIplog(["types", "AppealDecided"], in: box.directory).stdout
+        #expect(appealText.contains("schema version 2") && appealText.contains("outcome: one of confirmed, reversed, partlyReversed, quashed, dismissed, withdrawn"))
         // A mistyped type, in `types` and in an append.
         #expect(try runIplog(["types", "MeetingHold"], in: box.directory).stderr.contains("did you mean `MeetingHeld`?"))
         let append = try box.iplog(["append", "--create", "--stream", "case-000001", "--type", "MeetingHold", "--data", "{}"])

@@ -34,12 +34,14 @@ extension IPLog {
                     out.json(.object(["types": .array(types.map { t in
                         .object([
                             .init("type", .string(t.name)), .init("stream", .string(t.stream == .case ? "case" : "coordinator")),
+                            .init("schemaVersion", .integer(t.schemaVersion)),
                             .init("fields", .array(t.fields.map(Self.json))), .init("example", CatalogueSchema.example(t)),
                         ])
                     })]))
                 } else {
                     for t in types {
-                        out.line("\(t.name)  (\(t.stream == .case ? "case-…" : "coordinator-…") stream)")
+                        let version = t.schemaVersion > 1 ? ", schema version \(t.schemaVersion); earlier versions are still read" : ""
+                        out.line("\(t.name)  (\(t.stream == .case ? "case-…" : "coordinator-…") stream\(version))")
                         for field in t.fields { out.line(Self.describe(field, indent: "  ")) }
                         if type != nil { out.line("  example: " + CatalogueSchema.example(t).jsonText) }
                     }
