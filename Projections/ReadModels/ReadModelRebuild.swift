@@ -107,13 +107,14 @@ public enum ReadModels {
     /// `appending` (the pass is the only one, so every key is past the slot's
     /// last) without a search of the tree.
     private static func write(_ lanes: [Lane], to slots: RebuildSlots, appending: Bool) throws {
-        let keys = lanes.indices.flatMap { i in lanes[i].cases.keys.map { (key: $0, lane: i) } }.sorted { $0.key < $1.key }
+        let keys = lanes.indices.flatMap { i in lanes[i].streams.indices.map { (key: lanes[i].streams[$0], lane: i, index: $0) } }
+            .sorted { $0.key < $1.key }
         for start in stride(from: 0, to: keys.count, by: 2_000) {
             let chunk = keys[start..<min(start + 2_000, keys.count)]
             let encoded = PerLane<[(at: Int, status: [UInt8], tracker: [UInt8])]>(count: lanes.count)
             DispatchQueue.concurrentPerform(iterations: lanes.count) { i in
                 encoded[i] = chunk.indices.filter { chunk[$0].lane == i }.map { at in
-                    let values = lanes[i].cases[chunk[at].key]!.encoded
+                    let values = lanes[i].folds[chunk[at].index].encoded
                     return (at, values.status, values.tracker)
                 }
             }
@@ -202,9 +203,15 @@ struct CaseFold {
 /// the pass waits for every lane between batches.
 final class Lane: @unchecked Sendable {
     let keys: PersonKeys
-    private(set) var cases: [String: CaseFold] = [:]
+    /// The lane's cases: each stream's place in ``folds``, looked up once an
+    /// event (the states themselves lie in an array, mutated where they lie).
+    private var place: [String: Int] = [:]
+    private(set) var streams: [String] = []
+    private(set) var folds: [CaseFold] = []
     private(set) var coordinators: [String: StatusRecord] = [:]
     private(set) var workload: [String: [String]] = [:]
+    /// For each case, its group in the batch being folded (-1: none yet).
+    private var groupOfCase: [Int] = []
 
     init(keys: PersonKeys) { self.keys = keys }
 
@@ -214,25 +221,30 @@ final class Lane: @unchecked Sendable {
     /// case's state, cold). Cases do not depend on each other, so the order
     /// across them does not matter.
     func fold(_ events: [StoredEvent]) throws {
-        var groupOf: [String: Int] = [:]
-        var streams: [String] = []
+        var groups: [Int] = []  // the cases of the batch, in the order first met
         var counts: [Int] = []
         var group = [Int](repeating: -1, count: events.count)
         for i in events.indices {
             let event = events[i]
             if event.streamHasPrefix("case-") {
                 let stream = event.stream
-                let g: Int
-                if let known = groupOf[stream] {
-                    g = known
+                let index: Int
+                if let known = place[stream] {
+                    index = known
                 } else {
-                    g = streams.count
-                    groupOf[stream] = g
+                    index = folds.count
+                    place[stream] = index
                     streams.append(stream)
+                    folds.append(CaseFold())
+                    groupOfCase.append(-1)
+                }
+                if groupOfCase[index] < 0 {
+                    groupOfCase[index] = groups.count
+                    groups.append(index)
                     counts.append(0)
                 }
-                group[i] = g
-                counts[g] += 1
+                group[i] = groupOfCase[index]
+                counts[group[i]] += 1
             } else {
                 try CaseStatusProjection().apply(event, decoded: try decode(event), to: &coordinators[event.stream])
             }
@@ -246,18 +258,17 @@ final class Lane: @unchecked Sendable {
             order[next[group[i]]] = i
             next[group[i]] += 1
         }
-        for g in streams.indices {
-            let stream = streams[g]
-            var fold = cases.removeValue(forKey: stream) ?? CaseFold()  // moved out: one reference, mutated in place
+        for g in groups.indices {
+            let index = groups[g]
+            groupOfCase[index] = -1
             for i in order[start[g]..<start[g + 1]] {
                 let event = events[i]
                 let decoded = try decode(event)
-                fold.apply(decoded, event)
+                folds[index].apply(decoded, event)
                 if case .coordinatorAppointed(let e) = decoded {
-                    CoordinatorWorkloadProjection.insert(stream, into: &workload["coordinator-" + e.coordinatorId, default: []])
+                    CoordinatorWorkloadProjection.insert(streams[index], into: &workload["coordinator-" + e.coordinatorId, default: []])
                 }
             }
-            cases[stream] = consume fold
         }
     }
 
@@ -267,5 +278,10 @@ final class Lane: @unchecked Sendable {
     }
 
     /// Lets go of the cases (written).
-    func dropCases() { cases = [:] }
+    func dropCases() {
+        place = [:]
+        streams = []
+        folds = []
+        groupOfCase = []
+    }
 }
