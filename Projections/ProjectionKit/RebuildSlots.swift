@@ -52,11 +52,6 @@ public struct RebuildSlots: Sendable {
         try views.environment.withoutSyncing(body)
     }
 
-    /// A value written to `name`'s new slot before, decoded with `decode`.
-    public func value<V>(_ name: String, key: String, _ decode: (UnsafeRawBufferPointer) throws -> V) throws -> V? {
-        try views.environment.read { txn in try txn.withValue(slot(name), key: Array(key.utf8), decode) }
-    }
-
     /// Swaps `name`'s new slot in: its checkpoint says it holds the log up to
     /// `position`, or up to the event before `failure`'s, where it stopped. The
     /// old slot is emptied in the same transaction.

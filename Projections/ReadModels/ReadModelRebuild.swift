@@ -68,22 +68,20 @@ public enum ReadModels {
                 }
             }
         } catch is PassStopped {
-            return [
-                CaseStatusProjection.name: try runner.rebuild(CaseStatusProjection(), progress: progress),
-                DeviationsProjection.name: try runner.rebuild(DeviationsProjection(), progress: progress),
-                CoordinatorWorkloadProjection.name: try runner.rebuild(CoordinatorWorkloadProjection(), progress: progress),
-            ]
+            return try eachOnItsOwn { try runner.rebuild($0, progress: progress) }
         }
         try slots.write([
             (CaseStatusProjection.name, coordinators.map { ($0.key, $0.value.compactBytes) }),
             (CoordinatorWorkloadProjection.name, workload.map { ($0.key, $0.value.compactBytes) }),
         ])
         for name in names { try slots.finish(name, position: head, failure: nil) }
-        return [
-            CaseStatusProjection.name: try runner.catchUp(CaseStatusProjection()),
-            DeviationsProjection.name: try runner.catchUp(DeviationsProjection()),
-            CoordinatorWorkloadProjection.name: try runner.catchUp(CoordinatorWorkloadProjection()),
-        ]
+        return try eachOnItsOwn { try runner.catchUp($0) }
+    }
+
+    /// `body` run for each of the three read models, by name.
+    private static func eachOnItsOwn(_ body: (any Projection) throws -> Checkpoint) throws -> [String: Checkpoint] {
+        let all: [any Projection] = [CaseStatusProjection(), DeviationsProjection(), CoordinatorWorkloadProjection()]
+        return Dictionary(uniqueKeysWithValues: try all.map { ($0.name, try body($0)) })
     }
 
     /// The pass and the lane of an event, by a hash of a case stream's name

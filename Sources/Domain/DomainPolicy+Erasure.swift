@@ -49,7 +49,7 @@ extension DomainPolicy {
     public static func erase(person: String, in store: EventStore, actor: String, reason: String, accessKey: [UInt8]) throws -> PendingErasure? {
         var policy = DomainPolicy(today: BusinessDate.today())
         return try store.erasingKey { log -> (PendingErasure?, erase: UInt32?, changes: [(key: [UInt8], value: [UInt8]?)]) in
-            guard let secret = try log.state(secretKey) else { return (nil, nil, []) }
+            guard let secret = try log.state(PersonIndex.secretKey) else { return (nil, nil, []) }
             policy.index.secret = secret
             guard let slot = try policy.index.personSlot(person, log: log) else { return (nil, nil, []) }
             if let open = try policy.openCase(slot: slot, log: log) {

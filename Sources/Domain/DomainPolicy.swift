@@ -66,7 +66,6 @@ public struct DomainPolicy: AppendPolicy {
         throw Refusal(.unknownUnit, "\(stream): \"\(unit)\" is not one of the municipality's units\(hint); config.json lists: \(units.sorted().joined(separator: ", "))")
     }
 
-    static var secretKey: [UInt8] { PersonIndex.secretKey }
 
     // MARK: AppendPolicy
 

@@ -1,3 +1,4 @@
+import BinaryCodable
 import CaseStatus
 import CoordinatorWorkload
 import Deviations
@@ -6,7 +7,7 @@ import EventLog
 import Foundation
 import JSON
 import ProjectionKit
-import ReadModels
+@testable import ReadModels
 import SampleData
 import Testing
 
@@ -161,6 +162,43 @@ struct RunnerTests {
             let again = try runner.catchUp(CaseStatusProjection())
             #expect(again.stoppedAt == bad.position && again.position == bad.position - 1)
         }
+    }
+}
+
+/// The shared rebuild writes a case's state once for both read models: the
+/// bytes it puts together must be exactly each read model's own encoding.
+struct SharedEncodingTests {
+    @Test func aCaseFoldsBytesAreEachReadModelsOwn() throws {
+        try withStoreDirectory { dir in
+            let log = try EventStore(directory: dir, durable: false)
+            var policy = DomainPolicy(today: sampleToday)
+            try log.append(sampleEvents(cases: 40, seed: 3), policy: &policy)
+            var checked = 0
+            for (stream, _) in try log.streams(prefix: "case-") {
+                var fold = CaseFold()
+                try log.scan(stream: stream) { event in
+                    fold.apply(try DomainEvent.decode(event), event)
+                    return true
+                }
+                let encoded = fold.encoded
+                #expect(encoded.status == fold.statusRecord.compactBytes, "\(stream)")
+                #expect(encoded.tracker == fold.tracker.compactBytes, "\(stream)")
+                checked += 1
+            }
+            #expect(checked == 40)
+        }
+    }
+
+    /// Read models and snapshots written before schema version 2 of
+    /// AppealDecided hold `upheld`: it reads as `confirmed`.
+    @Test func anOutcomeStoredByTheFormerVersionReadsAsItsSuccessor() throws {
+        var w = CompactWriter()
+        w.write("upheld")
+        #expect(try w.bytes.withUnsafeBytes { try AppealOutcome(compactBytes: $0) } == .confirmed)
+        #expect(try AppealOutcome.quashed.compactBytes.withUnsafeBytes { try AppealOutcome(compactBytes: $0) } == .quashed)
+        var bad = CompactWriter()
+        bad.write("maybe")
+        #expect(throws: CompactError.self) { try bad.bytes.withUnsafeBytes { try AppealOutcome(compactBytes: $0) } }
     }
 }
 
