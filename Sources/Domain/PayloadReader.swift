@@ -263,32 +263,36 @@ struct PackedPayloadReader: PayloadFields {
     }
 
     mutating func choices<E: RawRepresentable & CaseIterable & Hashable>(_ field: String, nonEmpty: Bool) throws(LogError) -> [E] where E.RawValue == String {
-        guard let items = try take(field, required: true)!.items, !(nonEmpty && items.isEmpty) else { throw Self.unreadable }
-        var out: [E] = []
-        for item in items {
-            guard let s = item.string, let e = E(rawValue: s), !out.contains(e) else { throw Self.unreadable }
-            out.append(e)
+        let out = try list(field) { (item) throws(LogError) -> E in
+            guard let s = item.string, let e = E(rawValue: s) else { throw Self.unreadable }
+            return e
         }
+        guard !(nonEmpty && out.isEmpty), !out.indices.contains(where: { out[..<$0].contains(out[$0]) }) else { throw Self.unreadable }
         return out
     }
 
     mutating func strings(_ field: String) throws(LogError) -> [String] {
-        guard let items = try take(field, required: true)!.items else { throw Self.unreadable }
-        var out: [String] = []
-        for item in items {
+        try list(field) { (item) throws(LogError) -> String in
             guard let s = item.string else { throw Self.unreadable }
-            out.append(s)
+            return s
         }
-        return out
     }
 
     mutating func objects<T>(_ field: String, _ body: (inout PackedPayloadReader) throws(LogError) -> T) throws(LogError) -> [T] {
-        guard let items = try take(field, required: true)!.items else { throw Self.unreadable }
-        var out: [T] = []
-        for item in items {
+        try list(field) { (item) throws(LogError) -> T in
             var reader = try PackedPayloadReader(item.object)
-            out.append(try body(&reader))
+            return try body(&reader)
         }
+    }
+
+    /// The items of the array `field`, each read by `body` where it lies (no
+    /// array of the packed items is made).
+    private mutating func list<T>(_ field: String, _ body: (PackedValue) throws(LogError) -> T) throws(LogError) -> [T] {
+        let value = try take(field, required: true)!
+        guard let count = value.itemCount else { throw Self.unreadable }
+        var out: [T] = []
+        out.reserveCapacity(count)
+        guard try value.forEachItem({ (item) throws(LogError) in out.append(try body(item)) }) else { throw Self.unreadable }
         return out
     }
 

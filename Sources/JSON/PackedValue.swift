@@ -48,6 +48,29 @@ public struct PackedValue {
     /// The members, when the value is an object.
     public var object: PackedObject? { PackedObject(bytes) }
 
+    /// How many items, when the value is an array.
+    public var itemCount: Int? {
+        guard tag == PackedJSON.Tag.array.rawValue else { return nil }
+        var cursor = Cursor(bytes)
+        cursor.offset = 1
+        return cursor.readCount()
+    }
+
+    /// Visits the items in order, when the value is an array, without an
+    /// array of them; false when it is not one or an item does not read.
+    public func forEachItem<E: Error>(_ body: (PackedValue) throws(E) -> Void) throws(E) -> Bool {
+        guard tag == PackedJSON.Tag.array.rawValue else { return false }
+        var cursor = Cursor(bytes)
+        cursor.offset = 1
+        guard let count = cursor.readCount() else { return false }
+        for _ in 0..<count {
+            let start = cursor.offset
+            guard cursor.skipValue(depth: 1) else { return false }
+            try body(PackedValue(cursor.slice(start)))
+        }
+        return true
+    }
+
     /// The items, when the value is an array.
     public var items: [PackedValue]? {
         guard tag == PackedJSON.Tag.array.rawValue else { return nil }
@@ -65,11 +88,12 @@ public struct PackedValue {
     }
 }
 
-/// A packed object's members, checked in one pass over its bytes and found
-/// by walking them: nothing is allocated (a rebuild reads one or more objects
-/// for every event). A reader that asks for the members in the order they
-/// are stored (the catalogue's readers do) passes a hint and finds each
-/// where the walk stopped before.
+/// A packed object's members, checked in one pass over its bytes, which
+/// notes where each of the first ``remembered`` members begins: nothing is
+/// allocated (a rebuild reads one or more objects for every event), and a
+/// member is found without stepping over the values before it again. A reader
+/// that asks for the members in the order they are stored (the catalogue's
+/// readers do) passes a hint and finds each at the first place it looks.
 public struct PackedObject {
     private let bytes: UnsafeRawBufferPointer
     /// The number of members.
@@ -80,6 +104,12 @@ public struct PackedObject {
     private let end: Int
     /// Whether every member's name is ASCII.
     public let namesAreASCII: Bool
+    /// Where each of the first ``remembered`` members begins (its name's
+    /// length); a member past them is found by walking on from the last.
+    private var starts = InlineArray<16, Int32>(repeating: 0)
+
+    /// How many members' places an object keeps (the catalogue's payloads have fewer).
+    public static let remembered = 16
 
     /// The object that fills `bytes`, or nil when they are not one well-formed
     /// packed object: ``PackedValue/whole(_:)`` and ``PackedValue/object`` in one pass.
@@ -90,18 +120,20 @@ public struct PackedObject {
 
     fileprivate init?(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
-        guard bytes.first == PackedJSON.Tag.object.rawValue else { return nil }
+        guard bytes.first == PackedJSON.Tag.object.rawValue, bytes.count <= Int(Int32.max) else { return nil }
         var cursor = Cursor(bytes)
         cursor.offset = 1
         guard let count = cursor.readCount() else { return nil }
         first = cursor.offset
         var ascii = true
-        for _ in 0..<count {
+        for k in 0..<count {
+            let start = cursor.offset
             guard let n = cursor.readCount() else { return nil }
             if ascii {
                 for i in cursor.offset..<cursor.offset + n where bytes[i] >= 0x80 { ascii = false }
             }
             cursor.offset += n
+            if k < Self.remembered { starts[k] = Int32(start) }
             guard cursor.skipValue(depth: 1) else { return nil }
         }
         self.count = count
@@ -110,43 +142,61 @@ public struct PackedObject {
     }
 
     /// Where to start looking for the first member.
-    public var startHint: Int { first }
+    public var startHint: Int { 0 }
 
     /// The first member whose name has the bytes of `key`.
     public func member(_ key: String) -> PackedValue? {
-        var hint = first
+        var hint = 0
         return member(key, hint: &hint)
     }
 
-    /// The member whose name has the bytes of `key`, looked for from `hint`
-    /// (where the last look stopped: just past the member it found) to the
-    /// end, then from the first member. The bytes were checked when the object
-    /// was made, so the walk cannot leave them.
+    /// The member whose name has the bytes of `key`, looked for from the
+    /// `hint`th member (one past the member the last look found) to the last,
+    /// then from the first. The bytes were checked when the object was made,
+    /// so no look can leave them.
     public func member(_ key: String, hint: inout Int) -> PackedValue? {
+        guard count > 0 else { return nil }
         var key = key
         return key.withUTF8 { wanted -> PackedValue? in
-            var cursor = Cursor(bytes)
-            cursor.offset = hint >= first && hint < end ? hint : first
-            let start = cursor.offset
-            var wrapped = false
-            while true {
-                if cursor.offset >= end {
-                    if wrapped || start == first { return nil }
-                    wrapped = true
-                    cursor.offset = first
+            var k = hint >= 0 && hint < count ? hint : 0
+            for _ in 0..<count {
+                let (name, value) = places(of: k)
+                if name.count == wanted.count && memcmpEqual(bytes.baseAddress! + name.lowerBound, wanted.baseAddress, name.count) {
+                    hint = k + 1
+                    return PackedValue(UnsafeRawBufferPointer(rebasing: bytes[value]))
                 }
-                if wrapped && cursor.offset >= start { return nil }
-                guard let n = cursor.readCount() else { return nil }
-                let name = cursor.offset
-                cursor.offset += n
-                let value = cursor.offset
-                guard cursor.skipValue(depth: 1) else { return nil }
-                if n == wanted.count && memcmpEqual(bytes.baseAddress! + name, wanted.baseAddress, n) {
-                    hint = cursor.offset
-                    return PackedValue(UnsafeRawBufferPointer(rebasing: bytes[value..<cursor.offset]))
-                }
+                k = k + 1 == count ? 0 : k + 1
+            }
+            return nil
+        }
+    }
+
+    /// The byte ranges of the `k`th member's name and value.
+    private func places(of k: Int) -> (name: Range<Int>, value: Range<Int>) {
+        var cursor = Cursor(bytes)
+        if k < Self.remembered {
+            cursor.offset = Int(starts[k])
+        } else {
+            cursor.offset = Int(starts[Self.remembered - 1])
+            for _ in Self.remembered - 1..<k {
+                _ = cursor.readCounted()
+                _ = cursor.skipValue(depth: 1)
             }
         }
+        let n = cursor.readCount()!
+        let name = cursor.offset..<cursor.offset + n
+        cursor.offset += n
+        let valueStart = cursor.offset
+        let valueEnd: Int
+        if k + 1 < min(count, Self.remembered) {
+            valueEnd = Int(starts[k + 1])
+        } else if k + 1 == count {
+            valueEnd = end
+        } else {
+            _ = cursor.skipValue(depth: 1)
+            valueEnd = cursor.offset
+        }
+        return (name, valueStart..<valueEnd)
     }
 }
 

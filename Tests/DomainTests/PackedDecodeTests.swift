@@ -136,4 +136,33 @@ struct PackedDecodeTests {
         let kelvin = PackedJSON.encode(try JSONParser.parse(#"{"a":1,"\u212Aey":2}"#))
         kelvin.withUnsafeBytes { #expect(PackedValue.whole($0)?.object?.namesAreASCII == false) }
     }
+
+    /// An object remembers where its first 16 members begin; the rest are
+    /// found by walking on. Every member is found, from any hint, in any
+    /// order, with its whole value and nothing after it.
+    @Test func everyMemberIsFoundPastTheRememberedOnes() throws {
+        let n = PackedObject.remembered + 5
+        let members = (0..<n).map { i in "\"m\(i)\":" + (i % 3 == 0 ? "[\"n\(i)\",{\"x\":\"\(i)\"}]" : "\"v\(i)\"") }
+        let packed = PackedJSON.encode(try JSONParser.parse("{" + members.joined(separator: ",") + "}"))
+        try packed.withUnsafeBytes { bytes in
+            let object = try #require(PackedValue.whole(bytes)?.object)
+            #expect(object.count == n)
+            for start in [0, 3, PackedObject.remembered - 1, PackedObject.remembered, n - 1, n + 7] {
+                for i in (0..<n).reversed() + Array(0..<n) {
+                    var hint = start
+                    let value = try #require(object.member("m\(i)", hint: &hint))
+                    if i % 3 == 0 {
+                        #expect(value.items?.first?.string == "n\(i)")
+                        #expect(value.items?.last?.object?.member("x")?.string == "\(i)" && value.itemCount == 2)
+                    } else {
+                        #expect(value.string == "v\(i)")
+                    }
+                    var again = hint - 1  // the member's own place: found at the first look, the hint the same
+                    #expect(object.member("m\(i)", hint: &again)?.stringBytes?.count == value.stringBytes?.count && again == hint)
+                }
+            }
+            var hint = 0
+            #expect(object.member("m\(n)", hint: &hint) == nil && hint == 0)
+        }
+    }
 }
