@@ -56,7 +56,11 @@ public struct DeviationInterval: Hashable, Sendable {
 /// report's date.
 public struct DeviationTracker: Hashable, Sendable {
     public var state = CaseState()
-    public var intervals: [DeviationInterval] = []
+    public private(set) var intervals: [DeviationInterval] = []
+    /// The indices of the intervals nothing has ended yet (waiting or open),
+    /// ascending: what an event that starts or ends one looks through, instead
+    /// of every interval the case ever had. Drawn from ``intervals`` (not stored).
+    private var unended: [Int] = []
     /// The intervals (indices) the case's denial stopped before anything
     /// ended them: when the rules apply again (an appeal reverses the denial),
     /// each goes on from that day (DOMAIN: "a deviation whose since fell while
@@ -75,29 +79,40 @@ public struct DeviationTracker: Hashable, Sendable {
     }
 
     private func pending(_ rule: DeviationRule, _ ref: String? = nil) -> Int? {
-        intervals.lastIndex { $0.rule == rule && $0.end == nil && (ref == nil || $0.ref == ref) }
+        unended.last { intervals[$0].rule == rule && (ref == nil || intervals[$0].ref == ref) }
     }
 
     private mutating func open(_ rule: DeviationRule, ref: String? = nil, start: BusinessDate, deadline: BusinessDate? = nil, allowed: Set<DeviationRule>?) {
         if let allowed, !allowed.contains(rule) { return }
         if pending(rule, ref) != nil { return }  // already waiting or open
-        intervals.append(DeviationInterval(rule: rule, ref: ref, start: start, deadline: deadline))
+        add(DeviationInterval(rule: rule, ref: ref, start: start, deadline: deadline))
+    }
+
+    private mutating func add(_ interval: DeviationInterval) {
+        unended.append(intervals.count)
+        intervals.append(interval)
     }
 
     private mutating func end(_ rule: DeviationRule, ref: String? = nil, on date: BusinessDate) {
-        for i in intervals.indices where intervals[i].rule == rule && intervals[i].end == nil && (ref == nil || intervals[i].ref == ref) {
-            intervals[i].end = date
+        var kept = 0  // the unended are compacted in place
+        for j in unended.indices {
+            let i = unended[j]
+            if intervals[i].rule == rule && (ref == nil || intervals[i].ref == ref) {
+                intervals[i].end = date
+            } else {
+                unended[kept] = i
+                kept += 1
+            }
         }
+        if kept < unended.count { unended.removeSubrange(kept...) }
     }
 
     /// Ends every interval still waiting or open but `surviving`'s; returns their indices.
     @discardableResult
     private mutating func endAll(except surviving: Set<DeviationRule>, on date: BusinessDate) -> [Int] {
-        var ended: [Int] = []
-        for i in intervals.indices where intervals[i].end == nil && !surviving.contains(intervals[i].rule) {
-            intervals[i].end = date
-            ended.append(i)
-        }
+        let ended = unended.filter { !surviving.contains(intervals[$0].rule) }
+        for i in ended { intervals[i].end = date }
+        unended = unended.filter { surviving.contains(intervals[$0].rule) }
         return ended
     }
 
@@ -107,8 +122,7 @@ public struct DeviationTracker: Hashable, Sendable {
         for i in stoppedByDenial {
             let stopped = intervals[i]
             if pending(stopped.rule, stopped.ref) != nil { continue }  // already started again
-            intervals.append(DeviationInterval(rule: stopped.rule, ref: stopped.ref, start: stopped.start,
-                                               deadline: stopped.deadline, notBefore: date))
+            add(DeviationInterval(rule: stopped.rule, ref: stopped.ref, start: stopped.start, deadline: stopped.deadline, notBefore: date))
         }
         stoppedByDenial = []
     }
@@ -119,7 +133,7 @@ public struct DeviationTracker: Hashable, Sendable {
     public mutating func apply(_ event: DomainEvent, occurredOn: BusinessDate, personKey: UInt32? = nil) {
         // The few facts needed from before the event; copying the whole state
         // would make every event cost as much as the case is large.
-        let before = Before(status: state.status, activeCoordinator: state.activeCoordinator, hadMembers: !state.members.isEmpty,
+        let before = Before(status: state.status, hadCoordinator: state.activeCoordinator != nil, hadMembers: !state.members.isEmpty,
                             planAllowed: state.individualPlanGranted && state.consentInForce(.individualPlan))
         state.apply(event, occurredOn: occurredOn, personKey: personKey)
         latestOccurredOn = max(latestOccurredOn ?? occurredOn, occurredOn)
@@ -160,7 +174,7 @@ public struct DeviationTracker: Hashable, Sendable {
             if state.status == .denied {
                 stoppedByDenial += endAll(except: DeviationRule.survivingDenial, on: e.decidedOn)
             } else {
-                if e.grantsCoordinator, before.activeCoordinator == nil {
+                if e.grantsCoordinator, !before.hadCoordinator {
                     open(.coordinatorNotAppointed, start: e.decidedOn, allowed: allowed)
                 }
                 planMayStart(on: e.decidedOn, allowed: allowed)
@@ -254,7 +268,8 @@ public struct DeviationTracker: Hashable, Sendable {
 
     private struct Before {
         var status: CaseStatus?
-        var activeCoordinator: String?
+        /// A coordinator was active.
+        var hadCoordinator: Bool
         var hadMembers: Bool
         /// An IP was granted and consent to it was in force.
         var planAllowed: Bool
@@ -289,7 +304,7 @@ extension DeviationTracker: CompactCodable {
     }
 
     /// The fields after the state: a rebuild that writes the state's bytes for
-    /// the case status too encodes it once (``encodedWithStatus(version:)``).
+    /// the case status too encodes it once.
     public func writeAfterState(to w: inout CompactWriter) {
         w.write(intervals); w.write(latestOccurredOn); w.write(stoppedByDenial)
     }
@@ -297,6 +312,7 @@ extension DeviationTracker: CompactCodable {
         self.init()
         state = try r.read()
         intervals = try r.read()
+        unended = intervals.indices.filter { intervals[$0].end == nil }
         latestOccurredOn = try r.read()
         let stopped: [Int] = try r.read()
         guard stopped.allSatisfy({ intervals.indices.contains($0) }) else { throw CompactError("a stopped interval is not one of the case's") }

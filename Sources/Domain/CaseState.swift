@@ -199,9 +199,11 @@ public struct CaseState: Hashable, Sendable {
         case .meetingScheduled(let e):
             meetings[e.meetingId, default: Meeting()].scheduledFor = e.scheduledFor
         case .meetingHeld(let e):
-            meetings[e.meetingId, default: Meeting()].heldOn = e.heldOn
-            meetings[e.meetingId]!.minutesWritten = e.minutesWritten
-            if e.minutesWritten { meetings[e.meetingId]!.minutesWrittenOn = e.heldOn }
+            Self.change(&meetings[e.meetingId, default: Meeting()]) { meeting in  // one look-up
+                meeting.heldOn = e.heldOn
+                meeting.minutesWritten = e.minutesWritten
+                if e.minutesWritten { meeting.minutesWrittenOn = e.heldOn }
+            }
             for item in e.actionItems {
                 items[item.itemId] = Item(meetingId: e.meetingId, dueOn: item.dueOn)
             }
@@ -242,6 +244,9 @@ public struct CaseState: Hashable, Sendable {
             break  // not case events; the catalogue keeps them out of case streams
         }
     }
+
+    /// Changes a value in place (a dictionary's entry looked up once).
+    private static func change<T>(_ value: inout T, _ body: (inout T) -> Void) { body(&value) }
 }
 
 /// A coordinator's registration and training: a fold over a coordinator stream.
