@@ -39,6 +39,8 @@ let package = Package(
             pkgConfig: "lmdb",
             providers: [.apt(["liblmdb-dev"])]
         ),
+        // A header of one inline function, the compiler's prefetch hint (a rebuild's fold).
+        .systemLibrary(name: "CPrefetch", path: "Sources/CPrefetch"),
         .target(name: "LMDB", dependencies: ["CLMDB"], path: "Sources/LMDB"),
         .target(name: "JSON", path: "Sources/JSON"),
         .target(name: "BinaryCodable", dependencies: ["JSON"], path: "Sources/BinaryCodable"),
@@ -68,7 +70,7 @@ let package = Package(
         // The three read models rebuilt together: one pass, one state per case.
         .target(
             name: "ReadModels",
-            dependencies: ["ProjectionKit", "CaseStatus", "Deviations", "CoordinatorWorkload", "Domain", "EventLog", "BinaryCodable"],
+            dependencies: ["ProjectionKit", "CaseStatus", "Deviations", "CoordinatorWorkload", "Domain", "EventLog", "BinaryCodable", "CPrefetch"],
             path: "Projections/ReadModels"
         ),
         .target(

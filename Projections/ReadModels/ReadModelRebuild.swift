@@ -1,4 +1,5 @@
 import BinaryCodable
+import CPrefetch
 import CaseStatus
 import CoordinatorWorkload
 import Deviations
@@ -15,8 +16,10 @@ public enum ReadModels {
 
     /// Rebuilds all three, then catches each up with what was appended meanwhile.
     ///
-    /// - One cursor reads the log in log order, a batch of events a read
-    ///   transaction, each event lent where it lies (``StoredEvent``).
+    /// - One cursor reads the log in log order, a batch of records a read
+    ///   transaction, each lent where it lies. The cores read the records
+    ///   (``StoredEvent``), each a share of the batch, and route each event to
+    ///   its lane.
     /// - Each case keeps one state that both the case status and the deviations
     ///   are written from (a ``DeviationTracker`` holds the case's ``CaseState``),
     ///   so each event is decoded once and folded once.
@@ -49,14 +52,10 @@ public enum ReadModels {
         do {
             for part in 0..<parts {
                 let lanes = (0..<laneCount).map { _ in Lane(keys: runner.log.personKeys) }
-                var routed = Array(repeating: [StoredEvent](), count: laneCount)
-                try runner.log.scan(from: 1, through: head, batchSize: batchSize) { batch in
-                    for event in batch {
-                        guard let (eventPart, lane) = route(event, parts: parts, lanes: laneCount), eventPart == part else { continue }
-                        routed[lane].append(event)
-                    }
-                    try foldConcurrently(routed, into: lanes)
-                    for i in routed.indices { routed[i].removeAll(keepingCapacity: true) }
+                let shares = Shares(count: laneCount)
+                try runner.log.scanRecords(from: 1, through: head, batchSize: batchSize) { batch in
+                    try routeConcurrently(batch, part: part, parts: parts, into: shares)
+                    try foldConcurrently(shares, into: lanes)
                     progress((UInt64(part) * head + batch.last!.position) / UInt64(parts))
                 }
                 try slots.writingUnsynced { try write(lanes, to: slots, appending: parts == 1) }
@@ -99,71 +98,111 @@ public enum ReadModels {
 
     /// Writes every lane's cases to both read models' new slots in the order
     /// of their keys, 2,000 a transaction (so that neither the encoded values
-    /// nor LMDB's dirty pages pile up): each chunk encoded by the lanes at once
-    /// (the encoding is most of the work), then written by one (LMDB takes one
-    /// writer at a time). In key order, a page is filled before the next; with
-    /// `appending` (the pass is the only one, so every key is past the slot's
-    /// last) without a search of the tree.
+    /// nor LMDB's dirty pages pile up). While one thread writes a chunk (LMDB
+    /// takes one writer at a time), the lanes encode the next (the encoding is
+    /// most of the work) and let go of the states they encoded. In key order,
+    /// a page is filled before the next; with `appending` (the pass is the
+    /// only one, so every key is past the slot's last) without a search of the tree.
     private static func write(_ lanes: [Lane], to slots: RebuildSlots, appending: Bool) throws {
         let keys = lanes.indices.flatMap { i in lanes[i].streams.indices.map { (key: lanes[i].streams[$0], lane: i, index: $0) } }
             .sorted { $0.key < $1.key }
-        for start in stride(from: 0, to: keys.count, by: 2_000) {
-            let chunk = keys[start..<min(start + 2_000, keys.count)]
-            let encoded = PerLane<[(at: Int, status: [UInt8], tracker: [UInt8])]>(count: lanes.count)
-            DispatchQueue.concurrentPerform(iterations: lanes.count) { i in
-                encoded[i] = chunk.indices.filter { chunk[$0].lane == i }.map { at in
-                    let values = lanes[i].folds[chunk[at].index].encoded
-                    return (at, values.status, values.tracker)
+        // Each chunk's cases, by lane: their places in the chunk and in the lane.
+        let chunks = stride(from: 0, to: keys.count, by: 2_000).map { start in
+            let chunk = start..<min(start + 2_000, keys.count)
+            return lanes.indices.map { i in chunk.filter { keys[$0].lane == i }.map { (at: $0, index: keys[$0].index) } }
+        }
+        let written = Outcome()
+        for n in -1..<chunks.count {
+            let values = lanes.flatMap { $0.takeEncoded() }.sorted { $0.at < $1.at }
+            let encoding = n + 1 < chunks.count ? lanes.count : 0
+            DispatchQueue.concurrentPerform(iterations: 1 + encoding) { i in
+                if i < encoding { return lanes[i].encode(chunks[n + 1][i]) }
+                guard !values.isEmpty else { return }
+                let status = values.map { (key: keys[$0.at].key, bytes: $0.status) }
+                let deviations = values.map { (key: keys[$0.at].key, bytes: $0.tracker) }
+                written.run {
+                    if appending {
+                        try slots.append([(CaseStatusProjection.name, status), (DeviationsProjection.name, deviations)])
+                    } else {
+                        try slots.write([(CaseStatusProjection.name, status.map { ($0.key, $0.bytes) }),
+                                         (DeviationsProjection.name, deviations.map { ($0.key, $0.bytes) })])
+                    }
                 }
             }
-            var status = [(key: String, bytes: [UInt8])](), deviations = [(key: String, bytes: [UInt8])]()
-            for (at, statusBytes, trackerBytes) in encoded.all.joined().sorted(by: { $0.at < $1.at }) {
-                status.append((keys[at].key, statusBytes))
-                deviations.append((keys[at].key, trackerBytes))
-            }
-            if appending {
-                try slots.append([(CaseStatusProjection.name, status), (DeviationsProjection.name, deviations)])
-            } else {
-                try slots.write([(CaseStatusProjection.name, status.map { ($0.key, $0.bytes) }),
-                                 (DeviationsProjection.name, deviations.map { ($0.key, $0.bytes) })])
-            }
+            if let error = written.error { throw error }
         }
         for lane in lanes { lane.dropCases() }
     }
 
-    /// Each lane folds its events, all lanes at once; the first error is thrown.
-    private static func foldConcurrently(_ routed: [[StoredEvent]], into lanes: [Lane]) throws {
-        if lanes.count == 1 { return try lanes[0].fold(routed[0]) }
-        let errors = PerLane<any Error>(count: lanes.count)
-        DispatchQueue.concurrentPerform(iterations: lanes.count) { i in
-            do { try lanes[i].fold(routed[i]) } catch { errors[i] = error }
+    /// Reads a batch's records on every core, each a contiguous share of
+    /// them, and routes the events of this pass to their lanes; throws the
+    /// first record that does not read (in log order).
+    private static func routeConcurrently(_ batch: [LentRecord], part: Int, parts: Int, into shares: Shares) throws {
+        let lanes = shares.count
+        let size = (batch.count + lanes - 1) / lanes
+        let damaged = (0..<lanes).map { _ in Outcome() }
+        DispatchQueue.concurrentPerform(iterations: lanes) { share in
+            damaged[share].run {
+                for record in batch[min(share * size, batch.count)..<min(share * size + size, batch.count)] {
+                    let event = try StoredEvent(record)
+                    guard let (eventPart, lane) = route(event, parts: parts, lanes: lanes), eventPart == part else { continue }
+                    shares[share, lane].append(event)
+                }
+            }
         }
-        if let error = errors.all.first { throw error }
+        if let error = damaged.lazy.compactMap(\.error).first { throw error }
+    }
+
+    /// Each lane folds its events of the batch (from every share, in order),
+    /// all lanes at once; the first error is thrown.
+    private static func foldConcurrently(_ shares: Shares, into lanes: [Lane]) throws {
+        DispatchQueue.concurrentPerform(iterations: lanes.count) { lane in
+            for share in 0..<shares.count {
+                lanes[lane].queued.append(contentsOf: shares[share, lane])
+                shares[share, lane].removeAll(keepingCapacity: true)
+            }
+            lanes[lane].foldQueued()
+        }
+        if let failure = lanes.lazy.compactMap(\.failure).first { throw failure }
+    }
+}
+
+/// A batch's events by the share of the batch they were read in and the lane
+/// they go to: the thread of a share appends to its own row, a lane's thread
+/// then takes its column (so no two threads touch one array at a time; the
+/// arrays keep their capacity from batch to batch).
+private final class Shares: @unchecked Sendable {
+    let count: Int
+    private let events: UnsafeMutableBufferPointer<[StoredEvent]>
+
+    init(count: Int) {
+        self.count = count
+        events = .allocate(capacity: count * count)
+        events.initialize(repeating: [])
+    }
+
+    deinit {
+        _ = events.deinitialize()
+        events.deallocate()
+    }
+
+    subscript(share: Int, lane: Int) -> [StoredEvent] {
+        get { events[share * count + lane] }
+        _modify { yield &events[share * count + lane] }
+    }
+}
+
+/// What became of work done on another thread: the error it threw, if any
+/// (read once the work is done).
+private final class Outcome: @unchecked Sendable {
+    private(set) var error: (any Error)?
+    func run(_ body: () throws -> Void) {
+        do { try body() } catch { self.error = error }
     }
 }
 
 /// An event did not decode: the pass gives way to each read model's own rebuild.
 struct PassStopped: Error {}
-
-/// One value per lane, each written by its own lane's thread and read after
-/// every lane is done (the storage is allocated up front, so no write touches
-/// another's memory or a shared header).
-private final class PerLane<T>: @unchecked Sendable {
-    private let slots: UnsafeMutableBufferPointer<T?>
-    init(count: Int) {
-        slots = .allocate(capacity: count)
-        slots.initialize(repeating: nil)
-    }
-    deinit {
-        _ = slots.deinitialize()
-        slots.deallocate()
-    }
-    subscript(i: Int) -> T? {
-        get { slots[i] }
-        set { slots[i] = newValue }
-    }
-    var all: [T] { slots.compactMap { $0 } }
-}
 
 /// One case's state during the pass: what both read models of a case are
 /// written from.
@@ -198,9 +237,13 @@ struct CaseFold {
 
 /// One lane of a pass: the cases it folds, the coordinators (the first lane's),
 /// and the workload of its cases' appointments. Used by one thread at a time:
-/// the pass waits for every lane between batches.
+/// the pass waits for every lane to fold a batch, and to encode a chunk.
 final class Lane: @unchecked Sendable {
     let keys: PersonKeys
+    /// The events of the batch to fold, routed to this lane.
+    var queued: [StoredEvent] = []
+    /// Why the last batch's fold stopped, if it did.
+    private(set) var failure: (any Error)?
     /// The lane's cases: each stream's place in ``folds``, looked up once an
     /// event (the states themselves lie in an array, mutated where they lie).
     private var place: [String: Int] = [:]
@@ -210,19 +253,31 @@ final class Lane: @unchecked Sendable {
     private(set) var workload: [String: [String]] = [:]
     /// For each case, its group in the batch being folded (-1: none yet).
     private var groupOfCase: [Int] = []
+    /// The values of the chunk last encoded (``encode(_:)``).
+    private var encoded: [(at: Int, status: [UInt8], tracker: [UInt8])] = []
 
     init(keys: PersonKeys) { self.keys = keys }
+
+    /// Folds the ``queued`` events (``failure`` says if that stopped) and
+    /// empties the queue for the next batch.
+    func foldQueued() {
+        do { try fold(queued) } catch { failure = error }
+        queued.removeAll(keepingCapacity: true)
+    }
 
     /// Folds the lane's events of a batch: each case's events together, in
     /// log order, so that its state is looked up once a batch and stays in the
     /// cache while they fold (in log order every event would touch another
     /// case's state, cold). Cases do not depend on each other, so the order
-    /// across them does not matter.
-    func fold(_ events: [StoredEvent]) throws {
+    /// across them does not matter. The events are copied in that order (a
+    /// counting sort) and read in it, each asking for the bytes of one a few
+    /// places on: their records lie scattered in the map.
+    private func fold(_ events: [StoredEvent]) throws {
         var groups: [Int] = []  // the cases of the batch, in the order first met
         var counts: [Int] = []
         var group = [Int](repeating: -1, count: events.count)
         for i in events.indices {
+            if i + Self.prefetchDistance < events.count { iplog_prefetch(events[i + Self.prefetchDistance].streamBytes.baseAddress) }
             let event = events[i]
             if event.streamHasPrefix("case-") {
                 let stream = event.stream
@@ -247,20 +302,22 @@ final class Lane: @unchecked Sendable {
                 try CaseStatusProjection().apply(event, decoded: try decode(event), to: &coordinators[event.stream])
             }
         }
-        // The events' indices ordered by case, each case's in log order (a counting sort).
         var start = [Int](repeating: 0, count: counts.count + 1)
         for g in counts.indices { start[g + 1] = start[g] + counts[g] }
-        var order = [Int](repeating: 0, count: start[counts.count])
         var next = start
-        for i in events.indices where group[i] >= 0 {
-            order[next[group[i]]] = i
-            next[group[i]] += 1
+        let ordered = [StoredEvent](unsafeUninitializedCapacity: start[counts.count]) { buffer, count in
+            for i in events.indices where group[i] >= 0 {
+                (buffer.baseAddress! + next[group[i]]).initialize(to: events[i])
+                next[group[i]] += 1
+            }
+            count = start[counts.count]
         }
         for g in groups.indices {
             let index = groups[g]
             groupOfCase[index] = -1
-            for i in order[start[g]..<start[g + 1]] {
-                let event = events[i]
+            for i in start[g]..<start[g + 1] {
+                if i + Self.prefetchDistance < ordered.count { iplog_prefetch(ordered[i + Self.prefetchDistance].typeBytes.baseAddress) }
+                let event = ordered[i]
                 let decoded = try decode(event)
                 folds[index].apply(decoded, event)
                 if case .coordinatorAppointed(let e) = decoded {
@@ -270,9 +327,29 @@ final class Lane: @unchecked Sendable {
         }
     }
 
+    /// How many events ahead the fold asks for a record's bytes (measured:
+    /// 1–4 alike, 16 too far).
+    static let prefetchDistance = 2
+
     private func decode(_ event: StoredEvent) throws -> DomainEvent {
         guard let decoded = try? DomainEvent.decode(event, keys: keys) else { throw PassStopped() }
         return decoded
+    }
+
+    /// Encodes the cases at `entries` (each with its place in the chunk) for
+    /// ``takeEncoded()``, and lets go of their states.
+    func encode(_ entries: [(at: Int, index: Int)]) {
+        encoded = entries.map { entry in
+            let values = folds[entry.index].encoded
+            folds[entry.index] = CaseFold()
+            return (entry.at, values.status, values.tracker)
+        }
+    }
+
+    /// The values ``encode(_:)`` made, handed over once.
+    func takeEncoded() -> [(at: Int, status: [UInt8], tracker: [UInt8])] {
+        defer { encoded = [] }
+        return encoded
     }
 
     /// Lets go of the cases (written).

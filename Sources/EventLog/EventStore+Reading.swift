@@ -60,15 +60,15 @@ extension EventStore {
         }
     }
 
-    /// The events from `position` through `last` in log order, lent in batches
-    /// of up to `batchSize` read with one cursor in one read transaction each:
-    /// `body` gets each batch while its transaction is open (the events must
-    /// not outlive the call; they may be handed to other threads within it).
-    /// What a rebuild folds on several cores.
-    /// - Throws: ``DamagedRecord`` for a record that does not decode.
-    public func scan(from position: UInt64 = 1, through last: UInt64 = .max, batchSize: Int,
-                     _ body: ([StoredEvent]) throws -> Void) throws {
-        var batch: [StoredEvent] = []
+    /// The records from `position` through `last` in log order, lent in
+    /// batches of up to `batchSize` read with one cursor in one read
+    /// transaction each: `body` gets each batch while its transaction is open
+    /// (the records must not outlive the call; they may be read on other
+    /// threads within it, ``StoredEvent/init(_:)`` reads one). Nothing of a
+    /// record is read here: a rebuild reads them on several cores.
+    public func scanRecords(from position: UInt64 = 1, through last: UInt64 = .max, batchSize: Int,
+                            _ body: ([LentRecord]) throws -> Void) throws {
+        var batch: [LentRecord] = []
         batch.reserveCapacity(batchSize)
         var next = max(position, 1)
         while next <= last {
@@ -79,7 +79,7 @@ extension EventStore {
                         more = false
                         return false
                     }
-                    batch.append(try StoredEvent(position: p, record: value))
+                    batch.append(LentRecord(position: p, bytes: value))
                     next = p + 1
                     return batch.count < batchSize
                 }

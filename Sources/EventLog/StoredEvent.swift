@@ -1,5 +1,12 @@
 import JSON
 
+/// A record of the log where the memory map holds it, lent for the length of
+/// a read transaction: its position and its bytes, not yet read.
+public struct LentRecord: @unchecked Sendable {
+    public let position: UInt64
+    public let bytes: UnsafeRawBufferPointer
+}
+
 /// One event as the log stores it, lent while a read visits it: the record's
 /// fixed fields read out, its stream, type and packed payload left where they
 /// lie in the log's memory map. Making one copies nothing and allocates nothing.
@@ -26,6 +33,12 @@ public struct StoredEvent: @unchecked Sendable {
     public let sealedSlot: UInt32?
     /// The whole record, for ``recorded()``.
     private let record: UnsafeRawBufferPointer
+
+    /// The event of a record lent by ``EventStore/scanRecords(from:through:batchSize:_:)``.
+    /// - Throws: ``DamagedRecord`` when the bytes are not a well-formed record.
+    public init(_ lent: LentRecord) throws(DamagedRecord) {
+        try self.init(position: lent.position, record: lent.bytes)
+    }
 
     /// Reads the record's header and the places of its fields; checks its
     /// lengths, not its hash (``EventStore/verify()`` does that).
@@ -84,7 +97,7 @@ public struct StoredEvent: @unchecked Sendable {
 
     /// Compared byte by byte in place (a call of `memcmp` costs more than the
     /// dozen bytes it would compare).
-    @inlinable @usableFromInline
+    @inlinable
     static func starts(_ bytes: UnsafeRawBufferPointer, with prefix: StaticString, exactly: Bool) -> Bool {
         let n = prefix.utf8CodeUnitCount
         guard exactly ? bytes.count == n : bytes.count >= n else { return false }
