@@ -100,7 +100,7 @@ public struct DeviationTracker: Hashable, Sendable {
             if intervals[i].rule == rule && (ref == nil || intervals[i].ref == ref) {
                 intervals[i].end = date
             } else {
-                unended[kept] = i
+                if kept != j { unended[kept] = i }  // written only once something has ended
                 kept += 1
             }
         }
@@ -133,8 +133,7 @@ public struct DeviationTracker: Hashable, Sendable {
     public mutating func apply(_ event: DomainEvent, occurredOn: BusinessDate, personKey: UInt32? = nil) {
         // The few facts needed from before the event; copying the whole state
         // would make every event cost as much as the case is large.
-        let before = Before(status: state.status, hadCoordinator: state.activeCoordinator != nil, hadMembers: !state.members.isEmpty,
-                            planAllowed: state.individualPlanGranted && state.consentInForce(.individualPlan))
+        let before = Before(state, event)
         state.apply(event, occurredOn: occurredOn, personKey: personKey)
         latestOccurredOn = max(latestOccurredOn ?? occurredOn, occurredOn)
         let date = event.ownDate ?? occurredOn
@@ -266,13 +265,27 @@ public struct DeviationTracker: Hashable, Sendable {
         open(.planNotEstablished, start: max(granted, given), allowed: allowed)
     }
 
+    /// What the rules for `event` read of the state before it (each fact only
+    /// for the events whose rules read it: the rest of the state stays untouched).
     private struct Before {
         var status: CaseStatus?
-        /// A coordinator was active.
-        var hadCoordinator: Bool
-        var hadMembers: Bool
-        /// An IP was granted and consent to it was in force.
-        var planAllowed: Bool
+        /// A coordinator was active (read for a decision).
+        var hadCoordinator = false
+        /// The group had members (read for a member added).
+        var hadMembers = false
+        /// An IP was granted and consent to it was in force (read for plan work).
+        var planAllowed = false
+
+        init(_ state: borrowing CaseState, _ event: borrowing DomainEvent) {  // borrowed: an initializer would take copies
+            status = state.status
+            switch event {
+            case .decisionMade: hadCoordinator = state.activeCoordinator != nil
+            case .groupMemberAdded: hadMembers = !state.members.isEmpty
+            case .planEstablished, .goalAdded, .measureAdded, .goalAchieved, .planEvaluated:
+                planAllowed = state.individualPlanGranted && state.consentInForce(.individualPlan)
+            default: break
+            }
+        }
     }
 
     private mutating func planWorkWithoutConsent(_ before: Before, on date: BusinessDate, allowed: Set<DeviationRule>?) {

@@ -17,7 +17,7 @@ extension EventStore {
     public func statistics() throws -> Statistics {
         let (eventCount, streamCount, head) = try environment.read { txn in
             var streams = 0
-            try forEachStream(txn, prefix: "") { _, _ in streams += 1 }
+            try forEachStreamName(txn, prefix: "") { _ in streams += 1 }
             return (try txn.statistics(events).entries, streams, try readHead(txn))
         }
         let info = environment.info

@@ -160,6 +160,15 @@ extension EventStore {
         }
     }
 
+    /// How many streams' names start with `prefix` (without their versions).
+    public func streamCount(prefix: String = "") throws -> Int {
+        try environment.read { txn in
+            var count = 0
+            try forEachStreamName(txn, prefix: prefix) { _ in count += 1 }
+            return count
+        }
+    }
+
     /// Every stream id with its version, in id order; `prefix` filters (e.g. `case-`).
     public func streams(prefix: String = "") throws -> [(stream: String, version: UInt64)] {
         try environment.read { txn in

@@ -227,6 +227,14 @@ public final class EventStore: Sendable {
     /// Visits each stream whose id starts with `prefix`, in id order, with its
     /// version: two cursor seeks a stream (its first index entry, then its last).
     func forEachStream(_ txn: borrowing some Transaction & ~Copyable, prefix: String, _ body: (String, UInt64) throws -> Void) throws {
+        try forEachStreamName(txn, prefix: prefix) { stream in
+            let id = String(decoding: stream, as: UTF8.self)
+            try body(id, try readStreamVersion(txn, id))
+        }
+    }
+
+    /// Each stream's name whose name starts with `prefix`, as UTF-8, in order: one seek of the stream index a stream.
+    func forEachStreamName(_ txn: borrowing some Transaction & ~Copyable, prefix: String, _ body: ([UInt8]) throws -> Void) throws {
         let p = Array(prefix.utf8)
         var from = p
         while true {
@@ -238,8 +246,7 @@ public final class EventStore: Sendable {
                 return false
             }
             guard let stream = next else { return }
-            let id = String(decoding: stream, as: UTF8.self)
-            try body(id, try readStreamVersion(txn, id))
+            try body(stream)
             from = stream + [1]  // past every "<stream>\0…" key, before any other stream's
         }
     }
