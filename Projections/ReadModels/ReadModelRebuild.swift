@@ -44,7 +44,7 @@ public enum ReadModels {
                                progress: (UInt64) -> Void = { _ in }) throws -> [String: Checkpoint] {
         let head = try runner.log.head().position
         let slots = try RebuildSlots(runner.views, names: names)
-        let caseCount = try runner.log.streams(prefix: "case-").count
+        let caseCount = try runner.log.streamCount(prefix: "case-")
         let parts = max(1, (caseCount + caseCount / 50 + casesInMemory - 1) / max(casesInMemory, 1))  // 2 % spare: the hash splits about evenly
         let laneCount = max(laneCount, 1)
         var coordinators: [String: StatusRecord] = [:]
@@ -246,7 +246,7 @@ final class Lane: @unchecked Sendable {
     private(set) var failure: (any Error)?
     /// The lane's cases: each stream's place in ``folds``, looked up once an
     /// event (the states themselves lie in an array, mutated where they lie).
-    private var place: [String: Int] = [:]
+    private var place = CaseTable()
     private(set) var streams: [String] = []
     private(set) var folds: [CaseFold] = []
     private(set) var coordinators: [String: StatusRecord] = [:]
@@ -280,14 +280,9 @@ final class Lane: @unchecked Sendable {
             if i + Self.prefetchDistance < events.count { iplog_prefetch(events[i + Self.prefetchDistance].streamBytes.baseAddress) }
             let event = events[i]
             if event.streamHasPrefix("case-") {
-                let stream = event.stream
-                let index: Int
-                if let known = place[stream] {
-                    index = known
-                } else {
-                    index = folds.count
-                    place[stream] = index
-                    streams.append(stream)
+                let (index, new) = place.index(of: event.streamBytes)
+                if new {
+                    streams.append(event.stream)
                     folds.append(CaseFold())
                     groupOfCase.append(-1)
                 }
@@ -354,9 +349,67 @@ final class Lane: @unchecked Sendable {
 
     /// Lets go of the cases (written).
     func dropCases() {
-        place = [:]
+        place = CaseTable()
         streams = []
         folds = []
         groupOfCase = []
+    }
+}
+
+/// A lane's cases by their stream's name, found from the name's bytes where
+/// the log lends them: no string is made or hashed for a case already met
+/// (a dictionary of strings was a tenth of a lane's time). Open addressing,
+/// FNV-1a mixed by a multiplication (the lanes split the cases by FNV-1a
+/// itself, so its low bits alone would crowd one half of the table).
+struct CaseTable {
+    /// Each a case's index, or -1; a power of two of them, at most half used.
+    private var slots = [Int32](repeating: -1, count: 1 << 10)
+    /// The names, one after another, and where each ends.
+    private var names: [UInt8] = []
+    private var ends: [Int] = []
+
+    /// The index of the case named `name` (the cases are numbered in the
+    /// order first met), and whether it is new.
+    mutating func index(of name: UnsafeRawBufferPointer) -> (index: Int, new: Bool) {
+        var slot = Self.slot(of: name, in: slots.count)
+        while slots[slot] >= 0 {
+            let index = Int(slots[slot])
+            if has(index, name) { return (index, false) }
+            slot = (slot + 1) & (slots.count - 1)
+        }
+        let index = ends.count
+        names.append(contentsOf: name)
+        ends.append(names.count)
+        slots[slot] = Int32(index)
+        if ends.count * 2 > slots.count { grow() }
+        return (index, true)
+    }
+
+    private func has(_ index: Int, _ name: UnsafeRawBufferPointer) -> Bool {
+        let start = index == 0 ? 0 : ends[index - 1]
+        guard ends[index] - start == name.count else { return false }
+        return names.withUnsafeBufferPointer { names in  // byte by byte: a call of memcmp costs more than a dozen bytes
+            for i in name.indices where names[start + i] != name[i] { return false }
+            return true
+        }
+    }
+
+    private static func slot(of name: UnsafeRawBufferPointer, in count: Int) -> Int {
+        var hash: UInt32 = 2_166_136_261
+        for byte in name { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        return Int((hash &* 0x9E37_79B1) >> UInt32(32 - count.trailingZeroBitCount))
+    }
+
+    private mutating func grow() {
+        slots = [Int32](repeating: -1, count: slots.count * 2)
+        names.withUnsafeBytes { all in
+            var start = 0
+            for (index, end) in ends.enumerated() {
+                var slot = Self.slot(of: UnsafeRawBufferPointer(rebasing: all[start..<end]), in: slots.count)
+                while slots[slot] >= 0 { slot = (slot + 1) & (slots.count - 1) }
+                slots[slot] = Int32(index)
+                start = end
+            }
+        }
     }
 }
