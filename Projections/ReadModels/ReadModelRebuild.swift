@@ -97,7 +97,7 @@ public enum ReadModels {
     }
 
     /// Writes every lane's cases to both read models' new slots in the order
-    /// of their keys, 2,000 a transaction (so that neither the encoded values
+    /// of their keys, 1,000 a transaction (so that neither the encoded values
     /// nor LMDB's dirty pages pile up). While one thread writes a chunk (LMDB
     /// takes one writer at a time), the lanes encode the next (the encoding is
     /// most of the work) and let go of the states they encoded. In key order,
@@ -107,8 +107,8 @@ public enum ReadModels {
         let keys = lanes.indices.flatMap { i in lanes[i].streams.indices.map { (key: lanes[i].streams[$0], lane: i, index: $0) } }
             .sorted { $0.key < $1.key }
         // Each chunk's cases, by lane: their places in the chunk and in the lane.
-        let chunks = stride(from: 0, to: keys.count, by: 2_000).map { start in
-            let chunk = start..<min(start + 2_000, keys.count)
+        let chunks = stride(from: 0, to: keys.count, by: 1_000).map { start in
+            let chunk = start..<min(start + 1_000, keys.count)
             return lanes.indices.map { i in chunk.filter { keys[$0].lane == i }.map { (at: $0, index: keys[$0].index) } }
         }
         let written = Outcome()
@@ -157,11 +157,8 @@ public enum ReadModels {
     /// all lanes at once; the first error is thrown.
     private static func foldConcurrently(_ shares: Shares, into lanes: [Lane]) throws {
         DispatchQueue.concurrentPerform(iterations: lanes.count) { lane in
-            for share in 0..<shares.count {
-                lanes[lane].queued.append(contentsOf: shares[share, lane])
-                shares[share, lane].removeAll(keepingCapacity: true)
-            }
-            lanes[lane].foldQueued()
+            lanes[lane].fold(shares, lane: lane)
+            for share in 0..<shares.count { shares[share, lane].removeAll(keepingCapacity: true) }
         }
         if let failure = lanes.lazy.compactMap(\.failure).first { throw failure }
     }
@@ -171,7 +168,7 @@ public enum ReadModels {
 /// they go to: the thread of a share appends to its own row, a lane's thread
 /// then takes its column (so no two threads touch one array at a time; the
 /// arrays keep their capacity from batch to batch).
-private final class Shares: @unchecked Sendable {
+final class Shares: @unchecked Sendable {
     let count: Int
     private let events: UnsafeMutableBufferPointer<[StoredEvent]>
 
@@ -240,8 +237,6 @@ struct CaseFold {
 /// the pass waits for every lane to fold a batch, and to encode a chunk.
 final class Lane: @unchecked Sendable {
     let keys: PersonKeys
-    /// The events of the batch to fold, routed to this lane.
-    var queued: [StoredEvent] = []
     /// Why the last batch's fold stopped, if it did.
     private(set) var failure: (any Error)?
     /// The lane's cases: each stream's place in ``folds``, looked up once an
@@ -258,11 +253,10 @@ final class Lane: @unchecked Sendable {
 
     init(keys: PersonKeys) { self.keys = keys }
 
-    /// Folds the ``queued`` events (``failure`` says if that stopped) and
-    /// empties the queue for the next batch.
-    func foldQueued() {
-        do { try fold(queued) } catch { failure = error }
-        queued.removeAll(keepingCapacity: true)
+    /// Folds the batch's events routed to this lane, share after share (in
+    /// log order); ``failure`` says if that stopped.
+    func fold(_ shares: Shares, lane: Int) {
+        do { try fold((0..<shares.count).map { shares[$0, lane] }) } catch { failure = error }
     }
 
     /// Folds the lane's events of a batch: each case's events together, in
@@ -272,38 +266,39 @@ final class Lane: @unchecked Sendable {
     /// across them does not matter. The events are copied in that order (a
     /// counting sort) and read in it, each asking for the bytes of one a few
     /// places on: their records lie scattered in the map.
-    private func fold(_ events: [StoredEvent]) throws {
+    private func fold(_ shares: [[StoredEvent]]) throws {
         var groups: [Int] = []  // the cases of the batch, in the order first met
         var counts: [Int] = []
-        var group = [Int](repeating: -1, count: events.count)
-        for i in events.indices {
-            if i + Self.prefetchDistance < events.count { iplog_prefetch(events[i + Self.prefetchDistance].streamBytes.baseAddress) }
-            let event = events[i]
-            if event.streamHasPrefix("case-") {
-                let (index, new) = place.index(of: event.streamBytes)
-                if new {
-                    streams.append(event.stream)
-                    folds.append(CaseFold())
-                    groupOfCase.append(-1)
+        var group = [Int](repeating: -1, count: shares.reduce(0) { $0 + $1.count })
+        var i = 0  // the event's place in the batch's events, share after share
+        for events in shares {
+            for k in events.indices {
+                if k + Self.prefetchDistance < events.count { iplog_prefetch(events[k + Self.prefetchDistance].streamBytes.baseAddress) }
+                if let index = try caseIndex(of: events[k]) {
+                    if groupOfCase[index] < 0 {
+                        groupOfCase[index] = groups.count
+                        groups.append(index)
+                        counts.append(0)
+                    }
+                    group[i] = groupOfCase[index]
+                    counts[group[i]] += 1
                 }
-                if groupOfCase[index] < 0 {
-                    groupOfCase[index] = groups.count
-                    groups.append(index)
-                    counts.append(0)
-                }
-                group[i] = groupOfCase[index]
-                counts[group[i]] += 1
-            } else {
-                try CaseStatusProjection().apply(event, decoded: try decode(event), to: &coordinators[event.stream])
+                i += 1
             }
         }
         var start = [Int](repeating: 0, count: counts.count + 1)
         for g in counts.indices { start[g + 1] = start[g] + counts[g] }
         var next = start
         let ordered = [StoredEvent](unsafeUninitializedCapacity: start[counts.count]) { buffer, count in
-            for i in events.indices where group[i] >= 0 {
-                (buffer.baseAddress! + next[group[i]]).initialize(to: events[i])
-                next[group[i]] += 1
+            var i = 0
+            for events in shares {
+                for event in events {
+                    if group[i] >= 0 {
+                        (buffer.baseAddress! + next[group[i]]).initialize(to: event)
+                        next[group[i]] += 1
+                    }
+                    i += 1
+                }
             }
             count = start[counts.count]
         }
@@ -320,6 +315,22 @@ final class Lane: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// The lane's index of the case of `event`, met now or before; nil for
+    /// an event of a coordinator's stream, which is folded here and now.
+    private func caseIndex(of event: StoredEvent) throws -> Int? {
+        guard event.streamHasPrefix("case-") else {
+            try CaseStatusProjection().apply(event, decoded: try decode(event), to: &coordinators[event.stream])
+            return nil
+        }
+        let (index, new) = place.index(of: event.streamBytes)
+        if new {
+            streams.append(event.stream)
+            folds.append(CaseFold())
+            groupOfCase.append(-1)
+        }
+        return index
     }
 
     /// How many events ahead the fold asks for a record's bytes (measured:
