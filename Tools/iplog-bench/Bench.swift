@@ -56,7 +56,12 @@ struct Bench: ParsableCommand {
     @Option(help: "Also measure the peak memory of a rebuild over this many events (e.g. 10000000); 0 skips it.")
     var memoryEvents = 0
 
-    func validate() throws { _ = try selectedRows() }
+    func validate() throws {
+        _ = try selectedRows()
+        if memoryEvents > 0, iplogBinary() == nil {
+            throw ValidationError("--memory-events runs `iplog projections rebuild` and needs the iplog binary beside iplog-bench")
+        }
+    }
 
     mutating func run() throws {
         let scratch = dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("iplog-bench-\(UUID().uuidString)").path
@@ -230,7 +235,7 @@ struct Bench: ParsableCommand {
             print("store: log \(mb(stats.fileBytes)) for an export of \(mb(exportBytes)) JSON Lines: \(String(format: "%.2f", Double(stats.fileBytes) / Double(exportBytes)))× (target ≤ 1.2×); read models \(mb(viewBytes))")
         }
 
-        if memoryEvents > 0, let iplog = iplogBinary() {
+        if memoryEvents > 0, let iplog = iplogBinary() {  // validate() made sure it is there
             try measureRebuildMemory(events: memoryEvents, scratch: scratch, iplog: iplog, today: today)
         }
     }
