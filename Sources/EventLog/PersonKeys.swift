@@ -92,7 +92,8 @@ public final class PersonKeys: Sendable {
         isLegacy = header == Self.legacyMagic
         let held = (size - Self.headerSize) / Self.keySize
         if held < Int(keysGiven) && !allowDamage {
-            close(fd)
+            // Not closed here: every property is set, so deinit runs and closes
+            // it (closing it twice could close a descriptor opened meanwhile).
             throw LogError(.damaged, "the key file keys/person.keys is cut short: it holds \(held) of the \(keysGiven) person keys the log has handed out; \(restore)")
         }
     }

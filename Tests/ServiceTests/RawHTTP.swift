@@ -22,7 +22,10 @@ final class RawHTTP: @unchecked Sendable {
             }
         } while connected != 0 && errno == EINTR
         guard connected == 0 else {
-            close(fd)
+            // Not closed here: fd is set, so deinit runs and closes it. Closed
+            // twice, the second close could hit a socket another test's client
+            // had just been given the number of (NIO then found it registered
+            // twice and stopped the test process).
             throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .ECONNREFUSED)
         }
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
