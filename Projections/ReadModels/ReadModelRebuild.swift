@@ -88,8 +88,7 @@ public enum ReadModels {
     /// read model keeps.
     static func route(_ event: StoredEvent, parts: Int, lanes: Int) -> (part: Int, lane: Int)? {
         if event.streamHasPrefix("case-"), event.streamBytes.count > 5 {
-            var hash: UInt32 = 2_166_136_261
-            for byte in event.streamBytes { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+            let hash = fnv1a(event.streamBytes)
             return (Int(hash % UInt32(parts)), Int(hash / UInt32(parts) % UInt32(lanes)))
         }
         if event.streamHasPrefix("coordinator-"), event.streamBytes.count > 12 { return (0, 0) }
@@ -112,7 +111,7 @@ public enum ReadModels {
             return lanes.indices.map { i in chunk.filter { keys[$0].lane == i }.map { (at: $0, index: keys[$0].index) } }
         }
         let written = Outcome()
-        for n in -1..<chunks.count {
+        for n in -1..<chunks.count {  // round n writes chunk n while the lanes encode n + 1 (round -1 only encodes)
             let values = lanes.flatMap { $0.takeEncoded() }.sorted { $0.at < $1.at }
             let encoding = n + 1 < chunks.count ? lanes.count : 0
             DispatchQueue.concurrentPerform(iterations: 1 + encoding) { i in
@@ -156,11 +155,12 @@ public enum ReadModels {
     /// Each lane folds its events of the batch (from every share, in order),
     /// all lanes at once; the first error is thrown.
     private static func foldConcurrently(_ shares: Shares, into lanes: [Lane]) throws {
+        let stopped = lanes.map { _ in Outcome() }
         DispatchQueue.concurrentPerform(iterations: lanes.count) { lane in
-            lanes[lane].fold(shares, lane: lane)
+            stopped[lane].run { try lanes[lane].fold((0..<shares.count).map { shares[$0, lane] }) }
             for share in 0..<shares.count { shares[share, lane].removeAll(keepingCapacity: true) }
         }
-        if let failure = lanes.lazy.compactMap(\.failure).first { throw failure }
+        if let error = stopped.lazy.compactMap(\.error).first { throw error }
     }
 }
 
@@ -214,9 +214,8 @@ struct CaseFold {
         tracker.apply(decoded, occurredOn: event.occurredOn, personKey: event.sealedSlot)
     }
 
-    var statusRecord: StatusRecord { StatusRecord(version: version, caseState: tracker.state) }
-
-    /// The compact bytes of ``statusRecord`` and of the tracker, the state
+    /// The compact bytes of the case's `StatusRecord` (its version and state)
+    /// and of the tracker, the state
     /// encoded once for both (it is most of either).
     var encoded: (status: [UInt8], tracker: [UInt8]) {
         var tracker = CompactWriter()
@@ -237,8 +236,6 @@ struct CaseFold {
 /// the pass waits for every lane to fold a batch, and to encode a chunk.
 final class Lane: @unchecked Sendable {
     let keys: PersonKeys
-    /// Why the last batch's fold stopped, if it did.
-    private(set) var failure: (any Error)?
     /// The lane's cases: each stream's place in ``folds``, looked up once an
     /// event (the states themselves lie in an array, mutated where they lie).
     private var place = CaseTable()
@@ -253,20 +250,15 @@ final class Lane: @unchecked Sendable {
 
     init(keys: PersonKeys) { self.keys = keys }
 
-    /// Folds the batch's events routed to this lane, share after share (in
-    /// log order); ``failure`` says if that stopped.
-    func fold(_ shares: Shares, lane: Int) {
-        do { try fold((0..<shares.count).map { shares[$0, lane] }) } catch { failure = error }
-    }
-
-    /// Folds the lane's events of a batch: each case's events together, in
+    /// Folds the lane's events of a batch, share after share (in log order):
+    /// each case's events together, in
     /// log order, so that its state is looked up once a batch and stays in the
     /// cache while they fold (in log order every event would touch another
     /// case's state, cold). Cases do not depend on each other, so the order
     /// across them does not matter. The events are copied in that order (a
     /// counting sort) and read in it, each asking for the bytes of one a few
     /// places on: their records lie scattered in the map.
-    private func fold(_ shares: [[StoredEvent]]) throws {
+    func fold(_ shares: [[StoredEvent]]) throws {
         var groups: [Int] = []  // the cases of the batch, in the order first met
         var counts: [Int] = []
         var group = [Int](repeating: -1, count: shares.reduce(0) { $0 + $1.count })
@@ -406,9 +398,7 @@ struct CaseTable {
     }
 
     private static func slot(of name: UnsafeRawBufferPointer, in count: Int) -> Int {
-        var hash: UInt32 = 2_166_136_261
-        for byte in name { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
-        return Int((hash &* 0x9E37_79B1) >> UInt32(32 - count.trailingZeroBitCount))
+        Int((fnv1a(name) &* 0x9E37_79B1) >> UInt32(32 - count.trailingZeroBitCount))
     }
 
     private mutating func grow() {
@@ -423,4 +413,12 @@ struct CaseTable {
             }
         }
     }
+}
+
+/// The FNV-1a hash of a stream's name: what routes a case to its pass and
+/// lane, and places it in its lane's ``CaseTable``.
+func fnv1a(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+    var hash: UInt32 = 2_166_136_261
+    for byte in bytes { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+    return hash
 }

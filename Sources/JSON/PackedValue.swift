@@ -73,18 +73,8 @@ public struct PackedValue {
 
     /// The items, when the value is an array.
     public var items: [PackedValue]? {
-        guard tag == PackedJSON.Tag.array.rawValue else { return nil }
-        var cursor = Cursor(bytes)
-        cursor.offset = 1
-        guard let count = cursor.readCount() else { return nil }
         var out: [PackedValue] = []
-        out.reserveCapacity(count)
-        for _ in 0..<count {
-            let start = cursor.offset
-            guard cursor.skipValue(depth: 1) else { return nil }
-            out.append(PackedValue(cursor.slice(start)))
-        }
-        return out
+        return forEachItem { out.append($0) } ? out : nil
     }
 }
 

@@ -123,6 +123,27 @@ struct DeviationRuleTests {
 }
 
 struct DeviationSemanticsTests {
+    /// Each kind of plan work (the tracker reads, for these events only,
+    /// whether the plan was allowed before them): none opens
+    /// planWorkWithoutConsent while an IP is granted and consented to, and
+    /// each opens it on its own day once the consent is withdrawn.
+    @Test(arguments: [
+        E.plan("2026-03-10", due: "2026-09-05"),
+        e("GoalAdded", #"{"goalId":"goal-2","description":"x","horizon":"short","addedOn":"2026-03-10"}"#),
+        e("MeasureAdded", #"{"measureId":"me-2","description":"x","responsible":"g-1","addedOn":"2026-03-10"}"#),
+        e("GoalAchieved", #"{"goalId":"goal-1","achievedOn":"2026-03-10"}"#),
+        E.evaluated("2026-03-10", next: "2026-09-10"),
+    ])
+    func everyKindOfPlanWorkNeedsTheConsentInForce(_ work: Dated) {
+        let established = work.0.kind == .planEstablished ? [] : [E.plan("2026-03-01", due: "2026-09-05")]
+        func planWork(_ history: [Dated]) -> [DeviationRow] {
+            openOn("2026-03-10", history + [work]).filter { $0.rule == .planWorkWithoutConsent }
+        }
+        #expect(planWork(E.active + established).isEmpty, "\(work.0.kind)")
+        let withdrawn = planWork(E.active + established + [E.withdraw("2026-03-05")])
+        #expect(withdrawn.count == 1 && withdrawn.first?.since == d("2026-03-10"), "\(work.0.kind): \(withdrawn)")
+    }
+
     @Test func untrainedDependsOnTheCoordinatorsTrainingAsOfTheReportDate() {
         let history = E.granted.map { ($0.0, $0.1.adding(days: -90)) } + [E.appoint("2025-11-30")]
         // Trained on the appointment day: never untrained.
