@@ -248,7 +248,7 @@ public enum DomainEvent: Hashable, Sendable {
     ///     as empty strings, and a sealed person id as "".
     public static func decode(type: String, schemaVersion: UInt16? = nil, payload: JSONValue, canonical: Bool = true, sealed: Bool = false) throws(LogError) -> (event: DomainEvent, canonical: JSONValue) {
         let schemaVersion = schemaVersion ?? Self.schemaVersion(of: type)
-        try checkSchemaVersion(schemaVersion, of: type)
+        try checkSchemaVersion(schemaVersion, current: Self.schemaVersion(of: type), of: type)
         let reader = try PayloadReader(payload, path: "data", collecting: canonical, sealedAllowed: sealed)
         guard canonical && !sealed else {
             var r = reader
@@ -275,13 +275,14 @@ public enum DomainEvent: Hashable, Sendable {
     }
 
     static func decode(kind: Kind, schemaVersion: UInt16, packed: UnsafeRawBufferPointer) throws(LogError) -> DomainEvent {
-        try checkSchemaVersion(schemaVersion, of: kind.rawValue)
+        try checkSchemaVersion(schemaVersion, current: kind.declaration.schemaVersion, of: kind.rawValue)
         var r = try PackedPayloadReader(PackedObject.whole(packed))
         return try read(kind: kind, &r)
     }
 
-    private static func checkSchemaVersion(_ schemaVersion: UInt16, of type: String) throws(LogError) {
-        let current = Self.schemaVersion(of: type)
+    /// `current` is the type's own (not looked up here by name: a rebuild
+    /// checks every event, and the kind is known by then).
+    private static func checkSchemaVersion(_ schemaVersion: UInt16, current: UInt16, of type: String) throws(LogError) {
         guard schemaVersion >= 1, schemaVersion <= current else {
             throw LogError(.invalidShape, "field schemaVersion: \(type.prefix(64)) has schema version\(current == 1 ? " 1" : "s 1 to \(current)")")
         }

@@ -279,10 +279,15 @@ struct PackedPayloadReader: PayloadFields {
     }
 
     mutating func objects<T>(_ field: String, _ body: (inout PackedPayloadReader) throws(LogError) -> T) throws(LogError) -> [T] {
-        try list(field) { (item) throws(LogError) -> T in
-            var reader = try PackedPayloadReader(item.object)
-            return try body(&reader)
-        }
+        let value = try take(field, required: true)!
+        guard let count = value.itemCount else { throw Self.unreadable }
+        var out: [T] = []
+        out.reserveCapacity(count)
+        guard try value.forEachObject({ (object) throws(LogError) in
+            var reader = try PackedPayloadReader(object)
+            out.append(try body(&reader))
+        }) else { throw Self.unreadable }
+        return out
     }
 
     /// The items of the array `field`, each read by `body` where it lies (no

@@ -71,6 +71,23 @@ public struct PackedValue {
         return true
     }
 
+    /// Visits the items in order as objects, when the value is an array of
+    /// them; false when it is not one or an item is not a well-formed object.
+    /// Each item is walked once: its object, checked, says where it ends
+    /// (``forEachItem`` then ``object`` would walk it twice).
+    public func forEachObject<E: Error>(_ body: (PackedObject) throws(E) -> Void) throws(E) -> Bool {
+        guard tag == PackedJSON.Tag.array.rawValue else { return false }
+        var cursor = Cursor(bytes)
+        cursor.offset = 1
+        guard let count = cursor.readCount() else { return false }
+        for _ in 0..<count {
+            guard let object = PackedObject(UnsafeRawBufferPointer(rebasing: bytes[cursor.offset...])) else { return false }
+            cursor.offset += object.end
+            try body(object)
+        }
+        return true
+    }
+
     /// The items, when the value is an array.
     public var items: [PackedValue]? {
         var out: [PackedValue] = []
@@ -91,7 +108,7 @@ public struct PackedObject {
     /// Where the first member begins.
     private let first: Int
     /// Where the members end.
-    private let end: Int
+    fileprivate let end: Int
     /// Whether every member's name is ASCII.
     public let namesAreASCII: Bool
     /// Where each of the first ``remembered`` members begins (its name's

@@ -137,6 +137,40 @@ struct PackedDecodeTests {
         kelvin.withUnsafeBytes { #expect(PackedValue.whole($0)?.object?.namesAreASCII == false) }
     }
 
+    /// A stored schema version the type does not have does not read the
+    /// packed way either (its kind is known there; the check is its own).
+    @Test func theStoredSchemaVersionIsCheckedWhenReadFromPackedBytes() {
+        func reads(_ type: String, _ version: UInt16) -> Bool {
+            let packed = PackedJSON.encode(payload(type))
+            return (try? packed.withUnsafeBytes { bytes throws(LogError) in
+                try DomainEvent.decode(type: type, schemaVersion: version, packed: bytes)
+            }) != nil
+        }
+        #expect(reads("PlanClosed", 1) && !reads("PlanClosed", 2) && !reads("PlanClosed", 0))
+        #expect(reads("AppealDecided", 1) && reads("AppealDecided", 2) && !reads("AppealDecided", 3))
+    }
+
+    /// An array's objects are each walked once, each read from where the one
+    /// before ended; an item that is not an object stops the visit.
+    @Test func theObjectsOfAnArrayAreVisitedInOrder() throws {
+        let packed = PackedJSON.encode(try JSONParser.parse(#"[{"a":"1","b":[{"a":"x"},[2]]},{"a":"2"},{}]"#))
+        try packed.withUnsafeBytes { bytes in
+            let array = try #require(PackedValue.whole(bytes))
+            var seen: [String?] = []
+            #expect(array.forEachObject { seen.append($0.member("a")?.string) })
+            #expect(seen == ["1", "2", nil])
+            #expect(array.forEachObject { _ in } == array.forEachItem { _ in })
+        }
+        let mixed = PackedJSON.encode(try JSONParser.parse(#"[{"a":"1"},7,{"a":"3"}]"#))
+        mixed.withUnsafeBytes { bytes in
+            var seen = 0
+            #expect(PackedValue.whole(bytes)?.forEachObject { _ in seen += 1 } == false)
+            #expect(seen == 1)
+        }
+        let object = PackedJSON.encode(try JSONParser.parse(#"{"a":"1"}"#))
+        object.withUnsafeBytes { #expect(PackedValue.whole($0)?.forEachObject { _ in } == false) }
+    }
+
     /// An object remembers where its first 16 members begin; the rest are
     /// found by walking on. Every member is found, from any hint, in any
     /// order, with its whole value and nothing after it.
