@@ -51,7 +51,7 @@ let package = Package(
         ),
         .target(
             name: "EventLog",
-            dependencies: ["LMDB", "JSON", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["LMDB", "JSON", "CPrefetch", .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/EventLog"
         ),
         .target(

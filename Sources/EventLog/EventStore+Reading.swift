@@ -95,24 +95,44 @@ extension EventStore {
     /// returns false. What a case's history and its on-demand folds read.
     /// - Throws: ``LogError`` `.damaged` when the stream index points at a
     ///   record that does not decode.
+    ///
+    /// A stream's records lie scattered over the log, and reading one touches
+    /// cache lines nothing has touched before. So they are looked up
+    /// ``recordsAhead`` at a time and their bytes asked for (``LentRecord/prefetch()``)
+    /// before the first of them is visited: they arrive while the ones before
+    /// are read.
     public func scan(stream: String, from version: UInt64 = 1, _ body: (StoredEvent) throws -> Bool) throws {
         let prefix = Array(stream.utf8) + [0]
+        func damaged() -> LogError { LogError(.damaged, "the stream index of \(stream) points at a record that does not decode") }
         try environment.read { txn in
             let reference = txn.unsafeReference
+            var ahead: [LentRecord] = []
+            ahead.reserveCapacity(Self.recordsAhead)
+            var more = true
+            func visitAhead() throws {
+                for lent in ahead where more {
+                    guard let event = try? StoredEvent(lent) else { throw damaged() }
+                    more = try body(event)
+                }
+                ahead.removeAll(keepingCapacity: true)
+            }
             try txn.scan(streamIndex, from: Self.streamKey(stream, version: version)) { key, value in
                 guard key.count == prefix.count + 8,
                       prefix.withUnsafeBytes({ memcmp($0.baseAddress!, key.baseAddress!, prefix.count) == 0 }) else { return false }
-                guard let position = readBigEndianUInt64(value), let more = try reference.withValue(events, key: PositionKey(position: position), { bytes in
-                    guard let event = try? StoredEvent(position: position, record: bytes) else { return nil as Bool? }
-                    return try body(event)
-                }), let more else {
-                    throw LogError(.damaged, "the stream index of \(stream) points at a record that does not decode")
-                }
+                guard let position = readBigEndianUInt64(value),
+                      let bytes = try reference.withValue(events, key: PositionKey(position: position), { $0 }) else { throw damaged() }
+                let lent = LentRecord(position: position, bytes: bytes)
+                lent.prefetch()
+                ahead.append(lent)
+                if ahead.count == Self.recordsAhead { try visitAhead() }
                 return more
             }
+            try visitAhead()
         }
     }
 
+    /// How many of a stream's records ``scan(stream:from:_:)`` looks up before it visits them.
+    static let recordsAhead = 16
     /// Events of one stream from `version` on (forwards), or from `version` back
     /// to 1 (`backwards`; nil starts at the last), at most `limit`.
     public func read(stream: String, from version: UInt64? = nil, backwards: Bool = false, limit: Int = .max) throws -> [RecordedEvent] {

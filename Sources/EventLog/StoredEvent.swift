@@ -1,3 +1,4 @@
+import CPrefetch
 import JSON
 
 /// A record of the log where the memory map holds it, lent for the length of
@@ -5,6 +6,17 @@ import JSON
 public struct LentRecord: @unchecked Sendable {
     public let position: UInt64
     public let bytes: UnsafeRawBufferPointer
+
+    /// Asks for the record's bytes (up to ``prefetchLimit``) before they are
+    /// read: the records a read takes in turn lie scattered over the log,
+    /// each a few cache lines nothing has touched yet.
+    @inlinable
+    public func prefetch() {
+        iplog_prefetch_bytes(bytes.baseAddress, UInt(bytes.count), Self.prefetchLimit)
+    }
+
+    /// How many bytes of a record ``prefetch()`` asks for (a record is usually a few hundred).
+    public static let prefetchLimit: UInt = 2048
 }
 
 /// One event as the log stores it, lent while a read visits it: the record's

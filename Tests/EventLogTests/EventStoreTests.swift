@@ -47,6 +47,37 @@ struct AppendAndReadTests {
         }
     }
 
+    /// `scan(stream:)` looks a stream's records up a few at a time before it
+    /// visits them: every event once, in order, from any version, none of
+    /// another stream, and none past the one whose visit says stop (on either
+    /// side of where a look-ahead ends).
+    @Test func aStreamIsScannedInOrderAndStopsWhereAsked() throws {
+        try withTemporaryDirectory { dir in
+            let store = try EventStore(directory: dir)
+            var policy = AcceptAll()
+            let n = 2 * EventStore.recordsAhead + 5
+            for i in 1...n { try store.append([event("case-a", i), event("case-ab", i)], policy: &policy) }
+            func scanned(from version: UInt64 = 1, stopAt last: Int = .max) throws -> [UInt64] {
+                var seen: [UInt64] = []
+                try store.scan(stream: "case-a", from: version) { e in
+                    #expect(e.stream == "case-a" && e.position == 2 * e.version - 1)
+                    seen.append(e.version)
+                    return seen.count < last
+                }
+                return seen
+            }
+            #expect(try scanned() == Array(1...UInt64(n)))
+            #expect(try scanned(from: 20) == Array(20...UInt64(n)))
+            for last in [1, EventStore.recordsAhead - 1, EventStore.recordsAhead, EventStore.recordsAhead + 1, n - 1] {
+                #expect(try scanned(stopAt: last) == Array(1...UInt64(last)))
+            }
+            #expect(try scanned(from: UInt64(n) + 1).isEmpty)
+            var none = 0
+            try store.scan(stream: "case-") { _ in none += 1; return true }
+            #expect(none == 0)
+        }
+    }
+
     @Test func expectedVersionConflictsWriteNothing() throws {
         try withTemporaryDirectory { dir in
             let store = try EventStore(directory: dir)
