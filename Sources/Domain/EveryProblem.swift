@@ -65,7 +65,7 @@ struct EveryProblem: PayloadFields {
 
     /// Records the fields the catalogue does not know.
     mutating func refuseUnknownFields() {
-        _ = attempt(()) { (r: inout PayloadReader) throws(LogError) in try r.refuseUnknownFields() }
+        attempt(()) { (r: inout PayloadReader) throws(LogError) in try r.refuseUnknownFields() }
     }
 }
 

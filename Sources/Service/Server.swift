@@ -116,8 +116,8 @@ struct StoreService {
 
     func mount(on router: some RouterMethods<ServiceContext>) {
         // The caller first, so that the request's line can name their role.
-        router.add(middleware: authenticator)
-        router.add(middleware: requestLog)
+        _ = router.add(middleware: authenticator)
+        _ = router.add(middleware: requestLog)
         api.addRoutes(to: router)
         pages.addRoutes(to: router)
     }
