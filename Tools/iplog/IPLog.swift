@@ -30,7 +30,7 @@ struct IPLog: ParsableCommand {
     )
 
     /// `iplog --version`: the release and the formats it reads and writes.
-    static let version = "iplog 0.11.1 (storage format \(EventStore.storageFormat), key file 2, read models \(ViewStore.valueFormat), snapshots \(CaseState.snapshotFormat))"
+    static let version = "iplog 0.11.2 (storage format \(EventStore.storageFormat), key file 2, read models \(ViewStore.valueFormat), snapshots \(CaseState.snapshotFormat))"
 
     /// Runs the command; a command line that does not parse is bad input, which
     /// the contract gives exit code 2 (argument-parser's own default is 64).
