@@ -49,20 +49,22 @@ public struct PackedValue {
     public var object: PackedObject? { PackedObject(bytes) }
 
     /// How many items, when the value is an array.
-    public var itemCount: Int? {
+    public var itemCount: Int? { firstItem?.count }
+
+    /// A cursor at the first item, and how many there are, when the value is an array.
+    private var firstItem: (cursor: Cursor, count: Int)? {
         guard tag == PackedJSON.Tag.array.rawValue else { return nil }
         var cursor = Cursor(bytes)
         cursor.offset = 1
-        return cursor.readCount()
+        guard let count = cursor.readCount() else { return nil }
+        return (cursor, count)
     }
 
     /// Visits the items in order, when the value is an array, without an
     /// array of them; false when it is not one or an item does not read.
     public func forEachItem<E: Error>(_ body: (PackedValue) throws(E) -> Void) throws(E) -> Bool {
-        guard tag == PackedJSON.Tag.array.rawValue else { return false }
-        var cursor = Cursor(bytes)
-        cursor.offset = 1
-        guard let count = cursor.readCount() else { return false }
+        guard let (first, count) = firstItem else { return false }
+        var cursor = first
         for _ in 0..<count {
             let start = cursor.offset
             guard cursor.skipValue(depth: 1) else { return false }
@@ -76,10 +78,8 @@ public struct PackedValue {
     /// Each item is walked once: its object, checked, says where it ends
     /// (``forEachItem`` then ``object`` would walk it twice).
     public func forEachObject<E: Error>(_ body: (PackedObject) throws(E) -> Void) throws(E) -> Bool {
-        guard tag == PackedJSON.Tag.array.rawValue else { return false }
-        var cursor = Cursor(bytes)
-        cursor.offset = 1
-        guard let count = cursor.readCount() else { return false }
+        guard let (first, count) = firstItem else { return false }
+        var cursor = first
         for _ in 0..<count {
             guard let object = PackedObject(UnsafeRawBufferPointer(rebasing: bytes[cursor.offset...])) else { return false }
             cursor.offset += object.end
