@@ -156,15 +156,26 @@ extension EventStore {
             positions.append(readBigEndianUInt64(value))
             return positions.count < limit
         }
+        func damaged(_ position: UInt64?) -> LogError {
+            LogError(.damaged, "the stream index of \(stream) points at position \(position ?? 0), which does not decode")
+        }
+        // Looked up and asked for ``recordsAhead`` at a time, as ``scan(stream:from:_:)`` does.
         var out: [RecordedEvent] = []
         out.reserveCapacity(positions.count)
-        for position in positions {
-            guard let position, let event = try txn.withValue(events, key: PositionKey(position: position), { bytes in
-                try? RecordCodec.decode(position: position, bytes, strings: &strings)
-            }), let event else {
-                throw LogError(.damaged, "the stream index of \(stream) points at position \(position ?? 0), which does not decode")
+        var ahead: [LentRecord] = []
+        ahead.reserveCapacity(Self.recordsAhead)
+        for chunk in stride(from: 0, to: positions.count, by: Self.recordsAhead) {
+            for position in positions[chunk..<min(chunk + Self.recordsAhead, positions.count)] {
+                guard let position, let bytes = try txn.withValue(events, key: PositionKey(position: position), { $0 }) else { throw damaged(position) }
+                let lent = LentRecord(position: position, bytes: bytes)
+                lent.prefetch()
+                ahead.append(lent)
             }
-            out.append(event)
+            for lent in ahead {
+                guard let event = try? RecordCodec.decode(position: lent.position, lent.bytes, strings: &strings) else { throw damaged(lent.position) }
+                out.append(event)
+            }
+            ahead.removeAll(keepingCapacity: true)
         }
         return out
     }

@@ -47,10 +47,10 @@ struct AppendAndReadTests {
         }
     }
 
-    /// `scan(stream:)` looks a stream's records up a few at a time before it
-    /// visits them: every event once, in order, from any version, none of
-    /// another stream, and none past the one whose visit says stop (on either
-    /// side of where a look-ahead ends).
+    /// `scan(stream:)` and `read(stream:)` look a stream's records up a few
+    /// at a time before they read them: every event once, in order, from any
+    /// version, none of another stream, and none past the one whose visit says
+    /// stop (on either side of where a look-ahead ends).
     @Test func aStreamIsScannedInOrderAndStopsWhereAsked() throws {
         try withTemporaryDirectory { dir in
             let store = try EventStore(directory: dir)
@@ -72,6 +72,10 @@ struct AppendAndReadTests {
                 #expect(try scanned(stopAt: last) == Array(1...UInt64(last)))
             }
             #expect(try scanned(from: UInt64(n) + 1).isEmpty)
+            // The owned read looks ahead the same way.
+            #expect(try store.read(stream: "case-a").map(\.position) == stride(from: 1, through: UInt64(2 * n - 1), by: 2).map { $0 })
+            #expect(try store.read(stream: "case-a", from: 20, limit: 17).map(\.version) == Array(20...36))
+            #expect(try store.read(stream: "case-a", backwards: true, limit: 18).map(\.version) == Array((UInt64(n) - 17...UInt64(n)).reversed()))
             var none = 0
             try store.scan(stream: "case-") { _ in none += 1; return true }
             #expect(none == 0)
