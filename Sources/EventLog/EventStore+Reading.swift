@@ -133,6 +133,7 @@ extension EventStore {
 
     /// How many of a stream's records ``scan(stream:from:_:)`` looks up before it visits them.
     static let recordsAhead = 16
+
     /// Events of one stream from `version` on (forwards), or from `version` back
     /// to 1 (`backwards`; nil starts at the last), at most `limit`.
     public func read(stream: String, from version: UInt64? = nil, backwards: Bool = false, limit: Int = .max) throws -> [RecordedEvent] {
