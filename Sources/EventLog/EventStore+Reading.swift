@@ -95,44 +95,15 @@ extension EventStore {
     /// returns false. What a case's history and its on-demand folds read.
     /// - Throws: ``LogError`` `.damaged` when the stream index points at a
     ///   record that does not decode.
-    ///
-    /// A stream's records lie scattered over the log, and reading one touches
-    /// cache lines nothing has touched before. So they are looked up
-    /// ``recordsAhead`` at a time and their bytes asked for (``LentRecord/prefetch()``)
-    /// before the first of them is visited: they arrive while the ones before
-    /// are read.
     public func scan(stream: String, from version: UInt64 = 1, _ body: (StoredEvent) throws -> Bool) throws {
-        let prefix = Array(stream.utf8) + [0]
-        func damaged() -> LogError { LogError(.damaged, "the stream index of \(stream) points at a record that does not decode") }
         try environment.read { txn in
-            let reference = txn.unsafeReference
-            var ahead: [LentRecord] = []
-            ahead.reserveCapacity(Self.recordsAhead)
-            var more = true
-            func visitAhead() throws {
-                for lent in ahead where more {
-                    guard let event = try? StoredEvent(lent) else { throw damaged() }
-                    more = try body(event)
-                }
-                ahead.removeAll(keepingCapacity: true)
+            let positions = try streamPositions(txn, stream, from: version, backwards: false, limit: .max)
+            try forEachRecord(txn, at: positions, of: stream) { lent in
+                guard let event = try? StoredEvent(lent) else { throw Self.damaged(stream, at: lent.position) }
+                return try body(event)
             }
-            try txn.scan(streamIndex, from: Self.streamKey(stream, version: version)) { key, value in
-                guard key.count == prefix.count + 8,
-                      prefix.withUnsafeBytes({ memcmp($0.baseAddress!, key.baseAddress!, prefix.count) == 0 }) else { return false }
-                guard let position = readBigEndianUInt64(value),
-                      let bytes = try reference.withValue(events, key: PositionKey(position: position), { $0 }) else { throw damaged() }
-                let lent = LentRecord(position: position, bytes: bytes)
-                lent.prefetch()
-                ahead.append(lent)
-                if ahead.count == Self.recordsAhead { try visitAhead() }
-                return more
-            }
-            try visitAhead()
         }
     }
-
-    /// How many of a stream's records ``scan(stream:from:_:)`` looks up before it visits them.
-    static let recordsAhead = 16
 
     /// Events of one stream from `version` on (forwards), or from `version` back
     /// to 1 (`backwards`; nil starts at the last), at most `limit`.
@@ -149,36 +120,66 @@ extension EventStore {
 
     func readStream(_ txn: borrowing some Transaction & ~Copyable, _ stream: String, from version: UInt64, backwards: Bool, limit: Int,
                     strings: inout StringTable) throws -> [RecordedEvent] {
-        let prefix = Array(stream.utf8) + [0]
         strings.stream = (Array(stream.utf8), stream)
+        let positions = try streamPositions(txn, stream, from: version, backwards: backwards, limit: limit)
+        var out: [RecordedEvent] = []
+        out.reserveCapacity(positions.count)
+        try forEachRecord(txn, at: positions, of: stream) { lent in
+            guard let event = try? RecordCodec.decode(position: lent.position, lent.bytes, strings: &strings) else {
+                throw Self.damaged(stream, at: lent.position)
+            }
+            out.append(event)
+            return true
+        }
+        return out
+    }
+
+    /// The log positions of one stream's events from `version` on (or back
+    /// from it), at most `limit`, as its stream index holds them (nil where an
+    /// entry does not read).
+    private func streamPositions(_ txn: borrowing some Transaction & ~Copyable, _ stream: String, from version: UInt64,
+                                 backwards: Bool, limit: Int) throws -> [UInt64?] {
+        let prefix = Array(stream.utf8) + [0]
         var positions: [UInt64?] = []
         try txn.scan(streamIndex, from: Self.streamKey(stream, version: version), reverse: backwards) { key, value in
             guard key.count == prefix.count + 8, key.starts(with: prefix) else { return false }
             positions.append(readBigEndianUInt64(value))
             return positions.count < limit
         }
-        func damaged(_ position: UInt64?) -> LogError {
-            LogError(.damaged, "the stream index of \(stream) points at position \(position ?? 0), which does not decode")
-        }
-        // Looked up and asked for ``recordsAhead`` at a time, as ``scan(stream:from:_:)`` does.
-        var out: [RecordedEvent] = []
-        out.reserveCapacity(positions.count)
+        return positions
+    }
+
+    /// Visits the records at `positions` of `stream`, in order, until `body`
+    /// returns false.
+    ///
+    /// A stream's records lie scattered over the log, and reading one touches
+    /// cache lines nothing has touched before. So they are looked up
+    /// ``recordsAhead`` at a time and their bytes asked for
+    /// (``LentRecord/prefetch()``) before the first of them is visited: they
+    /// arrive while the ones before are read.
+    private func forEachRecord(_ txn: borrowing some Transaction & ~Copyable, at positions: [UInt64?], of stream: String,
+                               _ body: (LentRecord) throws -> Bool) throws {
         var ahead: [LentRecord] = []
         ahead.reserveCapacity(Self.recordsAhead)
         for chunk in stride(from: 0, to: positions.count, by: Self.recordsAhead) {
             for position in positions[chunk..<min(chunk + Self.recordsAhead, positions.count)] {
-                guard let position, let bytes = try txn.withValue(events, key: PositionKey(position: position), { $0 }) else { throw damaged(position) }
+                guard let position, let bytes = try txn.withValue(events, key: PositionKey(position: position), { $0 }) else {
+                    throw Self.damaged(stream, at: position)
+                }
                 let lent = LentRecord(position: position, bytes: bytes)
                 lent.prefetch()
                 ahead.append(lent)
             }
-            for lent in ahead {
-                guard let event = try? RecordCodec.decode(position: lent.position, lent.bytes, strings: &strings) else { throw damaged(lent.position) }
-                out.append(event)
-            }
+            for lent in ahead { guard try body(lent) else { return } }
             ahead.removeAll(keepingCapacity: true)
         }
-        return out
+    }
+
+    /// How many of a stream's records ``forEachRecord(_:at:of:_:)`` looks up before it visits them.
+    static let recordsAhead = 16
+
+    private static func damaged(_ stream: String, at position: UInt64?) -> LogError {
+        LogError(.damaged, "the stream index of \(stream) points at position \(position ?? 0), which does not decode")
     }
 
     /// The events of each of `streams` at log positions up to `position`, read

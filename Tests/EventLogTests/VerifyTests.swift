@@ -102,6 +102,24 @@ struct VerifyTests {
         }
     }
 
+    /// A stream whose index points at a lost record: both reads of the stream
+    /// refuse it as damaged and name the position, rather than skip it.
+    @Test func aStreamPointingAtALostRecordIsDamaged() throws {
+        try withTemporaryDirectory { dir in
+            try filledStore(dir)  // position 9 is case-2's third event
+            try damage(dir) { txn, db in try txn.delete(try db("events"), key: bigEndianBytes(9)) }
+            let store = try EventStore(directory: dir)
+            func isDamagedAtNine(_ error: any Error) -> Bool {
+                (error as? LogError)?.code == .damaged && "\(error)".contains("case-2 points at position 9")
+            }
+            #expect { try store.read(stream: "case-2") } throws: { isDamagedAtNine($0) }
+            var visited = 0
+            #expect { try store.scan(stream: "case-2") { _ in visited += 1; return true } } throws: { isDamagedAtNine($0) }
+            #expect(visited == 0)  // looked up before any is visited
+            #expect(try store.read(stream: "case-1").count == 7)
+        }
+    }
+
     @Test func findsAGapInPositions() throws {
         try withTemporaryDirectory { dir in
             try filledStore(dir)
